@@ -1,0 +1,13 @@
+// Package crypto is gitseal's sealing format: age encryption of one Secret
+// value inside an envelope that binds it to its scope, namespace, name and
+// item key.
+//
+// Seal encrypts a value to one or more public keys ([Recipient]) of a single
+// kind: post-quantum [Hybrid] (ML-KEM-768 + X25519, the default) or classic
+// [X25519]. Open decrypts it with private keys ([Identity]) and returns the
+// value only after the whole payload is authenticated and its binding matches
+// where it was found. Inspect reads what can be read without a key.
+//
+// The package knows nothing about Kubernetes and imports only age and the
+// standard library. The format is specified in docs/format.md.
+package crypto
