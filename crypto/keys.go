@@ -52,7 +52,8 @@ func validKeyID(s string) bool {
 		return false
 	}
 	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		isHex := '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
+		if !isHex {
 			return false
 		}
 	}

@@ -340,8 +340,12 @@ func ageFile(t *testing.T, plaintext []byte, rs ...age.Recipient) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(plaintext)
-	w.Close()
+	if _, err := w.Write(plaintext); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return join("gs1:0000000000000000:", buf.Bytes())
 }
 

@@ -1,0 +1,148 @@
+package keys
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/gitseal/gitseal/crypto"
+)
+
+var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func newKey(t *testing.T, created time.Time, retired bool) *Key {
+	t.Helper()
+	id, err := crypto.GenerateIdentity(crypto.X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Key{Identity: id, Created: created, Retired: retired}
+}
+
+func TestDecide(t *testing.T) {
+	const period = 720 * time.Hour
+	fresh := newKey(t, t0, false)
+	stale := newKey(t, t0.Add(-period), false)
+	retired := newKey(t, t0, true)
+	tests := []struct {
+		name               string
+		keys               []*Key
+		period             time.Duration
+		requested, handled string
+		generate           bool
+		next               time.Time
+	}{
+		{"no key at all generates one", nil, period, "", "", true, time.Time{}},
+		{"only retired keys generates one", []*Key{retired}, period, "", "", true, time.Time{}},
+		{"a fresh key waits until the period ends", []*Key{fresh}, period, "", "", false, t0.Add(period)},
+		{"a key exactly one period old is renewed", []*Key{stale}, period, "", "", true, time.Time{}},
+		{"an old key next to a fresh one is kept without renewal", []*Key{stale, fresh}, period, "", "", false, t0.Add(period)},
+		{"renewal disabled never renews", []*Key{stale}, 0, "", "", false, time.Time{}},
+		{"a new rotation request generates even with renewal disabled", []*Key{fresh}, 0, "2026-11-01T00:00:00Z", "", true, time.Time{}},
+		{"a handled rotation request does nothing", []*Key{fresh}, period, "r1", "r1", false, t0.Add(period)},
+		{"a second rotation request generates again", []*Key{fresh}, period, "r2", "r1", true, time.Time{}},
+		{"a retired newer key does not count as active", []*Key{stale, newKey(t, t0, true)}, period, "", "", true, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Decide(t0, tt.keys, tt.period, tt.requested, tt.handled)
+			if d.Generate != tt.generate || !d.Next.Equal(tt.next) {
+				t.Errorf("got %+v, want generate=%v next=%v", d, tt.generate, tt.next)
+			}
+			if d.Generate && d.Reason == "" {
+				t.Error("a decision to generate must say why")
+			}
+		})
+	}
+}
+
+func TestSecretRoundTrip(t *testing.T) {
+	k := newKey(t, t0, false)
+	s := NewSecret("gitseal-system", k.Identity, t0)
+	if s.Name != "gitseal-key-"+string(k.ID()) || s.Labels[LabelKeyID] != string(k.ID()) || s.Type != SecretType {
+		t.Fatalf("unexpected secret %s %v %s", s.Name, s.Labels, s.Type)
+	}
+	got, err := FromSecret(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID() != k.ID() || !got.Created.Equal(t0) || got.Retired {
+		t.Errorf("got %s %v %v", got.ID(), got.Created, got.Retired)
+	}
+}
+
+func TestRingSkipsCorruptKeysAndKeepsTheOthers(t *testing.T) {
+	older, newer := newKey(t, t0.Add(-time.Hour), false), newKey(t, t0, false)
+	good1 := NewSecret("ns", older.Identity, older.Created)
+	good2 := NewSecret("ns", newer.Identity, newer.Created)
+	corrupt := NewSecret("ns", newKey(t, t0, false).Identity, t0)
+	secret := string(corrupt.Data[SecretDataKey])
+	corrupt.Data[SecretDataKey] = []byte(secret[:len(secret)-3] + "qqq")
+	missing := NewSecret("ns", newKey(t, t0, false).Identity, t0)
+	missing.Name = "gitseal-key-missing"
+	delete(missing.Data, SecretDataKey)
+
+	r := NewRing(true)
+	changed := r.Changed()
+	broken := r.Load([]corev1.Secret{*good1, *corrupt, *good2, *missing})
+	if len(broken) != 2 {
+		t.Fatalf("broken: %v", broken)
+	}
+	for name, err := range broken {
+		if strings.Contains(err.Error(), secret[20:40]) {
+			t.Errorf("%s: error leaks key material: %v", name, err)
+		}
+	}
+	if got := r.Identities(); len(got) != 2 || got[0].ID() != newer.ID() {
+		t.Errorf("identities: %v", got)
+	}
+	if r.Active().ID() != newer.ID() {
+		t.Errorf("active: %s", r.Active().ID())
+	}
+	select {
+	case <-changed:
+	default:
+		t.Error("Changed was not signalled")
+	}
+	if c := r.Counts(); c["active"] != 1 || c["old"] != 1 || c["broken"] != 2 {
+		t.Errorf("counts: %v", c)
+	}
+}
+
+func TestRetiredKeys(t *testing.T) {
+	active, retired := newKey(t, t0, false), newKey(t, t0.Add(time.Hour), true)
+	secrets := []corev1.Secret{*NewSecret("ns", active.Identity, active.Created), *NewSecret("ns", retired.Identity, retired.Created)}
+	secrets[1].Labels[LabelRetired] = "true"
+	for _, opens := range []bool{true, false} {
+		r := NewRing(opens)
+		r.Load(secrets)
+		if r.Active().ID() != active.ID() {
+			t.Errorf("a retired key became active")
+		}
+		if pub := r.Public(); len(pub) != 1 || pub[0].ID != active.ID() || pub[0].State != Active {
+			t.Errorf("published: %+v", pub)
+		}
+		if s, _ := r.State(retired.ID()); s != Retired {
+			t.Errorf("state %s", s)
+		}
+		if n := len(r.Identities()); n != map[bool]int{true: 2, false: 1}[opens] {
+			t.Errorf("retiredOpen=%v: %d opening identities", opens, n)
+		}
+	}
+}
+
+func TestLoadingTheSameKeysDoesNotSignal(t *testing.T) {
+	k := newKey(t, t0, false)
+	secrets := []corev1.Secret{*NewSecret("ns", k.Identity, k.Created)}
+	r := NewRing(true)
+	r.Load(secrets)
+	ch := r.Changed()
+	r.Load(secrets)
+	select {
+	case <-ch:
+		t.Error("signalled without a change")
+	default:
+	}
+}
