@@ -20,14 +20,17 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -40,6 +43,9 @@ var env *testenv.Env
 func TestMain(m *testing.M) {
 	testenv.Main(m, &env)
 }
+
+// fakeSealed has the syntax of a sealed value; nothing opens it.
+const fakeSealed = "gs1:0123456789abcdef:YWdlLWVuY3J5cHRpb24ub3JnL3YxCg=="
 
 // testTimeout is generous: the first write of a newly installed CRD takes
 // about 2 s, and CI machines are slow.
@@ -66,9 +72,9 @@ func TestSealedSecretRoundTrips(t *testing.T) {
 	want := &gitsealv1alpha1.SealedSecret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"},
 		Spec: gitsealv1alpha1.SealedSecretSpec{
-			EncryptedData: map[string]string{"password": "not-really-sealed"},
+			EncryptedData: map[string]gitsealv1alpha1.SealedValue{"password": fakeSealed},
 			Template: &gitsealv1alpha1.SecretTemplate{
-				Metadata: gitsealv1alpha1.SecretTemplateMetadata{
+				Metadata: &gitsealv1alpha1.SecretTemplateMetadata{
 					Labels:      map[string]string{"app": "db"},
 					Annotations: map[string]string{"example.com/owner": "team-a"},
 				},
@@ -110,7 +116,7 @@ func TestSealedSecretStatusIsASubresource(t *testing.T) {
 
 	ss := &gitsealv1alpha1.SealedSecret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"},
-		Spec:       gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]string{"token": "x"}},
+		Spec:       gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{"token": fakeSealed}},
 	}
 	if err := env.Client.Create(ctx, ss); err != nil {
 		t.Fatalf("create SealedSecret: %v", err)
@@ -151,11 +157,60 @@ func TestSealedSecretWithoutEncryptedDataIsRejected(t *testing.T) {
 
 	ss := &gitsealv1alpha1.SealedSecret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "empty"},
-		Spec:       gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]string{}},
+		Spec:       gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{}},
 	}
 	err := env.Client.Create(ctx, ss)
 	if !apierrors.IsInvalid(err) {
 		t.Fatalf("create with empty encryptedData: got %v, want an Invalid error", err)
+	}
+}
+
+func TestCRDValidationRefusesBadSpecs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	ns := newNamespace(ctx, t)
+
+	valid := func() gitsealv1alpha1.SealedSecretSpec {
+		return gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{"password": fakeSealed}}
+	}
+	withMeta := func(m gitsealv1alpha1.SecretTemplateMetadata) gitsealv1alpha1.SealedSecretSpec {
+		s := valid()
+		s.Template = &gitsealv1alpha1.SecretTemplate{Metadata: &m}
+		return s
+	}
+	tooMany := valid()
+	for i := range 1001 {
+		tooMany.EncryptedData[fmt.Sprintf("k%d", i)] = fakeSealed
+	}
+	tests := []struct {
+		name string
+		spec gitsealv1alpha1.SealedSecretSpec
+		msg  string
+	}{
+		{"a value that is not in the gs1 format is refused",
+			gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{"password": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq=="}}, "should match"},
+		{"an item key with a slash is refused",
+			gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{"a/b": fakeSealed}}, "valid Secret data keys"},
+		{"more than 1000 items are refused", tooMany, "1000"},
+		{"a template namespace is refused", withMeta(gitsealv1alpha1.SecretTemplateMetadata{Namespace: "kube-system"}), "template.metadata.namespace is not allowed"},
+		{"a template name is refused", withMeta(gitsealv1alpha1.SecretTemplateMetadata{Name: "other"}), "template.metadata.name is not allowed"},
+		{"template finalizers are refused", withMeta(gitsealv1alpha1.SecretTemplateMetadata{Finalizers: []string{"x"}}), "finalizers"},
+		{"template owner references are refused",
+			withMeta(gitsealv1alpha1.SecretTemplateMetadata{OwnerReferences: []runtime.RawExtension{{Raw: []byte(`{"kind":"Pod","name":"p"}`)}}}), "ownerReferences is not allowed"},
+		{"a template type with spaces is refused", func() gitsealv1alpha1.SealedSecretSpec {
+			s := valid()
+			s.Template = &gitsealv1alpha1.SecretTemplate{Type: "not a type"}
+			return s
+		}(), "should match"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ss := &gitsealv1alpha1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("bad-%d", i)}, Spec: tt.spec}
+			err := env.Client.Create(ctx, ss)
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("got %v, want an Invalid error mentioning %q", err, tt.msg)
+			}
+		})
 	}
 }
 
