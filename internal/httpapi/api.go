@@ -1,0 +1,64 @@
+// Package httpapi is the controller's HTTP API, used by the CLI through the
+// API server's service proxy or directly (--controller-url): the published
+// keys, re-sealing and validation. This file is the contract; server.go
+// serves it and client.go calls it.
+package httpapi
+
+import (
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// Paths served by the controller.
+const (
+	// PathKeys: GET returns KeysResponse.
+	PathKeys = "/v1/keys"
+	// PathReseal: POST a SealedSecret (JSON) and get back ResealResponse.
+	// With ?onlyRetired=true only values on retired keys are re-sealed.
+	PathReseal = "/v1/reseal"
+	// PathValidate: POST a SealedSecret (JSON) and get back
+	// ValidateResponse: whether it would open in this cluster, and why not.
+	PathValidate = "/v1/validate"
+)
+
+// Where the controller is found by default.
+const (
+	DefaultNamespace   = "gitseal-system"
+	DefaultServiceName = "gitseal"
+	// DefaultServicePort is the Service port's name.
+	DefaultServicePort = "http"
+)
+
+// MaxRequestBytes caps a request body: a SealedSecret can't exceed what
+// etcd stores (1.5 MiB), plus room for JSON.
+const MaxRequestBytes = 3 << 20
+
+// KeysResponse lists the keys that are not retired, newest first.
+type KeysResponse struct {
+	Keys []keys.PublicKey `json:"keys"`
+}
+
+// ResealResponse is the re-sealed object and the item keys that changed.
+type ResealResponse struct {
+	SealedSecret *gitsealv1alpha1.SealedSecret `json:"sealedSecret"`
+	Changed      []string                      `json:"changed"`
+}
+
+// ValidateResponse says whether a SealedSecret would open in the cluster.
+// It never carries plaintext.
+type ValidateResponse struct {
+	Valid bool `json:"valid"`
+	// Reason is an api Reason constant when Valid is false.
+	Reason string `json:"reason,omitempty"`
+	// Item is the first item key that fails, if any.
+	Item string `json:"item,omitempty"`
+	// Message explains the failure.
+	Message string `json:"message,omitempty"`
+	// KeyIDs are the IDs of the keys that open the items.
+	KeyIDs []string `json:"keyIDs,omitempty"`
+}
+
+// ErrorResponse is the body of every non-2xx answer.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
