@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"k8s.io/client-go/rest"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// maxResponseBytes caps an answer: a re-sealed object plus JSON overhead.
+const maxResponseBytes = 2 * MaxRequestBytes
+
+// Client calls the controller's HTTP API, either through the API server's
+// service proxy (NewServiceProxy) or directly (New). It is safe for
+// concurrent use.
+type Client struct {
+	base *url.URL
+	hc   *http.Client
+	via  string
+}
+
+// New returns a client for the API served at baseURL, such as
+// http://127.0.0.1:8080. A nil hc means http.DefaultClient.
+func New(baseURL string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("controller URL %q: want http(s)://host[:port][/path]", redactURL(baseURL))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("controller URL %q: credentials in the URL are not supported", redactURL(baseURL))
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{base: u, hc: hc, via: u.Redacted()}, nil
+}
+
+// NewServiceProxy returns a client that reaches the controller's Service
+// through the API server's service proxy,
+// /api/v1/namespaces/<namespace>/services/http:<service>:<port>/proxy/,
+// with cfg's credentials. port is the Service port's name or number.
+func NewServiceProxy(cfg *rest.Config, namespace, service, port string) (*Client, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("api server client: %w", err)
+	}
+	u, _, err := rest.DefaultServerUrlFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("api server URL: %w", err)
+	}
+	u.Path = path.Join("/", u.Path, "api/v1/namespaces", namespace, "services", "http:"+service+":"+port, "proxy")
+	return &Client{base: u, hc: hc, via: fmt.Sprintf("the API server's proxy to service %s/%s", namespace, service)}, nil
+}
+
+// Via describes how the client reaches the controller, for messages.
+func (c *Client) Via() string { return c.via }
+
+// StatusError is an answer with a status other than 2xx. Message is the
+// server's explanation: the controller's ErrorResponse, or the API server's
+// Status message when the proxy itself refused.
+type StatusError struct {
+	Code    int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.Code, e.Message)
+}
+
+// Keys returns the public keys that are not retired, newest first.
+// Errors: *StatusError for a non-2xx answer, or a transport error.
+func (c *Client) Keys(ctx context.Context) ([]keys.PublicKey, error) {
+	var resp KeysResponse
+	if err := c.do(ctx, http.MethodGet, PathKeys, nil, nil, &resp); err != nil {
+		return nil, err
+	}
+	return resp.Keys, nil
+}
+
+// Reseal asks the controller to re-seal ss to its current key; with
+// onlyRetired, only the values still sealed to retired keys. Plaintext never
+// leaves the cluster. Errors: *StatusError, or a transport error.
+func (c *Client) Reseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret, onlyRetired bool) (*ResealResponse, error) {
+	var q url.Values
+	if onlyRetired {
+		q = url.Values{"onlyRetired": {"true"}}
+	}
+	var resp ResealResponse
+	if err := c.do(ctx, http.MethodPost, PathReseal, q, ss, &resp); err != nil {
+		return nil, err
+	}
+	if resp.SealedSecret == nil {
+		return nil, fmt.Errorf("POST %s: the answer has no sealedSecret", PathReseal)
+	}
+	return &resp, nil
+}
+
+// Validate asks the controller whether ss would open in its cluster. An
+// invalid object is a ValidateResponse with Valid false, not an error.
+// Errors: *StatusError, or a transport error.
+func (c *Client) Validate(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (*ValidateResponse, error) {
+	var resp ValidateResponse
+	if err := c.do(ctx, http.MethodPost, PathValidate, nil, ss, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *Client) do(ctx context.Context, method, apiPath string, query url.Values, body, out any) error {
+	u := *c.base
+	u.Path = path.Join("/", u.Path, apiPath)
+	u.RawQuery = query.Encode()
+	var reqBody io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		reqBody = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, apiPath, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s via %s: %w", method, apiPath, c.via, unwrapURLError(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s %s: read answer: %w", method, apiPath, err)
+	case len(raw) > maxResponseBytes:
+		return fmt.Errorf("%s %s: answer exceeds %d bytes", method, apiPath, maxResponseBytes)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return fmt.Errorf("%s %s via %s: %w", method, apiPath, c.via, &StatusError{Code: resp.StatusCode, Message: errorMessage(raw)})
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, apiPath, err)
+	}
+	return nil
+}
+
+// errorMessage extracts the explanation from an error body: the
+// controller's ErrorResponse or a Kubernetes Status from the proxy.
+func errorMessage(raw []byte) string {
+	var body struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(raw, &body) == nil {
+		if body.Error != "" {
+			return body.Error
+		}
+		if body.Message != "" {
+			return body.Message
+		}
+	}
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// unwrapURLError drops *url.Error's repetition of the method and URL,
+// which already appear in the caller's message.
+func unwrapURLError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// redactURL hides any password in a URL that failed to parse or validate.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		return "…@" + s[i+1:]
+	}
+	return s
+}
