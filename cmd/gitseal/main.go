@@ -19,7 +19,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 
@@ -31,9 +30,7 @@ func main() {
 	defer stop()
 
 	cmd := cli.NewCmdRoot(cli.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		stop()
-		os.Exit(1)
-	}
+	code := cli.Execute(ctx, cmd, os.Stderr)
+	stop()
+	os.Exit(code)
 }
