@@ -20,6 +20,9 @@ package cli
 
 import (
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -35,21 +38,68 @@ type IOStreams struct {
 	ErrOut io.Writer
 }
 
+// PluginName is the executable name under which gitseal works as a kubectl
+// plugin: installed as kubectl-gitseal on the PATH, it runs as
+// `kubectl gitseal`.
+const PluginName = "kubectl-gitseal"
+
 // NewCmdRoot returns the gitseal root command with all subcommands attached.
+// Run as kubectl-gitseal (see PluginName), its help speaks of
+// `kubectl gitseal`.
 func NewCmdRoot(streams IOStreams) *cobra.Command {
+	return newCmdRoot(streams, filepath.Base(os.Args[0]))
+}
+
+func newCmdRoot(streams IOStreams, executable string) *cobra.Command {
+	cluster := &ClusterOptions{}
 	cmd := &cobra.Command{
 		Use:   "gitseal",
 		Short: "Seal Kubernetes Secrets for a cluster's gitseal controller",
 		Long: `gitseal seals Kubernetes Secrets so that they can be stored in Git.
 Only the gitseal controller in the target cluster can open them, and only
 as the Secret they were sealed for.`,
+		Example: `  # Fetch the cluster's public key, then seal a Secret with it
+  gitseal keys fetch -o .gitseal/prod.txt
+  gitseal seal --recipients-file .gitseal/prod.txt < secret.yaml > sealed.yaml
+
+  # Or seal with the key the cluster publishes right now
+  kubectl create secret generic db --from-literal=password=... --dry-run=client -o yaml | gitseal seal > db.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
+	cluster.addFlags(cmd.PersistentFlags())
+	cluster.registerCompletions(cmd)
 
 	cmd.AddCommand(NewCmdVersion(streams))
+	cmd.AddCommand(NewCmdKeys(streams, cluster))
+	cmd.AddCommand(NewCmdPubkey(streams, cluster))
+	cmd.AddCommand(NewCmdInit(streams, cluster))
+	cmd.AddCommand(NewCmdSeal(streams, cluster))
+	cmd.AddCommand(NewCmdUnseal(streams))
+	cmd.AddCommand(NewCmdReseal(streams, cluster))
+	cmd.AddCommand(NewCmdValidate(streams, cluster))
+	cmd.AddCommand(NewCmdDiff(streams))
+
+	if strings.TrimSuffix(executable, ".exe") == PluginName {
+		asKubectlPlugin(cmd)
+	}
 	return cmd
+}
+
+// asKubectlPlugin makes help and completion speak of `kubectl gitseal`.
+func asKubectlPlugin(root *cobra.Command) {
+	root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl gitseal"}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, lead := range []string{"  ", "| ", "$("} {
+			c.Example = strings.ReplaceAll(c.Example, lead+"gitseal ", lead+"kubectl gitseal ")
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gitseal/gitseal/internal/httpapi"
+	"github.com/gitseal/gitseal/internal/version"
+)
+
+// ClusterOptions say how to reach the cluster and its gitseal controller.
+// They are the root command's persistent flags, shared by every command.
+//
+// The CLI deliberately avoids client-go's typed clientset: its scheme
+// registration alone costs about 5 ms at start-up, more than sealing a
+// Secret. The dynamic and metadata clients are enough.
+type ClusterOptions struct {
+	// Kubeconfig is an explicit kubeconfig file; empty means client-go's
+	// loading rules (KUBECONFIG, then ~/.kube/config).
+	Kubeconfig string
+	// Context is the kubeconfig context; empty means the current one.
+	Context string
+	// ControllerNamespace and ControllerName locate the controller's
+	// namespace (where its keys live) and its Service.
+	ControllerNamespace string
+	ControllerName      string
+	// ControllerURL, when set, reaches the controller's HTTP API directly
+	// instead of through the API server's service proxy.
+	ControllerURL string
+	// RequestTimeout bounds each request to the API server or controller.
+	RequestTimeout time.Duration
+
+	clientConfig clientcmd.ClientConfig
+	restConfig   *rest.Config
+}
+
+// addFlags binds the options to the root command's persistent flags.
+func (o *ClusterOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&o.Context, "context", "", "kubeconfig context to use (default: the current context)")
+	fs.StringVar(&o.ControllerNamespace, "controller-namespace", httpapi.DefaultNamespace, "namespace of the gitseal controller and its keys")
+	fs.StringVar(&o.ControllerName, "controller-name", httpapi.DefaultServiceName, "name of the gitseal controller's Service")
+	fs.StringVar(&o.ControllerURL, "controller-url", "", "reach the controller's HTTP API at this URL instead of through the API server's service proxy")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "timeout of each request to the cluster")
+}
+
+// registerCompletions completes --context from the kubeconfig.
+func (o *ClusterOptions) registerCompletions(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		raw, err := o.loader().RawConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names := make([]string, 0, len(raw.Contexts))
+		for name := range raw.Contexts {
+			names = append(names, name)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+func (o *ClusterOptions) loader() clientcmd.ClientConfig {
+	if o.clientConfig == nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = o.Kubeconfig
+		o.clientConfig = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+			&clientcmd.ConfigOverrides{CurrentContext: o.Context})
+	}
+	return o.clientConfig
+}
+
+// RESTConfig returns the client configuration for the selected context.
+func (o *ClusterOptions) RESTConfig() (*rest.Config, error) {
+	if o.restConfig != nil {
+		return o.restConfig, nil
+	}
+	cfg, err := o.loader().ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, withHint(errors.New(noClusterMsg), "point --kubeconfig or KUBECONFIG at the cluster's kubeconfig, or seal offline with --recipient, --recipients-file or a .gitseal.yaml")
+		}
+		return nil, withHint(fmt.Errorf("load kubeconfig: %w", err), "check --kubeconfig, KUBECONFIG and --context")
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.UserAgent = "gitseal/" + version.Version
+	cfg.Timeout = o.RequestTimeout
+	cfg.QPS, cfg.Burst = 50, 100
+	o.restConfig = cfg
+	return cfg, nil
+}
+
+// ContextName returns the name of the selected kubeconfig context.
+func (o *ClusterOptions) ContextName() (string, error) {
+	if o.Context != "" {
+		return o.Context, nil
+	}
+	raw, err := o.loader().RawConfig()
+	if err != nil {
+		return "", fmt.Errorf("load kubeconfig: %w", err)
+	}
+	if raw.CurrentContext == "" {
+		return "", withHint(errors.New(noClusterMsg), "select a context with --context or `kubectl config use-context`")
+	}
+	return raw.CurrentContext, nil
+}
+
+// ContextNamespace returns the namespace of the selected context, or
+// "default", as kubectl does.
+func (o *ClusterOptions) ContextNamespace() (string, error) {
+	ns, _, err := o.loader().Namespace()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return "", withHint(errors.New(noClusterMsg), "set metadata.namespace in the Secret or pass --namespace")
+		}
+		return "", fmt.Errorf("load kubeconfig: %w", err)
+	}
+	return ns, nil
+}
+
+// Controller returns a client for the controller's HTTP API: directly at
+// --controller-url if set, else through the API server's service proxy.
+func (o *ClusterOptions) Controller() (*httpapi.Client, error) {
+	if o.ControllerURL != "" {
+		return httpapi.New(o.ControllerURL, &http.Client{Timeout: o.RequestTimeout})
+	}
+	cfg, err := o.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewServiceProxy(cfg, o.ControllerNamespace, o.ControllerName, httpapi.DefaultServicePort)
+}
+
+// kube returns a client for the objects the CLI reads and writes.
+func (o *ClusterOptions) kube() (*kubeClient, error) {
+	cfg, err := o.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &kubeClient{dyn: dyn, meta: meta}, nil
+}
+
+// noClusterMsg starts the error when no kubeconfig is found.
+const noClusterMsg = "no Kubernetes cluster configured"
+
+func configMapsResource() schema.GroupVersionResource {
+	return schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+}
+
+func secretsResource() schema.GroupVersionResource {
+	return schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+}
+
+// kubeClient reads and writes ConfigMaps and Secrets as typed objects over
+// the dynamic and metadata clients.
+type kubeClient struct {
+	dyn  dynamic.Interface
+	meta metadata.Interface
+}
+
+func (k *kubeClient) getConfigMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
+	u, err := k.dyn.Resource(configMapsResource()).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var cm corev1.ConfigMap
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &cm); err != nil {
+		return nil, fmt.Errorf("configmap %s/%s: %w", ns, name, err)
+	}
+	return &cm, nil
+}
+
+// listSecretMetadata lists only the metadata of the Secrets matching
+// selector: their data never crosses the wire.
+func (k *kubeClient) listSecretMetadata(ctx context.Context, ns, selector string) ([]metav1.PartialObjectMetadata, error) {
+	list, err := k.meta.Resource(secretsResource()).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// listSecrets lists the Secrets matching selector, data included.
+func (k *kubeClient) listSecrets(ctx context.Context, ns, selector string) ([]corev1.Secret, error) {
+	list, err := k.dyn.Resource(secretsResource()).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]corev1.Secret, len(list.Items))
+	for i := range list.Items {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &out[i]); err != nil {
+			return nil, fmt.Errorf("secret %s/%s: %w", ns, list.Items[i].GetName(), err)
+		}
+	}
+	return out, nil
+}
+
+func (k *kubeClient) createSecret(ctx context.Context, s *corev1.Secret) error {
+	s.APIVersion, s.Kind = "v1", "Secret"
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(s)
+	if err != nil {
+		return fmt.Errorf("secret %s/%s: %w", s.Namespace, s.Name, err)
+	}
+	_, err = k.dyn.Resource(secretsResource()).Namespace(s.Namespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
+	return err
+}
+
+// mergePatch applies a JSON merge patch to a ConfigMap or Secret.
+func (k *kubeClient) mergePatch(ctx context.Context, res schema.GroupVersionResource, ns, name string, patch []byte) error {
+	_, err := k.dyn.Resource(res).Namespace(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// apiHint returns what to do about a failed API request, or "".
+func apiHint(err error, what string) string {
+	switch {
+	case apierrors.IsForbidden(err):
+		return "your credentials may not " + what + "; ask a cluster admin for the RBAC, or use another --context"
+	case apierrors.IsUnauthorized(err):
+		return "your credentials were refused; log in to the cluster again"
+	}
+	return ""
+}

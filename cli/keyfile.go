@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// The key backup file is an age identity file: one private key per line,
+// each behind a comment with what the cluster knows about it,
+//
+//	# id: 3f2a9c1b2d3e4f5a created: 2026-11-26T10:00:00Z retired: false
+//	AGE-SECRET-KEY-PQ-1…
+//
+// so that crypto.ParseIdentities, age -i and gitseal unseal --identity read
+// it, and gitseal keys restore recreates the key Secrets as they were.
+
+// backupKey is one key of a backup file.
+type backupKey struct {
+	identity *crypto.Identity
+	created  time.Time
+	retired  bool
+	// known says whether the comment gave the creation time and state.
+	known bool
+}
+
+// writeBackup formats keys, newest first, as a backup file.
+func writeBackup(ks []*keys.Key, cluster, namespace string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# gitseal key backup of cluster %q, namespace %s: %d key(s).\n", cluster, namespace, len(ks))
+	b.WriteString("# PRIVATE KEYS: whoever holds this file can open every value sealed to them.\n")
+	b.WriteString("# Keep it offline and encrypted. Restore: gitseal keys restore FILE.\n")
+	b.WriteString("# Open values offline: gitseal unseal --identity FILE.\n")
+	for _, k := range ks {
+		fmt.Fprintf(&b, "# id: %s created: %s retired: %t\n", k.ID(), k.Created.UTC().Format(time.RFC3339), k.Retired)
+		b.WriteString(k.Identity.SecretKey())
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// parseBackup reads a backup file, or any age identity file. A key line
+// takes the creation time and state from the comment right above it if
+// that comment names the key's ID. Errors name lines, never their text.
+func parseBackup(data []byte) ([]backupKey, error) {
+	var out []backupKey
+	var meta map[string]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "#"):
+			meta = parseKeyComment(line)
+			continue
+		}
+		id, err := crypto.ParseIdentity(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		k := backupKey{identity: id}
+		if meta["id"] == string(id.ID()) {
+			created, cerr := time.Parse(time.RFC3339, meta["created"])
+			retired, rerr := strconv.ParseBool(meta["retired"])
+			if cerr == nil && rerr == nil {
+				k.created, k.retired, k.known = created, retired, true
+			}
+		}
+		out = append(out, k)
+		meta = nil
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read keys: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no private keys found", crypto.ErrMalformedKey)
+	}
+	return out, nil
+}
+
+// parseKeyComment reads "# id: X created: T retired: B" into a map.
+func parseKeyComment(line string) map[string]string {
+	fields := strings.Fields(strings.TrimPrefix(line, "#"))
+	out := map[string]string{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		if key, ok := strings.CutSuffix(fields[i], ":"); ok {
+			out[key] = fields[i+1]
+		}
+	}
+	return out
+}

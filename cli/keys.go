@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// NewCmdKeys returns the keys command, which groups the commands that
+// read and manage the cluster's sealing keys.
+func NewCmdKeys(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Fetch, list, rotate, back up, restore and retire the cluster's sealing keys",
+		Long: `The gitseal controller keeps its private keys in Secrets in its namespace
+(default gitseal-system) and publishes the public keys in the ConfigMap
+gitseal-keys. These commands read and manage them with your kube credentials.`,
+		Example: `  gitseal keys fetch -o .gitseal/prod.txt
+  gitseal keys list
+  gitseal keys rotate
+  gitseal keys backup -o gitseal-keys.backup
+  gitseal keys restore gitseal-keys.backup
+  gitseal keys retire 3f2a9c1b2d3e4f5a`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(NewCmdKeysFetch(streams, cluster))
+	cmd.AddCommand(NewCmdKeysList(streams, cluster))
+	cmd.AddCommand(NewCmdKeysRotate(streams, cluster))
+	cmd.AddCommand(NewCmdKeysBackup(streams, cluster))
+	cmd.AddCommand(NewCmdKeysRestore(streams, cluster))
+	cmd.AddCommand(NewCmdKeysRetire(streams, cluster))
+	return cmd
+}

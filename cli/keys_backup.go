@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// KeysBackupOptions are the options of `gitseal keys backup`.
+type KeysBackupOptions struct {
+	IOStreams
+	cluster *ClusterOptions
+
+	// Output is the backup file; "-" is standard output, allowed only
+	// when it is not a terminal.
+	Output string
+	// Force overwrites an existing file.
+	Force bool
+}
+
+// NewCmdKeysBackup returns `gitseal keys backup`.
+func NewCmdKeysBackup(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	o := &KeysBackupOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "backup -o FILE",
+		Short: "Export the cluster's private keys to a file, for disaster recovery",
+		Long: `Export every sealing key, retired ones included, to an age identity file
+with mode 0600. Each key is preceded by a comment with its ID, creation
+time and retired state, which gitseal keys restore reads back.
+
+This reads the key Secrets, so it needs the right to list Secrets in the
+controller's namespace. The file can open every value sealed to these
+keys: keep it offline and encrypted, and never commit it.`,
+		Example: `  gitseal keys backup -o gitseal-keys.backup
+
+  # Encrypt it on the way out, e.g. to an offline age key
+  gitseal keys backup -o - | age -r age1... > gitseal-keys.backup.age`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the backup to `FILE` (required; - is standard output when it is not a terminal)")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite FILE if it exists")
+	return cmd
+}
+
+// Validate checks that the output is safe to write to.
+func (o *KeysBackupOptions) Validate() error {
+	switch {
+	case o.Output == "":
+		return withHint(errors.New("no output file"), "pass -o FILE; the file gets mode 0600")
+	case o.Output == "-" && isTerminal(o.Out):
+		return errStdoutIsTerminal("private keys")
+	case o.Output != "-" && !o.Force:
+		if _, err := os.Lstat(o.Output); err == nil {
+			return withHint(fmt.Errorf("%s exists", o.Output), "choose another file, or pass --force to overwrite it")
+		}
+	}
+	return nil
+}
+
+// Run reads the keys and writes the backup.
+func (o *KeysBackupOptions) Run(ctx context.Context) error {
+	kc, err := o.cluster.kube()
+	if err != nil {
+		return err
+	}
+	ns := o.cluster.ControllerNamespace
+	secrets, err := kc.listSecrets(ctx, ns, keys.LabelSealingKey+"=true")
+	if err != nil {
+		return withHint(fmt.Errorf("list the key Secrets in %s: %w", ns, err), apiHint(err, "list Secrets in "+ns))
+	}
+	var ks []*keys.Key
+	var broken []string
+	for i := range secrets {
+		k, err := keys.FromSecret(&secrets[i])
+		if err != nil {
+			broken = append(broken, secrets[i].Name)
+			fmt.Fprintf(o.ErrOut, "warning: skipping %v\n", err)
+			continue
+		}
+		ks = append(ks, k)
+	}
+	if len(ks) == 0 {
+		return withHint(fmt.Errorf("no usable keys found in namespace %s", ns), "check --controller-namespace and --context")
+	}
+	slices.SortFunc(ks, func(a, b *keys.Key) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.ID()), string(b.ID()))
+	})
+	cluster, _ := o.cluster.ContextName()
+	data := writeBackup(ks, cluster, ns)
+	defer clear(data)
+
+	fmt.Fprintln(o.ErrOut, "warning: the backup holds the cluster's private keys. Whoever has it can open every value sealed to them: keep it offline and encrypted, and never commit it.")
+	if o.Output == "-" {
+		_, err := o.Out.Write(data)
+		return err
+	}
+	if err := writeFileAtomic(o.Output, data, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "wrote %d key(s) to %s (mode 0600)\n", len(ks), o.Output)
+	if len(broken) > 0 {
+		return fmt.Errorf("%d key Secret(s) could not be read and are not in the backup: %s", len(broken), strings.Join(broken, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// KeysFetchOptions are the options of `gitseal keys fetch`.
+type KeysFetchOptions struct {
+	IOStreams
+	cluster *ClusterOptions
+
+	// Output is the file to write; empty or "-" means standard output.
+	Output string
+	// All includes the old keys, not only the active one.
+	All bool
+}
+
+// NewCmdKeysFetch returns `gitseal keys fetch` (alias pubkey).
+func NewCmdKeysFetch(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	return newCmdKeysFetch(streams, cluster, "fetch", []string{"pubkey"})
+}
+
+// NewCmdPubkey returns `gitseal pubkey`, the same as `gitseal keys fetch`
+// for people used to `kubeseal --fetch-cert`.
+func NewCmdPubkey(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	cmd := newCmdKeysFetch(streams, cluster, "pubkey", nil)
+	cmd.Short = "Fetch the cluster's public key (same as `keys fetch`)"
+	return cmd
+}
+
+func newCmdKeysFetch(streams IOStreams, cluster *ClusterOptions, use string, aliases []string) *cobra.Command {
+	o := &KeysFetchOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:     use,
+		Aliases: aliases,
+		Short:   "Fetch the cluster's public key as an age recipients file",
+		Long: `Fetch the public key values are sealed to. It is read from the ConfigMap
+gitseal-keys with your kube credentials; if that fails, from the
+controller's /v1/keys endpoint through the API server's service proxy (or
+--controller-url).
+
+The output is an age recipients file, with each key's ID, creation time and
+state in a comment: gitseal seal --recipients-file and age -R both read it.
+Commit it, and CI can seal offline.`,
+		Example: `  # Print the active public key
+  gitseal keys fetch
+
+  # Save it for offline sealing
+  gitseal keys fetch -o .gitseal/prod.txt
+  gitseal seal --recipients-file .gitseal/prod.txt < secret.yaml
+
+  # Include the old keys that still open values
+  gitseal keys fetch --all`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the recipients file to `FILE` instead of standard output")
+	cmd.Flags().BoolVar(&o.All, "all", false, "include the old keys, not only the active one")
+	return cmd
+}
+
+// Run fetches the keys and writes them.
+func (o *KeysFetchOptions) Run(ctx context.Context) error {
+	published, source, err := o.cluster.fetchPublicKeys(ctx, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	if !o.All {
+		published = []publishedKey{activeKey(published)}
+	}
+	cluster, _ := o.cluster.ContextName()
+	text := recipientsFile(published, cluster, source)
+	if o.Output == "" || o.Output == "-" {
+		_, err := io.WriteString(o.Out, text)
+		return err
+	}
+	if dir := filepath.Dir(o.Output); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // G301: public keys.
+			return err
+		}
+	}
+	if err := writeFileAtomic(o.Output, []byte(text), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "wrote %d public key(s) to %s\n", len(published), o.Output)
+	return nil
+}
+
+// recipientsFile writes keys in age's recipients-file format, each behind
+// a comment with its ID, creation time and state.
+func recipientsFile(ks []publishedKey, cluster string, source keySource) string {
+	var b strings.Builder
+	b.WriteString("# gitseal public keys")
+	if cluster != "" {
+		fmt.Fprintf(&b, " of cluster %q", cluster)
+	}
+	fmt.Fprintf(&b, ", from %s.\n", source)
+	b.WriteString("# Seal with: gitseal seal --recipients-file FILE (or age -R FILE).\n")
+	for _, k := range ks {
+		b.WriteString(keyComment(k.PublicKey))
+		b.WriteString(k.Recipient + "\n")
+	}
+	return b.String()
+}
+
+func keyComment(k keys.PublicKey) string {
+	return fmt.Sprintf("# id: %s created: %s state: %s\n", k.ID, k.Created.UTC().Format(time.RFC3339), k.State)
+}

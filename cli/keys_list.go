@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// KeysListOptions are the options of `gitseal keys list`.
+type KeysListOptions struct {
+	IOStreams
+	cluster *ClusterOptions
+
+	// Output is "table" or "json".
+	Output string
+}
+
+// NewCmdKeysList returns `gitseal keys list`.
+func NewCmdKeysList(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	o := &KeysListOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the cluster's keys with their ID, creation time and state",
+		Long: `List the sealing keys: ID, creation time and state. The active key is the
+one values are sealed to; old keys still open values; retired keys are no
+longer offered for sealing.
+
+The list comes from the key Secrets' metadata when you may list Secrets in
+the controller's namespace (their private data is never read), else from
+the public keys ConfigMap, which does not show retired keys.`,
+		Example: `  gitseal keys list
+  gitseal keys list -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Validate checks the output format.
+func (o *KeysListOptions) Validate() error {
+	if o.Output != "table" && o.Output != "json" {
+		return fmt.Errorf("unknown output format %q: want table or json", o.Output)
+	}
+	return nil
+}
+
+// keyInfo is what `keys list` shows about a key.
+type keyInfo struct {
+	ID      crypto.KeyID `json:"id"`
+	Created time.Time    `json:"created"`
+	State   keys.State   `json:"state"`
+}
+
+// Run lists the keys.
+func (o *KeysListOptions) Run(ctx context.Context) error {
+	kc, err := o.cluster.kube()
+	if err != nil {
+		return err
+	}
+	list, err := o.fromSecrets(ctx, kc)
+	if err != nil {
+		fmt.Fprintf(o.ErrOut, "note: cannot list the key Secrets in %s (%s); showing the published keys, without retired ones\n",
+			o.cluster.ControllerNamespace, firstLine(err))
+		published, _, ferr := o.cluster.fetchPublicKeys(ctx, o.ErrOut)
+		if ferr != nil {
+			return ferr
+		}
+		list = make([]keyInfo, len(published))
+		for i, k := range published {
+			list[i] = keyInfo{ID: k.ID, Created: k.Created.UTC(), State: k.State}
+		}
+	}
+	if o.Output == "json" {
+		raw, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(o.Out, "%s\n", raw)
+		return err
+	}
+	tw := tabwriter.NewWriter(o.Out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tSTATE")
+	for _, k := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.Created.Format(time.RFC3339), k.State)
+	}
+	return tw.Flush()
+}
+
+// fromSecrets reads the keys from the key Secrets' metadata.
+func (o *KeysListOptions) fromSecrets(ctx context.Context, kc *kubeClient) ([]keyInfo, error) {
+	items, err := kc.listSecretMetadata(ctx, o.cluster.ControllerNamespace, keys.LabelSealingKey+"=true")
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("no key Secrets found in namespace %s", o.cluster.ControllerNamespace)
+	}
+	return keyStates(items), nil
+}
+
+// keyStates derives each key's state from its Secret's metadata the way
+// the controller does: newest first, the newest key that is not retired
+// is active.
+func keyStates(items []metav1.PartialObjectMetadata) []keyInfo {
+	type entry struct {
+		keyInfo
+		retired bool
+	}
+	entries := make([]entry, 0, len(items))
+	for _, it := range items {
+		id := it.Labels[keys.LabelKeyID]
+		if id == "" {
+			id = strings.TrimPrefix(it.Name, keys.SecretNamePrefix)
+		}
+		created := it.CreationTimestamp.UTC()
+		if t, err := time.Parse(time.RFC3339, it.Annotations[keys.AnnotationCreated]); err == nil {
+			created = t.UTC()
+		}
+		entries = append(entries, entry{keyInfo: keyInfo{ID: crypto.KeyID(id), Created: created}, retired: it.Labels[keys.LabelRetired] == "true"})
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.ID), string(b.ID))
+	})
+	out := make([]keyInfo, len(entries))
+	active := false
+	for i, e := range entries {
+		switch {
+		case e.retired:
+			e.State = keys.Retired
+		case !active:
+			e.State, active = keys.Active, true
+		default:
+			e.State = keys.Old
+		}
+		out[i] = e.keyInfo
+	}
+	return out
+}

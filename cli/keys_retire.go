@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// KeysRetireOptions are the options of `gitseal keys retire`.
+type KeysRetireOptions struct {
+	IOStreams
+	cluster *ClusterOptions
+
+	// ID is the key ID, or a prefix of it that names one key.
+	ID string
+	// Force allows retiring the last key that is not retired.
+	Force bool
+}
+
+// NewCmdKeysRetire returns `gitseal keys retire`.
+func NewCmdKeysRetire(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	o := &KeysRetireOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "retire ID",
+		Short: "Retire a key: stop offering it for sealing",
+		Long: `Retire a key by labelling its Secret gitseal.dev/retired=true. A retired key
+is no longer published or sealed to; whether it still opens values is the
+controller's --retired-keys-open setting. SealedSecrets that still use it
+show it in status.retiredKeyIDs: move them off it with
+gitseal reseal --only-retired.
+
+Retiring the only key that is not retired makes the controller generate a
+new active key at once; that needs --force.`,
+		Example: `  gitseal keys list
+  gitseal keys retire 3f2a9c1b2d3e4f5a
+  gitseal keys retire 3f2a   # a unique prefix is enough`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID = args[0]
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.Force, "force", false, "retire the key even if it is the only one not retired")
+	return cmd
+}
+
+// Run retires the key.
+func (o *KeysRetireOptions) Run(ctx context.Context) error {
+	kc, err := o.cluster.kube()
+	if err != nil {
+		return err
+	}
+	ns := o.cluster.ControllerNamespace
+	items, err := kc.listSecretMetadata(ctx, ns, keys.LabelSealingKey+"=true")
+	if err != nil {
+		return withHint(fmt.Errorf("list the key Secrets in %s: %w", ns, err), apiHint(err, "list Secrets in "+ns))
+	}
+	list := keyStates(items)
+	target, err := pickKey(list, o.ID)
+	if err != nil {
+		return err
+	}
+	if target.State == keys.Retired {
+		fmt.Fprintf(o.Out, "key %s is already retired\n", target.ID)
+		return nil
+	}
+	others := 0
+	for _, k := range list {
+		if k.ID != target.ID && k.State != keys.Retired {
+			others++
+		}
+	}
+	if others == 0 && !o.Force {
+		return withHint(fmt.Errorf("key %s is the only key that is not retired", target.ID),
+			"retiring it makes the controller generate a new active key at once, and recipients files in Git go stale; "+
+				"rotate first (gitseal keys rotate), or pass --force")
+	}
+	secretName := secretNameOf(items, target.ID)
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{keys.LabelRetired: "true"}}})
+	if err := kc.mergePatch(ctx, secretsResource(), ns, secretName, patch); err != nil {
+		return withHint(fmt.Errorf("label Secret %s/%s: %w", ns, secretName, err), apiHint(err, "patch Secrets in "+ns))
+	}
+	fmt.Fprintf(o.Out, "key %s retired\n", target.ID)
+	if others == 0 {
+		fmt.Fprintln(o.ErrOut, "note: no key was left to seal to; the controller now generates a new active key")
+	}
+	if target.State == keys.Active {
+		fmt.Fprintln(o.ErrOut, "note: it was the active key; refresh committed recipients files with gitseal keys fetch -o FILE")
+	}
+	fmt.Fprintln(o.ErrOut, "next: re-seal what still uses it with gitseal reseal --only-retired")
+	return nil
+}
+
+// pickKey finds the key with the given ID or unique ID prefix.
+func pickKey(list []keyInfo, id string) (keyInfo, error) {
+	var matches []keyInfo
+	for _, k := range list {
+		if string(k.ID) == id {
+			return k, nil
+		}
+		if strings.HasPrefix(string(k.ID), id) {
+			matches = append(matches, k)
+		}
+	}
+	switch {
+	case len(matches) == 1 && len(id) >= 4:
+		return matches[0], nil
+	case len(matches) > 1:
+		return keyInfo{}, withHint(fmt.Errorf("%q matches %d keys", id, len(matches)), "give more of the ID (gitseal keys list)")
+	}
+	return keyInfo{}, withHint(fmt.Errorf("no key %q", id), "see the key IDs with gitseal keys list")
+}
+
+func secretNameOf(items []metav1.PartialObjectMetadata, id crypto.KeyID) string {
+	for _, it := range items {
+		if it.Labels[keys.LabelKeyID] == string(id) {
+			return it.Name
+		}
+	}
+	return keys.SecretName(id)
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// publishedKey is a public key the cluster publishes, parsed and checked.
+type publishedKey struct {
+	keys.PublicKey
+	recipient *crypto.Recipient
+}
+
+// keySource says where published keys came from, for messages.
+type keySource string
+
+// fetchPublicKeys returns the cluster's keys that are not retired, newest
+// first. It reads the public keys ConfigMap with the user's credentials
+// and, if that fails, asks the controller's /v1/keys (through the service
+// proxy, or at --controller-url). A note on errOut says why it fell back.
+func (o *ClusterOptions) fetchPublicKeys(ctx context.Context, errOut io.Writer) ([]publishedKey, keySource, error) {
+	cmName := o.ControllerNamespace + "/" + keys.PublicKeysConfigMap
+	kc, cmErr := o.kube()
+	switch {
+	case cmErr != nil && o.ControllerURL == "":
+		return nil, "", cmErr // no usable kubeconfig: nothing to fall back to
+	case cmErr == nil:
+		fromConfigMap, err := o.keysFromConfigMap(ctx, kc)
+		if err == nil {
+			return fromConfigMap, keySource("ConfigMap " + cmName), nil
+		}
+		cmErr = err
+		fmt.Fprintf(errOut, "note: reading ConfigMap %s failed (%v); asking the controller instead\n", cmName, firstLine(cmErr))
+	}
+
+	controller, err := o.Controller()
+	if err != nil {
+		return nil, "", err
+	}
+	published, ctrlErr := controller.Keys(ctx)
+	if ctrlErr == nil {
+		var parsed []publishedKey
+		parsed, ctrlErr = checkPublicKeys(published)
+		if ctrlErr == nil {
+			return parsed, keySource("the controller via " + controller.Via()), nil
+		}
+	}
+	err = fmt.Errorf("fetch the cluster's public keys: ConfigMap %s: %w; controller: %w", cmName, cmErr, ctrlErr)
+	return nil, "", withHint(err, fmt.Sprintf("check that gitseal runs in namespace %q (--controller-namespace, --controller-name, --context), "+
+		"or seal offline with --recipient, --recipients-file or a .gitseal.yaml", o.ControllerNamespace))
+}
+
+func (o *ClusterOptions) keysFromConfigMap(ctx context.Context, kc *kubeClient) ([]publishedKey, error) {
+	cm, err := kc.getConfigMap(ctx, o.ControllerNamespace, keys.PublicKeysConfigMap)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := cm.Data[keys.ConfigMapKeysJSON]
+	if !ok {
+		return nil, fmt.Errorf("it has no %s", keys.ConfigMapKeysJSON)
+	}
+	var published []keys.PublicKey
+	if err := json.Unmarshal([]byte(raw), &published); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON list of keys: %w", keys.ConfigMapKeysJSON, err)
+	}
+	return checkPublicKeys(published)
+}
+
+// checkPublicKeys parses published keys and refuses any whose ID does not
+// match its public key, or whose state is unknown. It fails if none is
+// active.
+func checkPublicKeys(published []keys.PublicKey) ([]publishedKey, error) {
+	out := make([]publishedKey, 0, len(published))
+	active := false
+	for _, pk := range published {
+		rc, err := crypto.ParseRecipient(pk.Recipient)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", pk.ID, err)
+		}
+		if rc.ID() != pk.ID {
+			return nil, fmt.Errorf("key %s: its public key has ID %s", pk.ID, rc.ID())
+		}
+		switch pk.State {
+		case keys.Active:
+			active = true
+		case keys.Old:
+		default:
+			return nil, fmt.Errorf("key %s: unknown state %q", pk.ID, pk.State)
+		}
+		pk.Kind = rc.Kind()
+		out = append(out, publishedKey{PublicKey: pk, recipient: rc})
+	}
+	if !active {
+		return nil, errors.New("the cluster publishes no active key yet")
+	}
+	return out, nil
+}
+
+// activeKey returns the key values are sealed to. checkPublicKeys
+// guarantees there is one; ks[0] is the newest otherwise.
+func activeKey(ks []publishedKey) publishedKey {
+	for _, k := range ks {
+		if k.State == keys.Active {
+			return k
+		}
+	}
+	return ks[0]
+}
+
+// firstLine returns an error's message up to its first line break, leaving
+// out hints.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}

@@ -1,0 +1,377 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+)
+
+// maxInputBytes caps one input file. A Secret holds at most 1 MiB, so this
+// fits dozens of full ones, and refuses a runaway file before parsing it.
+const maxInputBytes = 32 << 20
+
+// format is the syntax of a manifest file.
+type format string
+
+const (
+	formatYAML format = "yaml"
+	formatJSON format = "json"
+)
+
+// parseFormat parses an -o value.
+func parseFormat(s string) (format, error) {
+	switch format(s) {
+	case formatYAML, formatJSON:
+		return format(s), nil
+	}
+	return "", fmt.Errorf("unknown output format %q: want yaml or json", s)
+}
+
+// input is one manifest file, or standard input, read whole.
+type input struct {
+	// name is how messages refer to it: the path as given, or "stdin".
+	name string
+	// path is the file's path; empty for standard input.
+	path   string
+	data   []byte
+	format format
+}
+
+// readInputs reads the files named by args, or standard input when args
+// is empty or "-". A directory needs recursive: then every *.yaml, *.yml
+// and *.json file below it is read, in lexical order.
+func readInputs(args []string, stdin io.Reader, recursive bool) ([]*input, error) {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	var out []*input
+	for _, arg := range args {
+		if arg == "-" {
+			data, err := readCapped(stdin, "stdin")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &input{name: "stdin", data: data, format: sniffFormat(data)})
+			continue
+		}
+		paths, err := expandPath(arg, recursive)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			in, err := readInputFile(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// expandPath returns arg itself if it is a file, or the manifest files
+// below it if it is a directory and recursive is set.
+func expandPath(arg string, recursive bool) ([]string, error) {
+	info, err := os.Stat(arg)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{arg}, nil
+	}
+	if !recursive {
+		return nil, withHint(fmt.Errorf("%s is a directory", arg), "pass -R to read every *.yaml, *.yml and *.json file below it")
+	}
+	var paths []string
+	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != arg && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir // .git and friends
+			}
+			return nil
+		}
+		switch filepath.Ext(p) {
+		case ".yaml", ".yml", ".json":
+			if d.Type().IsRegular() {
+				paths = append(paths, p)
+			}
+		}
+		return nil
+	})
+	return paths, err
+}
+
+func readInputFile(path string) (*input, error) {
+	f, err := os.Open(path) //nolint:gosec // G304: the user names the files to read.
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	data, err := readCapped(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return &input{name: path, path: path, data: data, format: formatOf(path, data)}, nil
+}
+
+func readCapped(r io.Reader, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxInputBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB; split it", name, maxInputBytes>>20)
+	}
+	return data, nil
+}
+
+// formatOf tells JSON from YAML by the file's extension, else its content.
+func formatOf(path string, data []byte) format {
+	switch filepath.Ext(path) {
+	case ".json":
+		return formatJSON
+	case ".yaml", ".yml":
+		return formatYAML
+	}
+	return sniffFormat(data)
+}
+
+func sniffFormat(data []byte) format {
+	if utilyaml.IsJSONBuffer(data) {
+		return formatJSON
+	}
+	return formatYAML
+}
+
+// manifest is one Kubernetes object from an input: a document of a
+// multi-document file, or an item of a List.
+type manifest struct {
+	in *input
+	// doc is the 0-based index of the document in its file.
+	doc int
+	// where names the object for messages, e.g. "secrets.yaml, document 2".
+	where string
+	metav1.TypeMeta
+	raw json.RawMessage
+}
+
+// manifests splits an input into its objects, expanding v1 Lists. Empty
+// documents are skipped.
+func (in *input) manifests() ([]manifest, error) {
+	docs, err := splitDocuments(in)
+	if err != nil {
+		return nil, err
+	}
+	var out []manifest
+	for i, raw := range docs {
+		where := in.name
+		if len(docs) > 1 {
+			where = fmt.Sprintf("%s, document %d", in.name, i+1)
+		}
+		var tm metav1.TypeMeta
+		if err := json.Unmarshal(raw, &tm); err != nil {
+			return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, safeDecodeError(err))
+		}
+		if tm.Kind != "List" {
+			out = append(out, manifest{in: in, doc: i, where: where, TypeMeta: tm, raw: raw})
+			continue
+		}
+		var list struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("%s: a List: %w", where, safeDecodeError(err))
+		}
+		for j, item := range list.Items {
+			var itm metav1.TypeMeta
+			if err := json.Unmarshal(item, &itm); err != nil {
+				return nil, fmt.Errorf("%s, item %d: not a Kubernetes object: %w", where, j+1, safeDecodeError(err))
+			}
+			out = append(out, manifest{in: in, doc: i, where: fmt.Sprintf("%s, item %d", where, j+1), TypeMeta: itm, raw: item})
+		}
+	}
+	return out, nil
+}
+
+// splitDocuments returns each non-empty document of the input as JSON.
+func splitDocuments(in *input) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	if in.format == formatJSON {
+		dec := json.NewDecoder(bytes.NewReader(in.data))
+		for {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			if err == io.EOF {
+				return out, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", in.name, safeDecodeError(err))
+			}
+			if !isNull(raw) {
+				out = append(out, raw)
+			}
+		}
+	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(in.data)))
+	for n := 1; ; n++ {
+		doc, err := reader.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.name, err)
+		}
+		raw, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s, document %d: %w", in.name, n, safeDecodeError(err))
+		}
+		if !isNull(raw) {
+			out = append(out, raw)
+		}
+	}
+}
+
+func isNull(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// safeDecodeError rewrites a JSON or YAML decoding error so that it names
+// the position but never quotes the input, which may be a secret value.
+func safeDecodeError(err error) error {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		// Value is a JSON type name such as "number", never the input.
+		return fmt.Errorf("field %q is a JSON %s, want %s", te.Field, te.Value, te.Type)
+	}
+	if ce, ok := errors.AsType[base64.CorruptInputError](err); ok {
+		return fmt.Errorf("a data value is not valid base64 (at byte %d of the value)", int64(ce))
+	}
+	return errors.New(unquoteInput(err.Error()))
+}
+
+// unquoteInput removes the parts of a parser message that may quote the
+// input: yaml's `value` quoting, and everything from sigs.k8s.io/yaml's
+// "key: ..., value: ..." on.
+func unquoteInput(msg string) string {
+	if i := strings.Index(msg, "key: "); i >= 0 {
+		msg = msg[:i] + "…"
+	}
+	var b strings.Builder
+	for {
+		start := strings.IndexByte(msg, '`')
+		if start < 0 {
+			break
+		}
+		end := strings.IndexByte(msg[start+1:], '`')
+		if end < 0 {
+			msg = msg[:start] + "…"
+			break
+		}
+		b.WriteString(msg[:start] + "…")
+		msg = msg[start+1+end+1:]
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+// decodeSecret decodes a manifest that must be a v1 Secret.
+func decodeSecret(m manifest) (*corev1.Secret, error) {
+	if m.APIVersion != "v1" || m.Kind != "Secret" {
+		return nil, fmt.Errorf("%s: a %s, not a v1 Secret", m.where, describeKind(m.TypeMeta))
+	}
+	var s corev1.Secret
+	if err := json.Unmarshal(m.raw, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.where, safeDecodeError(err))
+	}
+	return &s, nil
+}
+
+// isSealedSecret says whether a manifest is a gitseal SealedSecret.
+func isSealedSecret(tm metav1.TypeMeta) bool {
+	return tm.APIVersion == gitsealv1alpha1.GroupVersion.String() && tm.Kind == "SealedSecret"
+}
+
+// decodeSealedSecret decodes a manifest that must be a SealedSecret.
+func decodeSealedSecret(m manifest) (*gitsealv1alpha1.SealedSecret, error) {
+	if !isSealedSecret(m.TypeMeta) {
+		return nil, fmt.Errorf("%s: a %s, not a %s SealedSecret", m.where, describeKind(m.TypeMeta), gitsealv1alpha1.GroupVersion)
+	}
+	var ss gitsealv1alpha1.SealedSecret
+	if err := json.Unmarshal(m.raw, &ss); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.where, safeDecodeError(err))
+	}
+	return &ss, nil
+}
+
+func describeKind(tm metav1.TypeMeta) string {
+	switch {
+	case tm.Kind == "" && tm.APIVersion == "":
+		return "document without apiVersion and kind"
+	case tm.APIVersion == "":
+		return tm.Kind
+	}
+	return tm.APIVersion + " " + tm.Kind
+}
+
+// readSealedSecrets reads every SealedSecret from the inputs; any other
+// object is an error.
+func readSealedSecrets(inputs []*input) ([]*gitsealv1alpha1.SealedSecret, error) {
+	var out []*gitsealv1alpha1.SealedSecret
+	for _, in := range inputs {
+		ms, err := in.manifests()
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			ss, err := decodeSealedSecret(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ss)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no SealedSecret found in the input")
+	}
+	return out, nil
+}
+
+// objectName is namespace/name, or just name without a namespace.
+func objectName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

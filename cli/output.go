@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+	yamlv3 "go.yaml.in/yaml/v3"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+)
+
+// sealedSecretOut is how the CLI writes a SealedSecret: fields in the
+// order people read them, and no empty status or creationTimestamp.
+type sealedSecretOut struct {
+	APIVersion string                           `json:"apiVersion"`
+	Kind       string                           `json:"kind"`
+	Metadata   objectMetaOut                    `json:"metadata"`
+	Spec       gitsealv1alpha1.SealedSecretSpec `json:"spec"`
+}
+
+type objectMetaOut struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// marshalSealedSecret encodes a SealedSecret in f: indented JSON, or YAML
+// with the same field order.
+func marshalSealedSecret(ss *gitsealv1alpha1.SealedSecret, f format) ([]byte, error) {
+	out := sealedSecretOut{
+		APIVersion: gitsealv1alpha1.GroupVersion.String(),
+		Kind:       "SealedSecret",
+		Metadata:   objectMetaOut{Name: ss.Name, Namespace: ss.Namespace, Labels: ss.Labels, Annotations: ss.Annotations},
+		Spec:       ss.Spec,
+	}
+	return marshalOrdered(out, f)
+}
+
+// marshalOrdered encodes v as indented JSON, or as YAML keeping the JSON
+// field order (sigs.k8s.io/yaml would sort the keys).
+func marshalOrdered(v any, f format) ([]byte, error) {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if f == formatJSON {
+		return append(raw, '\n'), nil
+	}
+	return jsonToYAML(raw)
+}
+
+// jsonToYAML converts JSON to block-style YAML, keeping the key order.
+func jsonToYAML(raw []byte) ([]byte, error) {
+	var node yamlv3.Node
+	if err := yamlv3.Unmarshal(raw, &node); err != nil {
+		return nil, err
+	}
+	blockStyle(&node)
+	var buf bytes.Buffer
+	enc := yamlv3.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&node); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// blockStyle clears the flow and quoting styles JSON parsing leaves, so
+// the encoder writes block YAML and quotes only what needs quoting.
+func blockStyle(n *yamlv3.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
+}
+
+// writeDocuments writes encoded objects to w: YAML documents separated by
+// "---", or a stream of JSON objects.
+func writeDocuments(w io.Writer, docs [][]byte, f format) error {
+	for i, doc := range docs {
+		if f == formatYAML && i > 0 {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data: it writes a temporary file in
+// the same directory, created with mode 0600 so that no one else can read
+// it even for a moment, syncs it, gives it mode, and renames it over path.
+// On any error the temporary file is removed and path is unchanged.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".gitseal-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp uses 0600 already; make it explicit for the reader.
+	if err = tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if mode != 0o600 {
+		if err = tmp.Chmod(mode); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// fileMode returns the permission bits of an existing file, or def.
+func fileMode(path string, def os.FileMode) os.FileMode {
+	info, err := os.Stat(path)
+	if err != nil {
+		return def
+	}
+	return info.Mode().Perm()
+}
+
+// isTerminal says whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd())) //nolint:gosec // G115: file descriptors fit in an int.
+}
+
+// errStdoutIsTerminal refuses to print secret material to a terminal.
+func errStdoutIsTerminal(what string) error {
+	return withHint(errors.New("refusing to print "+what+" to a terminal"), "redirect standard output to a file or a pipe, or use -o FILE")
+}

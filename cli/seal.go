@@ -1,0 +1,509 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/sealer"
+)
+
+// SealOptions are the options of `gitseal seal`.
+type SealOptions struct {
+	IOStreams
+	cluster *ClusterOptions
+
+	Files     []string
+	Recursive bool
+	// Write replaces each plaintext Secret file with its sealed form.
+	Write bool
+	// MergeInto is a SealedSecret file whose items are updated.
+	MergeInto string
+	// Output is yaml or json; empty means yaml, or the input's format
+	// with --write.
+	Output string
+	Jobs   int
+
+	Recipients
+	// Namespace is the namespace of Secrets that name none.
+	Namespace string
+
+	// Raw seals one value: Key of Secret Name in Namespace, read from
+	// FromFile or standard input.
+	Raw      bool
+	Name     string
+	Key      string
+	FromFile string
+
+	format format
+}
+
+// NewCmdSeal returns `gitseal seal`.
+func NewCmdSeal(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	o := &SealOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "seal [FILE|DIR...]",
+		Short: "Seal Secret manifests into SealedSecrets",
+		Long: `Seal Kubernetes Secrets (YAML or JSON, one or many documents, Lists) read
+from standard input or files, and write SealedSecrets. Each value is bound
+to the Secret's namespace and name (strict scope), its namespace
+(namespace scope) or nothing (cluster scope), and always to its item key.
+
+Whom to seal to, first match wins:
+  1. --recipient and --recipients-file;
+  2. the .gitseal.yaml rule matching the file's path (offline: CI needs no
+     cluster access; see gitseal init);
+  3. the cluster's active key, fetched with your kube credentials.
+
+The scope is --scope, else the rule's scope, else strict. A Secret without
+a namespace takes --namespace, else the kube context's namespace when
+sealing to a fetched key; offline, it must name one.
+
+--write replaces each plaintext file with its sealed form (through a
+temporary file and a rename). The old plaintext may remain on disk and in
+Git history: seal before committing, and treat a committed plaintext as
+leaked. --merge-into updates the items of an existing SealedSecret file and
+keeps every other byte of it, untouched ciphertexts included.`,
+		Example: `  # Seal a Secret to the cluster's current key
+  kubectl create secret generic db --from-literal=password=s3cret --dry-run=client -o yaml \
+    | gitseal seal > db.sealed.yaml
+
+  # Offline, to a committed recipients file or by .gitseal.yaml rules
+  gitseal seal --recipients-file .gitseal/prod.txt secret.yaml
+  gitseal seal secret.yaml > secret.sealed.yaml
+
+  # Seal every Secret below a directory, in place
+  gitseal seal -R -w secrets/
+
+  # Add or replace one item in an existing SealedSecret
+  kubectl create secret generic db --from-literal=token=abc --dry-run=client -o yaml \
+    | gitseal seal --merge-into db.sealed.yaml
+
+  # Seal a single value
+  printf %s "s3cret" | gitseal seal --raw --namespace prod --name db --key password`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.Recursive, "recursive", "R", false, "seal every *.yaml, *.yml and *.json file below the directories given")
+	f.BoolVarP(&o.Write, "write", "w", false, "replace each plaintext Secret file with its sealed form")
+	f.StringVar(&o.MergeInto, "merge-into", "", "update the items of the SealedSecret in `FILE`, keeping everything else byte for byte")
+	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default yaml; with --write, the input's)")
+	f.IntVar(&o.Jobs, "jobs", runtime.GOMAXPROCS(0), "Secrets sealed in parallel")
+	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of Secrets that have none")
+	f.BoolVar(&o.Raw, "raw", false, "seal a single value and print just the sealed value")
+	f.StringVar(&o.Name, "name", "", "with --raw: the Secret's name (strict scope)")
+	f.StringVar(&o.Key, "key", "", "with --raw: the item key")
+	f.StringVar(&o.FromFile, "from-file", "", "with --raw: read the value from `FILE` instead of standard input")
+	o.Recipients.addFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Validate checks that the flags fit together.
+func (o *SealOptions) Validate() error {
+	if o.Output != "" {
+		f, err := parseFormat(o.Output)
+		if err != nil {
+			return err
+		}
+		o.format = f
+	}
+	if err := o.Recipients.complete(); err != nil {
+		return err
+	}
+	stdin := len(o.Files) == 0 || (len(o.Files) == 1 && o.Files[0] == "-")
+	switch {
+	case o.Raw && (o.Write || o.MergeInto != "" || o.Recursive || len(o.Files) > 0):
+		return errors.New("--raw reads one value from standard input or --from-file; it takes no files, --write, --merge-into or -R")
+	case o.Raw && o.Key == "":
+		return withHint(errors.New("--raw needs --key"), "name the item key the value is sealed for")
+	case !o.Raw && (o.Name != "" || o.Key != "" || o.FromFile != ""):
+		return errors.New("--name, --key and --from-file go with --raw")
+	case o.Write && o.MergeInto != "":
+		return errors.New("--write and --merge-into do not go together")
+	case o.Write && stdin:
+		return withHint(errors.New("--write needs files"), "name the Secret files or directories to seal in place")
+	case o.Jobs < 1:
+		return fmt.Errorf("--jobs must be at least 1, not %d", o.Jobs)
+	}
+	return nil
+}
+
+// Run seals.
+func (o *SealOptions) Run(ctx context.Context) error {
+	resolver := newTargetResolver(o.cluster, &o.Recipients, o.ErrOut)
+	switch {
+	case o.Raw:
+		return o.runRaw(ctx, resolver)
+	case o.MergeInto != "":
+		return o.runMerge(ctx, resolver)
+	}
+	return o.runSeal(ctx, resolver)
+}
+
+// sealJob is one Secret to seal and, once done, its result.
+type sealJob struct {
+	m      manifest
+	target *sealTarget
+	doc    []byte
+	items  int
+	err    error
+}
+
+func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) error {
+	inputs, err := readInputs(o.Files, o.In, o.Recursive)
+	if err != nil {
+		return err
+	}
+	var jobs []*sealJob
+	byInput := map[*input][]*sealJob{}
+	skipped := 0
+	for _, in := range inputs {
+		ms, err := in.manifests()
+		if err != nil {
+			return err
+		}
+		var secrets, others []manifest
+		for _, m := range ms {
+			if m.APIVersion == "v1" && m.Kind == "Secret" {
+				secrets = append(secrets, m)
+			} else {
+				others = append(others, m)
+			}
+		}
+		switch {
+		case len(others) > 0 && !o.Recursive:
+			return withHint(fmt.Errorf("%s: a %s, not a v1 Secret", others[0].where, describeKind(others[0].TypeMeta)),
+				"seal reads Secret manifests; with -R, files of other objects are skipped")
+		case len(others) > 0 && o.Write && len(secrets) > 0:
+			return withHint(fmt.Errorf("%s mixes Secrets and other objects", in.name), "move the Secrets to a file of their own to seal it in place")
+		}
+		skipped += len(others)
+		if len(secrets) == 0 {
+			continue
+		}
+		target, err := resolver.resolve(ctx, in.path)
+		if err != nil {
+			return err
+		}
+		for _, m := range secrets {
+			j := &sealJob{m: m, target: target}
+			jobs = append(jobs, j)
+			byInput[in] = append(byInput[in], j)
+		}
+	}
+	if len(jobs) == 0 {
+		return withHint(errors.New("no Secret found in the input"), "seal reads v1 Secret manifests, e.g. from kubectl create secret ... --dry-run=client -o yaml")
+	}
+	defaultNS, err := o.defaultNamespace(jobs)
+	if err != nil {
+		return err
+	}
+
+	outFormat := func(in *input) format {
+		switch {
+		case o.format != "":
+			return o.format
+		case o.Write:
+			return in.format
+		}
+		return formatYAML
+	}
+	o.sealAll(jobs, defaultNS, outFormat)
+	for _, in := range inputs {
+		clear(in.data) // the plaintext
+	}
+	failed := 0
+	var firstErr error
+	for _, j := range jobs {
+		if j.err != nil {
+			if failed == 0 {
+				firstErr = j.err
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		if failed > 1 {
+			return fmt.Errorf("%d Secrets could not be sealed, nothing was written; the first: %w", failed, firstErr)
+		}
+		return firstErr
+	}
+
+	items := 0
+	for _, j := range jobs {
+		items += j.items
+	}
+	if !o.Write {
+		docs := make([][]byte, len(jobs))
+		for i, j := range jobs {
+			docs[i] = j.doc
+		}
+		return writeDocuments(o.Out, docs, outFormat(nil))
+	}
+	for _, in := range inputs {
+		js := byInput[in]
+		if len(js) == 0 {
+			continue
+		}
+		var buf bytes.Buffer
+		docs := make([][]byte, len(js))
+		for i, j := range js {
+			docs[i] = j.doc
+		}
+		if err := writeDocuments(&buf, docs, outFormat(in)); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(in.path, buf.Bytes(), fileMode(in.path, 0o644)); err != nil {
+			return err
+		}
+	}
+	msg := fmt.Sprintf("sealed %d Secret(s), %d item(s), in place in %d file(s)", len(jobs), items, len(byInput))
+	if skipped > 0 {
+		msg += fmt.Sprintf("; skipped %d object(s) that are not Secrets", skipped)
+	}
+	fmt.Fprintln(o.ErrOut, msg)
+	return nil
+}
+
+// defaultNamespace returns the namespace for Secrets that have none:
+// --namespace, else the kube context's when a job seals to fetched keys.
+// Offline, there is none: sealing such a Secret fails.
+func (o *SealOptions) defaultNamespace(jobs []*sealJob) (string, error) {
+	if o.Namespace != "" {
+		return o.Namespace, nil
+	}
+	for _, j := range jobs {
+		if j.target.online {
+			return o.cluster.ContextNamespace()
+		}
+	}
+	return "", nil
+}
+
+// sealAll seals the jobs on a bounded pool of workers, with a progress
+// bar on a terminal.
+func (o *SealOptions) sealAll(jobs []*sealJob, defaultNS string, outFormat func(*input) format) {
+	var done atomic.Int64
+	stop := o.progress(len(jobs), &done)
+	defer stop()
+
+	next := make(chan *sealJob)
+	var wg sync.WaitGroup
+	for range min(o.Jobs, len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				j.doc, j.items, j.err = sealOne(j.m, j.target, defaultNS, outFormat(j.m.in))
+				done.Add(1)
+			}
+		})
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+}
+
+// sealOne decodes, seals and encodes one Secret.
+func sealOne(m manifest, t *sealTarget, defaultNS string, f format) ([]byte, int, error) {
+	secret, err := decodeSecret(m)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer wipeSecret(secret)
+	if secret.Namespace == "" {
+		secret.Namespace = defaultNS
+	}
+	if secret.Namespace == "" && t.scope != crypto.Cluster {
+		return nil, 0, withHint(fmt.Errorf("%s: Secret %q has no namespace", m.where, secret.Name),
+			"set metadata.namespace in the manifest or pass --namespace; offline sealing never guesses it from your kube context")
+	}
+	ss, err := sealer.Seal(secret, t.scope, t.recipients)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", m.where, err)
+	}
+	doc, err := marshalSealedSecret(ss, f)
+	return doc, len(ss.Spec.EncryptedData), err
+}
+
+func wipeSecret(s *corev1.Secret) {
+	for _, v := range s.Data {
+		clear(v)
+	}
+}
+
+// progress draws a progress bar on a terminal for long runs. It returns
+// a function that erases it.
+func (o *SealOptions) progress(total int, done *atomic.Int64) func() {
+	if total < 50 || !isTerminal(o.ErrOut) {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			n := int(done.Load())
+			const width = 30
+			bar := strings.Repeat("=", width*n/total) + strings.Repeat(" ", width-width*n/total)
+			fmt.Fprintf(o.ErrOut, "\rsealing [%s] %d/%d", bar, n, total)
+			select {
+			case <-quit:
+				fmt.Fprint(o.ErrOut, "\r\033[K")
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+// runRaw seals one value.
+func (o *SealOptions) runRaw(ctx context.Context, resolver *targetResolver) error {
+	target, err := resolver.resolve(ctx, "")
+	if err != nil {
+		return err
+	}
+	ns := o.Namespace
+	if ns == "" && target.online && target.scope != crypto.Cluster {
+		if ns, err = o.cluster.ContextNamespace(); err != nil {
+			return err
+		}
+	}
+	b := crypto.Binding{Scope: target.scope, Namespace: ns, Name: o.Name, Key: o.Key}
+	switch {
+	case b.Scope != crypto.Cluster && b.Namespace == "":
+		return withHint(fmt.Errorf("%s scope needs a namespace", b.Scope), "pass --namespace")
+	case b.Scope == crypto.Strict && b.Name == "":
+		return withHint(errors.New("strict scope needs the Secret's name"), "pass --name, or --scope namespace to seal for any name in the namespace")
+	}
+	var value []byte
+	if o.FromFile != "" {
+		value, err = os.ReadFile(o.FromFile)
+	} else {
+		value, err = io.ReadAll(io.LimitReader(o.In, crypto.MaxValueSize+1))
+	}
+	if err != nil {
+		return fmt.Errorf("read the value: %w", err)
+	}
+	defer clear(value)
+	if bytes.HasSuffix(value, []byte("\n")) && o.FromFile == "" {
+		fmt.Fprintln(o.ErrOut, "note: the value ends with a newline, which is sealed too; use printf or echo -n if that is not meant")
+	}
+	v, err := sealer.SealItem(value, b, target.recipients)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(o.Out, v)
+	return err
+}
+
+// runMerge seals the items of one Secret into an existing SealedSecret
+// file.
+func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) error {
+	inputs, err := readInputs(o.Files, o.In, false)
+	if err != nil {
+		return err
+	}
+	var secrets []manifest
+	for _, in := range inputs {
+		ms, err := in.manifests()
+		if err != nil {
+			return err
+		}
+		secrets = append(secrets, ms...)
+	}
+	if len(secrets) != 1 {
+		return withHint(fmt.Errorf("--merge-into takes exactly one Secret; the input has %d objects", len(secrets)), "merge one Secret at a time")
+	}
+	secret, err := decodeSecret(secrets[0])
+	if err != nil {
+		return err
+	}
+	defer wipeSecret(secret)
+
+	data, err := os.ReadFile(o.MergeInto)
+	if err != nil {
+		return err
+	}
+	sf, err := parseSealedFile(o.MergeInto, data, formatOf(o.MergeInto, data))
+	if err != nil {
+		return err
+	}
+	docs := sf.sealedSecrets()
+	if len(docs) != 1 {
+		return fmt.Errorf("%s holds %d SealedSecrets; --merge-into needs exactly one", o.MergeInto, len(docs))
+	}
+	doc := slices.Collect(maps.Keys(docs))[0]
+	ss := docs[doc]
+	switch {
+	case secret.Name != "" && secret.Name != ss.Name:
+		return fmt.Errorf("the Secret is named %q, but %s holds SealedSecret %q", secret.Name, o.MergeInto, ss.Name)
+	case secret.Namespace != "" && secret.Namespace != ss.Namespace:
+		return fmt.Errorf("the Secret is in namespace %q, but %s holds a SealedSecret in %q", secret.Namespace, o.MergeInto, ss.Namespace)
+	}
+	target, err := resolver.resolve(ctx, o.MergeInto)
+	if err != nil {
+		return err
+	}
+	values := map[string][]byte{}
+	for k, v := range secret.Data {
+		values[k] = v
+	}
+	for k, v := range secret.StringData {
+		values[k] = []byte(v)
+	}
+	if len(values) == 0 {
+		return fmt.Errorf("%s: the Secret has no data", secrets[0].where)
+	}
+	items := map[string]gitsealv1alpha1.SealedValue{}
+	var report []string
+	for _, k := range sortedKeys(values) {
+		v, err := sealer.SealItem(values[k], crypto.Binding{Scope: target.scope, Namespace: ss.Namespace, Name: ss.Name, Key: k}, target.recipients)
+		if err != nil {
+			return fmt.Errorf("item %q: %w", k, err)
+		}
+		items[k] = v
+		if _, ok := ss.Spec.EncryptedData[k]; ok {
+			report = append(report, k+" (replaced)")
+		} else {
+			report = append(report, k+" (added)")
+		}
+	}
+	out, err := sf.edit(map[int]map[string]gitsealv1alpha1.SealedValue{doc: items})
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(o.MergeInto, out, fileMode(o.MergeInto, 0o644)); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "%s: sealed %s\n", o.MergeInto, strings.Join(report, ", "))
+	return nil
+}

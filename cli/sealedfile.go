@@ -1,0 +1,506 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+)
+
+// sealedFile is a file of SealedSecrets that can be edited in place. An
+// edit replaces the text of changed values and inserts new items; every
+// other byte of the file, comments, key order and the ciphertext of
+// untouched items included, stays as it was. When a document's layout is
+// too unusual to edit by splicing (flow-style YAML, block scalars), that
+// file is re-encoded from its YAML syntax tree instead, which still keeps
+// comments, key order and every untouched value.
+type sealedFile struct {
+	name   string
+	data   []byte
+	format format
+	docs   []*sealedDoc
+}
+
+// sealedDoc is one document of a sealedFile. ss is nil for documents that
+// are not SealedSecrets; they are never changed.
+type sealedDoc struct {
+	ss *gitsealv1alpha1.SealedSecret
+
+	// spans locates each item's value text in the file, and keys lists
+	// the items in file order. A new item goes before the first item that
+	// sorts after it (before, formatted by newItemBefore) when the items
+	// are sorted, else at insert, formatted by newItem. They are unset
+	// when the document cannot be edited by splicing.
+	spans         map[string]span
+	keys          []string
+	before        map[string]int
+	insert        int
+	newItem       func(key string, value gitsealv1alpha1.SealedValue) string
+	newItemBefore func(key string, value gitsealv1alpha1.SealedValue) string
+
+	// node is the YAML syntax tree, for re-encoding.
+	node *yamlv3.Node
+}
+
+// span is a range of bytes in the file.
+type span struct{ start, end int }
+
+// parseSealedFile parses the data of a file of SealedSecrets, in YAML
+// (multi-document) or JSON (one or more objects).
+func parseSealedFile(name string, data []byte, f format) (*sealedFile, error) {
+	sf := &sealedFile{name: name, data: data, format: f}
+	var err error
+	if f == formatJSON {
+		err = sf.parseJSON()
+	} else {
+		err = sf.parseYAML()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sf, nil
+}
+
+// sealedSecrets returns the file's SealedSecrets with their document
+// indexes.
+func (sf *sealedFile) sealedSecrets() map[int]*gitsealv1alpha1.SealedSecret {
+	out := map[int]*gitsealv1alpha1.SealedSecret{}
+	for i, d := range sf.docs {
+		if d.ss != nil {
+			out[i] = d.ss
+		}
+	}
+	return out
+}
+
+// edit returns the file's new content with items set in the documents
+// they are keyed by (document index → item key → sealed value). Items
+// not named keep their bytes.
+func (sf *sealedFile) edit(changes map[int]map[string]gitsealv1alpha1.SealedValue) ([]byte, error) {
+	type splice struct {
+		span
+		text string
+	}
+	var splices []splice
+	spliceable := true
+	for i, items := range changes {
+		if i < 0 || i >= len(sf.docs) || sf.docs[i].ss == nil {
+			return nil, fmt.Errorf("%s: document %d is not a SealedSecret", sf.name, i+1)
+		}
+		d := sf.docs[i]
+		if d.spans == nil {
+			spliceable = false
+			break
+		}
+		sorted := slices.IsSorted(d.keys)
+		var atEnd strings.Builder
+		for _, key := range sortedKeys(items) {
+			if sp, ok := d.spans[key]; ok {
+				splices = append(splices, splice{sp, string(items[key])})
+				continue
+			}
+			next := -1
+			if sorted {
+				next, _ = slices.BinarySearch(d.keys, key)
+			}
+			if next >= 0 && next < len(d.keys) {
+				at := d.before[d.keys[next]]
+				splices = append(splices, splice{span{at, at}, d.newItemBefore(key, items[key])})
+			} else {
+				atEnd.WriteString(d.newItem(key, items[key]))
+			}
+		}
+		if atEnd.Len() > 0 {
+			splices = append(splices, splice{span{d.insert, d.insert}, atEnd.String()})
+		}
+	}
+	if !spliceable {
+		return sf.reencode(changes)
+	}
+	// Stable: new items inserted at one place stay in key order.
+	slices.SortStableFunc(splices, func(a, b splice) int { return a.start - b.start })
+	var out bytes.Buffer
+	out.Grow(len(sf.data) + 4096)
+	pos := 0
+	for _, s := range splices {
+		out.Write(sf.data[pos:s.start])
+		out.WriteString(s.text)
+		pos = s.end
+	}
+	out.Write(sf.data[pos:])
+	return out.Bytes(), nil
+}
+
+// parseYAML reads each document's syntax tree and finds its items.
+func (sf *sealedFile) parseYAML() error {
+	lines := lineStarts(sf.data)
+	dec := yamlv3.NewDecoder(bytes.NewReader(sf.data))
+	for n := 1; ; n++ {
+		var doc yamlv3.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s, document %d: %w", sf.name, n, safeDecodeError(err))
+		}
+		d := &sealedDoc{node: &doc}
+		sf.docs = append(sf.docs, d)
+		var generic any
+		if err := doc.Decode(&generic); err != nil {
+			return fmt.Errorf("%s, document %d: %w", sf.name, n, safeDecodeError(err))
+		}
+		raw, err := json.Marshal(generic)
+		if err != nil {
+			return fmt.Errorf("%s, document %d: not a Kubernetes object", sf.name, n)
+		}
+		if d.ss, err = sealedSecretFromJSON(raw); err != nil || d.ss == nil {
+			if err != nil {
+				return fmt.Errorf("%s, document %d: %w", sf.name, n, err)
+			}
+			continue
+		}
+		d.findYAMLSpans(sf.data, lines)
+	}
+	return nil
+}
+
+// sealedSecretFromJSON decodes a SealedSecret, or returns nil for any
+// other kind of object.
+func sealedSecretFromJSON(raw []byte) (*gitsealv1alpha1.SealedSecret, error) {
+	var ss gitsealv1alpha1.SealedSecret
+	if err := json.Unmarshal(raw, &ss); err != nil {
+		return nil, safeDecodeError(err)
+	}
+	if !isSealedSecret(ss.TypeMeta) {
+		return nil, nil
+	}
+	return &ss, nil
+}
+
+// findYAMLSpans locates the item values of a block-style encryptedData
+// mapping whose values are plain or quoted single-line scalars. Anything
+// else leaves spans nil, so the file is re-encoded instead.
+func (d *sealedDoc) findYAMLSpans(data []byte, lines []int) {
+	m := encryptedDataNode(d.node)
+	if m == nil || m.Style&yamlv3.FlowStyle != 0 || len(m.Content) == 0 {
+		return
+	}
+	spans, before := map[string]span{}, map[string]int{}
+	var keys []string
+	lastEnd := 0
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yamlv3.ScalarNode || v.Kind != yamlv3.ScalarNode {
+			return
+		}
+		start, ok := offsetOf(data, lines, v.Line, v.Column)
+		if !ok {
+			return
+		}
+		switch v.Style {
+		case 0:
+		case yamlv3.DoubleQuotedStyle, yamlv3.SingleQuotedStyle:
+			start++ // inside the quotes
+		default:
+			return
+		}
+		end := start + len(v.Value)
+		if end > len(data) || string(data[start:end]) != v.Value {
+			return // escapes or a multi-line scalar
+		}
+		spans[k.Value] = span{start, end}
+		keys = append(keys, k.Value)
+		before[k.Value] = lines[k.Line-1]
+		lastEnd = end
+		if v.Style != 0 {
+			lastEnd++
+		}
+	}
+	lastKey := m.Content[len(m.Content)-2]
+	indent := strings.Repeat(" ", lastKey.Column-1)
+	insert := lastEnd
+	prefix := "\n"
+	if nl := bytes.IndexByte(data[lastEnd:], '\n'); nl >= 0 {
+		insert, prefix = lastEnd+nl+1, ""
+	} else {
+		insert = len(data)
+	}
+	for _, k := range keys {
+		if strings.TrimLeft(string(data[before[k]:spans[k].start]), " ") == "" {
+			return // a key not at the start of its line
+		}
+	}
+	d.spans, d.keys, d.before, d.insert = spans, keys, before, insert
+	d.newItem = func(key string, value gitsealv1alpha1.SealedValue) string {
+		line := prefix + indent + yamlKey(key) + ": " + string(value) + "\n"
+		prefix = ""
+		return line
+	}
+	d.newItemBefore = func(key string, value gitsealv1alpha1.SealedValue) string {
+		return indent + yamlKey(key) + ": " + string(value) + "\n"
+	}
+}
+
+// encryptedDataNode returns the spec.encryptedData mapping of a document.
+func encryptedDataNode(doc *yamlv3.Node) *yamlv3.Node {
+	n := doc
+	if n.Kind == yamlv3.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	for _, key := range []string{"spec", "encryptedData"} {
+		n = mappingValue(n, key)
+		if n == nil {
+			return nil
+		}
+	}
+	if n.Kind != yamlv3.MappingNode {
+		return nil
+	}
+	return n
+}
+
+func mappingValue(m *yamlv3.Node, key string) *yamlv3.Node {
+	if m == nil || m.Kind != yamlv3.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// yamlKey writes an item key as YAML, quoted if it would otherwise read
+// as a number, boolean or null.
+func yamlKey(key string) string {
+	out, err := yamlv3.Marshal(key)
+	if err != nil {
+		return `"` + key + `"`
+	}
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+// lineStarts returns the byte offset at which each line starts.
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// offsetOf converts yaml's 1-based line and character column to a byte
+// offset.
+func offsetOf(data []byte, lines []int, line, column int) (int, bool) {
+	if line < 1 || line > len(lines) || column < 1 {
+		return 0, false
+	}
+	off := lines[line-1]
+	for range column - 1 {
+		if off >= len(data) || data[off] == '\n' {
+			return 0, false
+		}
+		_, size := utf8.DecodeRune(data[off:])
+		off += size
+	}
+	return off, true
+}
+
+// reencode applies changes to the YAML syntax trees and writes them again.
+// JSON files always splice: a SealedSecret has at least one item.
+func (sf *sealedFile) reencode(changes map[int]map[string]gitsealv1alpha1.SealedValue) ([]byte, error) {
+	if sf.format == formatJSON {
+		return nil, fmt.Errorf("%s: cannot edit spec.encryptedData in place; is it an empty object?", sf.name)
+	}
+	for i, items := range changes {
+		m := encryptedDataNode(sf.docs[i].node)
+		if m == nil {
+			return nil, fmt.Errorf("%s, document %d: spec.encryptedData is not a mapping", sf.name, i+1)
+		}
+		for _, key := range sortedKeys(items) {
+			if v := mappingValue(m, key); v != nil {
+				v.Value, v.Style, v.Tag = string(items[key]), 0, "!!str"
+				continue
+			}
+			m.Content = append(m.Content,
+				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: key},
+				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(items[key])})
+		}
+	}
+	var buf bytes.Buffer
+	enc := yamlv3.NewEncoder(&buf)
+	enc.SetIndent(2)
+	for _, d := range sf.docs {
+		if err := enc.Encode(d.node); err != nil {
+			return nil, fmt.Errorf("%s: %w", sf.name, err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("%s: %w", sf.name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// parseJSON reads a stream of JSON objects and finds the items of each
+// SealedSecret.
+func (sf *sealedFile) parseJSON() error {
+	dec := json.NewDecoder(bytes.NewReader(sf.data))
+	for n := 1; ; n++ {
+		var raw json.RawMessage
+		start := dec.InputOffset()
+		err := dec.Decode(&raw)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", sf.name, safeDecodeError(err))
+		}
+		d := &sealedDoc{}
+		sf.docs = append(sf.docs, d)
+		if d.ss, err = sealedSecretFromJSON(raw); err != nil {
+			return fmt.Errorf("%s, object %d: %w", sf.name, n, err)
+		}
+		if d.ss == nil {
+			continue
+		}
+		if err := d.findJSONSpans(sf.data, int(start)+bytes.IndexByte(sf.data[start:], '{')); err != nil {
+			return fmt.Errorf("%s, object %d: %w", sf.name, n, err)
+		}
+	}
+}
+
+// jsonMember is one member of a JSON object: where its key starts and its
+// value's span.
+type jsonMember struct {
+	key      string
+	keyStart int
+	keyEnd   int
+	value    span
+}
+
+// findJSONSpans locates the members of spec.encryptedData in the object
+// starting at offset start.
+func (d *sealedDoc) findJSONSpans(data []byte, start int) error {
+	var members []jsonMember
+	w := &jsonWalker{data: data, dec: json.NewDecoder(bytes.NewReader(data[start:])), base: start}
+	err := w.value(nil, func(path []string, m jsonMember) {
+		if len(path) == 3 && path[0] == "spec" && path[1] == "encryptedData" {
+			members = append(members, m)
+		}
+	})
+	if err != nil {
+		return safeDecodeError(err)
+	}
+	if len(members) == 0 {
+		return nil // edit reports it
+	}
+	d.spans, d.before = map[string]span{}, map[string]int{}
+	for _, m := range members {
+		if data[m.value.start] != '"' {
+			return fmt.Errorf("item %q is not a string", m.key)
+		}
+		d.spans[m.key] = span{m.value.start + 1, m.value.end - 1}
+		d.keys = append(d.keys, m.key)
+		d.before[m.key] = m.keyStart
+	}
+	last := members[len(members)-1]
+	sep := string(data[last.keyEnd:last.value.start]) // ": " as written
+	lineStart := bytes.LastIndexByte(data[:last.keyStart], '\n') + 1
+	indent := string(data[lineStart:last.keyStart])
+	lead := "\n" + indent
+	if strings.Trim(indent, " \t") != "" || lineStart == 0 {
+		lead = " " // the object is on one line
+	}
+	d.insert = last.value.end
+	member := func(key string, value gitsealv1alpha1.SealedValue) string {
+		k, _ := json.Marshal(key)
+		v, _ := json.Marshal(string(value))
+		return string(k) + sep + string(v)
+	}
+	d.newItem = func(key string, value gitsealv1alpha1.SealedValue) string {
+		return "," + lead + member(key, value)
+	}
+	d.newItemBefore = func(key string, value gitsealv1alpha1.SealedValue) string {
+		return member(key, value) + "," + lead
+	}
+	return nil
+}
+
+// jsonWalker walks a JSON value token by token, reporting where each
+// object member's key and value are.
+type jsonWalker struct {
+	data []byte
+	dec  *json.Decoder
+	base int
+}
+
+func (w *jsonWalker) offset() int { return w.base + int(w.dec.InputOffset()) }
+
+// value reads one value at path. For members of objects it calls visit
+// with the member's path.
+func (w *jsonWalker) value(path []string, visit func([]string, jsonMember)) error {
+	tok, err := w.dec.Token()
+	if err != nil {
+		return err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	switch delim {
+	case '{':
+		for w.dec.More() {
+			before := w.offset()
+			keyTok, err := w.dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := keyTok.(string)
+			keyEnd := w.offset()
+			keyStart := before + bytes.IndexByte(w.data[before:keyEnd], '"')
+			valueBefore := w.offset()
+			child := append(slices.Clone(path), key)
+			if err := w.value(child, visit); err != nil {
+				return err
+			}
+			valueEnd := w.offset()
+			valueStart := valueBefore + firstNonSpace(w.data[valueBefore:valueEnd], ':')
+			visit(child, jsonMember{key: key, keyStart: keyStart, keyEnd: keyEnd, value: span{valueStart, valueEnd}})
+		}
+	case '[':
+		for w.dec.More() {
+			if err := w.value(path, visit); err != nil {
+				return err
+			}
+		}
+	default:
+		return errors.New("unexpected JSON delimiter")
+	}
+	_, err = w.dec.Token() // the closing delimiter
+	return err
+}
+
+// firstNonSpace returns the index of the first byte of b that is neither
+// white space nor sep.
+func firstNonSpace(b []byte, sep byte) int {
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n', sep:
+		default:
+			return i
+		}
+	}
+	return len(b)
+}

@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/sealer"
+)
+
+// UnsealOptions are the options of `gitseal unseal`.
+type UnsealOptions struct {
+	IOStreams
+
+	// Identity is the file of private keys; it must be given explicitly.
+	Identity string
+	// OutputFile receives the Secrets (mode 0600); empty means stdout.
+	OutputFile string
+	// Format is yaml or json.
+	Format string
+	Files  []string
+
+	format format
+}
+
+// NewCmdUnseal returns `gitseal unseal`.
+func NewCmdUnseal(streams IOStreams) *cobra.Command {
+	o := &UnsealOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "unseal --identity FILE [FILE...]",
+		Short: "Open SealedSecrets offline with a backup key (recovery)",
+		Long: `Open SealedSecrets offline with private keys from a backup (gitseal keys
+backup) or any age identity file, and write the Secrets.
+
+Each value's binding is checked against the SealedSecret's own namespace,
+name and item key, exactly as the controller does, so a value copied into
+another SealedSecret does not open. It is all or nothing: if one value does
+not open, nothing is written.
+
+With --output-file the Secrets are written to a file with mode 0600, through
+a temporary file in the same directory that never outlives the command.`,
+		Example: `  gitseal unseal --identity gitseal-keys.backup < db.sealed.yaml
+  gitseal unseal --identity gitseal-keys.backup -o db.secret.yaml db.sealed.yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVar(&o.Identity, "identity", "", "age identity `FILE` with the private keys (required)")
+	cmd.Flags().StringVarP(&o.OutputFile, "output-file", "o", "", "write the Secrets to `FILE` (mode 0600) instead of standard output")
+	cmd.Flags().StringVar(&o.Format, "format", "yaml", "output format: yaml or json")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *UnsealOptions) Validate() error {
+	if o.Identity == "" {
+		return withHint(errors.New("no private key given"), "pass --identity FILE, e.g. a file written by gitseal keys backup")
+	}
+	var err error
+	o.format, err = parseFormat(o.Format)
+	return err
+}
+
+// Run opens the SealedSecrets and writes the Secrets.
+func (o *UnsealOptions) Run() error {
+	ids, err := readIdentities(o.Identity)
+	if err != nil {
+		return err
+	}
+	inputs, err := readInputs(o.Files, o.In, false)
+	if err != nil {
+		return err
+	}
+	sealed, err := readSealedSecrets(inputs)
+	if err != nil {
+		return err
+	}
+	var docs [][]byte
+	defer func() {
+		for _, d := range docs {
+			clear(d)
+		}
+	}()
+	for _, ss := range sealed {
+		opened, err := sealer.Open(ss, ids)
+		if err != nil {
+			return withHint(fmt.Errorf("%s: %w", objectName(ss.Namespace, ss.Name), err), openHint(err))
+		}
+		doc, err := marshalOrdered(secretOf(ss, opened.Data), o.format)
+		opened.Wipe()
+		if err != nil {
+			return err
+		}
+		docs = append(docs, doc)
+	}
+	if o.OutputFile == "" {
+		return writeDocuments(o.Out, docs, o.format)
+	}
+	var buf bytes.Buffer
+	if err := writeDocuments(&buf, docs, o.format); err != nil {
+		return err
+	}
+	defer clear(buf.Bytes())
+	if err := writeFileAtomic(o.OutputFile, buf.Bytes(), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "wrote %d Secret(s) to %s (mode 0600)\n", len(docs), o.OutputFile)
+	return nil
+}
+
+// readIdentities reads private keys from a file.
+func readIdentities(path string) ([]*crypto.Identity, error) {
+	f, err := os.Open(path) //nolint:gosec // G304: the user names the key file.
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	ids, err := crypto.ParseIdentities(f)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("%s: %w", path, err), "--identity takes an age identity file, such as one written by gitseal keys backup")
+	}
+	return ids, nil
+}
+
+// openHint says what to do when a value does not open.
+func openHint(err error) string {
+	switch {
+	case errors.Is(err, crypto.ErrNoMatchingKey):
+		return "none of the given keys is one the value was sealed to; check the key IDs with gitseal diff FILE"
+	case errors.Is(err, crypto.ErrScopeMismatch):
+		return "the value was sealed for another namespace, name or item key; re-seal it from the original Secret"
+	case errors.Is(err, crypto.ErrMalformed):
+		return "the value is damaged or was tampered with; re-seal it from the original Secret"
+	}
+	return ""
+}
+
+// secretOut is how unseal writes a Secret.
+type secretOut struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   objectMetaOut     `json:"metadata"`
+	Type       corev1.SecretType `json:"type,omitempty"`
+	Immutable  *bool             `json:"immutable,omitempty"`
+	Data       map[string][]byte `json:"data"`
+}
+
+// secretOf is the Secret the controller would write for ss.
+func secretOf(ss *gitsealv1alpha1.SealedSecret, data map[string][]byte) secretOut {
+	s := secretOut{
+		APIVersion: "v1",
+		Kind:       "Secret",
+		Metadata:   objectMetaOut{Name: ss.Name, Namespace: ss.Namespace},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       data,
+	}
+	if t := ss.Spec.Template; t != nil {
+		if t.Type != "" {
+			s.Type = corev1.SecretType(t.Type)
+		}
+		s.Immutable = t.Immutable
+		if t.Metadata != nil {
+			s.Metadata.Labels, s.Metadata.Annotations = t.Metadata.Labels, t.Metadata.Annotations
+		}
+	}
+	return s
+}

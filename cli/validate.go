@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitseal/gitseal/internal/httpapi"
+)
+
+// ValidateOptions are the options of `gitseal validate`.
+type ValidateOptions struct {
+	IOStreams
+	cluster *ClusterOptions
+
+	Files []string
+}
+
+// NewCmdValidate returns `gitseal validate`.
+func NewCmdValidate(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
+	o := &ValidateOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "validate [FILE...]",
+		Short: "Check that SealedSecrets would open in the cluster",
+		Long: `Ask the cluster's controller whether each SealedSecret would open there:
+every value decrypts with one of its keys and is bound to the
+SealedSecret's namespace, name and item key. The answer is yes, or no with
+the reason and the first failing item. No plaintext leaves the controller.
+
+Exit status: 0 when all are valid, 1 when one is not, 2 on failure.`,
+		Example: `  gitseal validate db.sealed.yaml
+  gitseal validate *.sealed.yaml && kubectl apply -f .`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return o.Run(cmd.Context())
+		},
+	}
+	return cmd
+}
+
+// Run validates every SealedSecret in the input.
+func (o *ValidateOptions) Run(ctx context.Context) error {
+	inputs, err := readInputs(o.Files, o.In, false)
+	if err != nil {
+		return err
+	}
+	sealed, err := readSealedSecrets(inputs)
+	if err != nil {
+		return err
+	}
+	client, err := o.cluster.Controller()
+	if err != nil {
+		return err
+	}
+	invalid := 0
+	for _, ss := range sealed {
+		name := objectName(ss.Namespace, ss.Name)
+		resp, err := client.Validate(ctx, ss)
+		if err != nil {
+			return withHint(fmt.Errorf("validate %s: %w", name, err), controllerHint(err, o.cluster))
+		}
+		if resp.Valid {
+			fmt.Fprintf(o.Out, "%s: valid (opens with key %s)\n", name, strings.Join(resp.KeyIDs, ", "))
+			continue
+		}
+		invalid++
+		item := ""
+		if resp.Item != "" {
+			item = fmt.Sprintf(" item %q:", resp.Item)
+		}
+		fmt.Fprintf(o.Out, "%s: invalid: %s:%s %s\n", name, resp.Reason, item, trimItemPrefix(resp.Message, resp.Item))
+	}
+	if invalid > 0 {
+		return &ExitError{Code: ExitNo}
+	}
+	return nil
+}
+
+// trimItemPrefix drops the `item "x": ` a sealer error starts with, which
+// the output already shows.
+func trimItemPrefix(msg, item string) string {
+	return strings.TrimPrefix(msg, fmt.Sprintf("item %q: ", item))
+}
+
+// controllerHint says what to do when the controller cannot be reached.
+func controllerHint(err error, c *ClusterOptions) string {
+	se, ok := errors.AsType[*httpapi.StatusError](err)
+	switch {
+	case c.ControllerURL != "" && !ok:
+		return "check --controller-url: is the controller listening there?"
+	case !ok:
+		return ""
+	case se.Code == 403:
+		return fmt.Sprintf("your credentials may not use the service proxy (create services/proxy in %s); ask for that RBAC, or reach the controller with --controller-url (e.g. after kubectl port-forward)", c.ControllerNamespace)
+	case se.Code == 404 || se.Code == 503:
+		return fmt.Sprintf("is the gitseal controller running? Check kubectl -n %s get svc,pods, --controller-namespace and --controller-name", c.ControllerNamespace)
+	case se.Code == 429:
+		return "the controller is rate limiting; retry in a moment"
+	}
+	return ""
+}
