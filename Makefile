@@ -58,8 +58,9 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods for the API types
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases
+manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and RBAC into config/rbac
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=gitseal-controller paths=./controllers/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: verify
 verify: generate manifests ## Regenerate, then fail if generated code or manifests changed or Go code is unformatted

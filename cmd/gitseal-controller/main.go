@@ -14,9 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command gitseal-controller runs the gitseal controller manager in a
-// cluster. It serves health and readiness probes and metrics, and takes part
-// in leader election when asked to; no reconcilers are registered yet.
+// Command gitseal-controller runs the gitseal controller manager: it keeps
+// the sealing keys, unseals SealedSecrets into Secrets, and serves the HTTP
+// API the CLI uses. It runs in a cluster or, for development, against any
+// kubeconfig.
 package main
 
 import (
@@ -24,9 +25,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -34,6 +37,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/controllers"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/logging"
 	"github.com/gitseal/gitseal/internal/version"
 )
 
@@ -47,6 +53,11 @@ type options struct {
 	leaderElect  bool
 	leaderNS     string
 	printVersion bool
+	watch        string
+	keyType      string
+	qps          float64
+	burst        int
+	controllers  controllers.Options
 	zap          zap.Options
 }
 
@@ -61,6 +72,30 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.leaderNS, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; defaults to the pod's namespace, and must be set out of cluster.")
 	fs.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
+
+	o.controllers = controllers.DefaultOptions()
+	c := &o.controllers
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		c.Namespace = ns
+	}
+	fs.StringVar(&c.Namespace, "namespace", c.Namespace,
+		"The controller's namespace, where the sealing keys and the public-keys ConfigMap live (default: $POD_NAMESPACE or gitseal-system).")
+	fs.StringVar(&o.watch, "watch-namespaces", "",
+		"Comma-separated namespaces whose SealedSecrets are unsealed; empty means all.")
+	fs.StringVar(&o.keyType, "key-type", string(c.KeyType),
+		"Kind of key to generate: hybrid (ML-KEM-768 + X25519, post-quantum) or x25519.")
+	fs.DurationVar(&c.KeyRenewalPeriod, "key-renewal-period", c.KeyRenewalPeriod,
+		"Generate a new active key this often; old keys are kept. 0 disables renewal.")
+	fs.BoolVar(&c.RetiredKeysOpen, "retired-keys-open", c.RetiredKeysOpen,
+		"Whether retired keys still open values (they are never offered for sealing).")
+	fs.BoolVar(&c.AllowServiceAccountTokens, "allow-service-account-token-secrets", false,
+		"Allow templates of type kubernetes.io/service-account-token.")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "SealedSecrets reconciled in parallel.")
+	fs.StringVar(&c.HTTPAddr, "http-bind-address", c.HTTPAddr,
+		"Address of the HTTP API (/v1/keys, /v1/reseal, /v1/validate); empty disables it.")
+	fs.Float64Var(&c.ResealRate, "reseal-rate", c.ResealRate, "Re-seal and validate requests allowed per second.")
+	fs.Float64Var(&o.qps, "kube-api-qps", 100, "Requests per second to the API server.")
+	fs.IntVar(&o.burst, "kube-api-burst", 200, "Burst of requests to the API server.")
 	config.RegisterFlags(fs) // --kubeconfig
 	o.zap.BindFlags(fs)
 }
@@ -90,7 +125,11 @@ func run(args []string) error {
 		return nil
 	}
 
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.zap)))
+	// client-go logs Secret bodies at high verbosity; the safe logger never
+	// does, whatever --zap-log-level says. klog gets the same logger.
+	logger := logging.Safe(zap.New(zap.UseFlagOptions(&opts.zap)))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
 	log := ctrl.Log.WithName("setup")
 
 	scheme := runtime.NewScheme()
@@ -101,12 +140,26 @@ func run(args []string) error {
 		return fmt.Errorf("register gitseal types: %w", err)
 	}
 
+	kind, err := crypto.ParseKind(opts.keyType)
+	if err != nil {
+		return err
+	}
+	opts.controllers.KeyType = kind
+	var watch []string
+	for ns := range strings.SplitSeq(opts.watch, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			watch = append(watch, ns)
+		}
+	}
+
 	cfg, err := config.GetConfig()
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}
+	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
+		Cache:                         controllers.CacheOptions(watch),
 		Metrics:                       metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:        opts.probeAddr,
 		LeaderElection:                opts.leaderElect,
@@ -117,6 +170,9 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
+	if _, err := controllers.Setup(mgr, opts.controllers); err != nil {
+		return fmt.Errorf("set up controllers: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("add health check: %w", err)
 	}
@@ -126,7 +182,8 @@ func run(args []string) error {
 
 	log.Info("starting manager", "version", version.Version,
 		"metricsAddress", opts.metricsAddr, "probeAddress", opts.probeAddr,
-		"leaderElection", opts.leaderElect)
+		"leaderElection", opts.leaderElect, "namespace", opts.controllers.Namespace,
+		"watchNamespaces", watch, "keyType", kind, "keyRenewalPeriod", opts.controllers.KeyRenewalPeriod)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("run manager: %w", err)
 	}

@@ -113,6 +113,14 @@ func (r *Ring) Public() []PublicKey {
 	return publicKeys(r.keys, r.states)
 }
 
+// PublicKeys returns what may be published about the keys that are not
+// retired, newest first, with their states.
+func PublicKeys(keys []*Key) []PublicKey {
+	keys = slices.Clone(keys)
+	sortNewestFirst(keys)
+	return publicKeys(keys, states(keys))
+}
+
 func publicKeys(keys []*Key, states map[crypto.KeyID]State) []PublicKey {
 	out := []PublicKey{}
 	for _, k := range keys {

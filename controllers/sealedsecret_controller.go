@@ -1,0 +1,318 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/internal/sealer"
+)
+
+// notManagedRecheck is how often a SealedSecret blocked by a Secret it does
+// not own looks again: foreign Secrets are not watched.
+const notManagedRecheck = 2 * time.Minute
+
+// SealedSecretReconciler opens SealedSecrets with the ring's keys and
+// writes their Secrets with server-side apply.
+type SealedSecretReconciler struct {
+	Client                    client.Client
+	Reader                    client.Reader // uncached, for Secrets the cache does not hold
+	Ring                      *keys.Ring
+	Recorder                  recorder.EventRecorder
+	AllowServiceAccountTokens bool
+	Clock                     clock.PassiveClock
+	metrics                   *metrics
+}
+
+// SetupWithManager registers the reconciler: it watches SealedSecrets, the
+// Secrets they own (so a deleted or edited Secret is restored), and the key
+// ring (so objects waiting for a key retry when one appears).
+func (r *SealedSecretReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	keyEvents := make(chan event.TypedGenericEvent[*gitsealv1alpha1.SealedSecret])
+	if err := mgr.Add(&retryOnKeyChange{client: mgr.GetClient(), ring: r.Ring, events: keyEvents}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&gitsealv1alpha1.SealedSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		WatchesRawSource(source.Channel(keyEvents, &handler.TypedEnqueueRequestForObject[*gitsealv1alpha1.SealedSecret]{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
+		Complete(r)
+}
+
+// Reconcile brings one SealedSecret's Secret in line with its spec. It
+// patches status once, at the end, whatever happened.
+func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var ss gitsealv1alpha1.SealedSecret
+	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics.setOnRetired(req.NamespacedName, false)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if !ss.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the garbage collector removes the Secret
+	}
+	start := r.Clock.Now()
+	orig := ss.DeepCopy()
+	o, keyIDs := r.unseal(ctx, &ss)
+
+	r.metrics.unseals.Inc()
+	r.metrics.unsealDuration.Observe(r.Clock.Since(start).Seconds())
+	if !o.ok() {
+		r.metrics.unsealErrors.WithLabelValues(o.Reason).Inc()
+	}
+	if o.ok() {
+		ss.Status.KeyIDs, ss.Status.RetiredKeyIDs = nil, nil
+		for _, id := range keyIDs {
+			ss.Status.KeyIDs = append(ss.Status.KeyIDs, string(id))
+			if state, _ := r.Ring.State(id); state == keys.Retired {
+				ss.Status.RetiredKeyIDs = append(ss.Status.RetiredKeyIDs, string(id))
+			}
+		}
+		r.metrics.setOnRetired(req.NamespacedName, len(ss.Status.RetiredKeyIDs) > 0)
+	}
+	ss.Status.ObservedGeneration = ss.Generation
+	setConditions(&ss.Status.Conditions, o, ss.Generation)
+	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	if warnNow(prevReady, o) {
+		r.Recorder.Eventf(&ss, nil, corev1.EventTypeWarning, o.Reason, "Unseal", "%s", o.Message)
+	} else if o.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue) {
+		r.Recorder.Eventf(&ss, nil, corev1.EventTypeNormal, "Unsealed", "Unseal", "Secret written from %d sealed values", len(ss.Spec.EncryptedData))
+	}
+	if !equality.Semantic.DeepEqual(orig.Status, ss.Status) {
+		if err := r.Client.Status().Patch(ctx, &ss, client.MergeFrom(orig)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+
+	log := ctrl.LoggerFrom(ctx)
+	switch {
+	case o.ok():
+		log.V(1).Info("unsealed", "keyIDs", ss.Status.KeyIDs)
+		return ctrl.Result{}, nil
+	case o.Reason == gitsealv1alpha1.ReasonSecretNotManaged:
+		return ctrl.Result{RequeueAfter: notManagedRecheck}, nil
+	case o.stalled():
+		log.Info("stalled until the SealedSecret or the keys change", "reason", o.Reason, "message", o.Message)
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, fmt.Errorf("%s: %s", o.Reason, o.Message) // retried with backoff
+}
+
+// unseal opens the values and writes the Secret. On any failure it leaves
+// the existing Secret exactly as it was.
+func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (outcome, []crypto.KeyID) {
+	ids := r.Ring.Identities()
+	if len(ids) == 0 {
+		return outcome{gitsealv1alpha1.ReasonKeyUnavailable, "the controller holds no usable key yet"}, nil
+	}
+	secretType := corev1.SecretTypeOpaque
+	if t := ss.Spec.Template; t != nil && t.Type != "" {
+		secretType = corev1.SecretType(t.Type)
+	}
+	if secretType == corev1.SecretTypeServiceAccountToken && !r.AllowServiceAccountTokens {
+		return outcome{gitsealv1alpha1.ReasonPolicyDenied, "a Secret of type kubernetes.io/service-account-token is refused; run the controller with --allow-service-account-token-secrets to allow it"}, nil
+	}
+	opened, err := sealer.Open(ss, ids)
+	if err != nil {
+		reason := gitsealv1alpha1.ReasonInvalidSpec
+		if serr, ok := errors.AsType[*sealer.Error](err); ok {
+			reason = serr.Reason
+		}
+		return outcome{reason, err.Error()}, nil
+	}
+	defer opened.Wipe()
+
+	existing, err := r.existingSecret(ctx, ss)
+	if err != nil {
+		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("read Secret: %v", err)}, nil
+	}
+	if existing != nil && !mayWrite(existing, ss) {
+		return outcome{gitsealv1alpha1.ReasonSecretNotManaged, fmt.Sprintf(
+			"Secret %s/%s exists and is not managed by gitseal; delete it, or annotate it %s=true to let this SealedSecret take it over",
+			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged)}, nil
+	}
+	desired := desiredSecret(ss, secretType, opened.Data)
+	if existing != nil && upToDate(existing, ss, secretType, opened.Data) {
+		return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.KeyIDs
+	}
+	if err := r.apply(ctx, desired, existing); err != nil {
+		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil
+	}
+	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs
+}
+
+// existingSecret finds the Secret of the same name: first in the cache,
+// which holds only Secrets gitseal manages, then from the API server.
+func (r *SealedSecretReconciler) existingSecret(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (*corev1.Secret, error) {
+	var s corev1.Secret
+	key := client.ObjectKeyFromObject(ss)
+	err := r.Client.Get(ctx, key, &s)
+	if apierrors.IsNotFound(err) {
+		err = r.Reader.Get(ctx, key, &s)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &s, nil
+}
+
+// mayWrite decides whether the controller may write an existing Secret:
+// it is controlled by this SealedSecret (or an earlier one of the same
+// name), or its owner opted in with the managed annotation.
+func mayWrite(s *corev1.Secret, ss *gitsealv1alpha1.SealedSecret) bool {
+	if s.Annotations[gitsealv1alpha1.AnnotationManaged] == "true" {
+		return true
+	}
+	ref := metav1.GetControllerOf(s)
+	return ref != nil && ref.Kind == "SealedSecret" && ref.Name == ss.Name &&
+		ref.APIVersion == gitsealv1alpha1.GroupVersion.String()
+}
+
+func secretLabels(ss *gitsealv1alpha1.SealedSecret) map[string]string {
+	labels := map[string]string{}
+	if t := ss.Spec.Template; t != nil && t.Metadata != nil {
+		maps.Copy(labels, t.Metadata.Labels)
+	}
+	labels[keys.ManagedByLabel] = keys.ManagedByValue
+	return labels
+}
+
+func secretAnnotations(ss *gitsealv1alpha1.SealedSecret) map[string]string {
+	if t := ss.Spec.Template; t != nil && t.Metadata != nil {
+		return t.Metadata.Annotations
+	}
+	return nil
+}
+
+func immutable(ss *gitsealv1alpha1.SealedSecret) *bool {
+	if ss.Spec.Template != nil {
+		return ss.Spec.Template.Immutable
+	}
+	return nil
+}
+
+func desiredSecret(ss *gitsealv1alpha1.SealedSecret, t corev1.SecretType, data map[string][]byte) *corev1ac.SecretApplyConfiguration {
+	s := corev1ac.Secret(ss.Name, ss.Namespace).
+		WithLabels(secretLabels(ss)).
+		WithType(t).
+		WithData(data).
+		WithOwnerReferences(metav1ac.OwnerReference().
+			WithAPIVersion(gitsealv1alpha1.GroupVersion.String()).
+			WithKind("SealedSecret").
+			WithName(ss.Name).
+			WithUID(ss.UID).
+			WithController(true).
+			WithBlockOwnerDeletion(true))
+	if a := secretAnnotations(ss); len(a) > 0 {
+		s.WithAnnotations(a)
+	}
+	if im := immutable(ss); im != nil {
+		s.WithImmutable(*im)
+	}
+	return s
+}
+
+// upToDate reports whether the Secret already holds everything apply would
+// write, so that the echo of our own write costs no second write.
+func upToDate(s *corev1.Secret, ss *gitsealv1alpha1.SealedSecret, t corev1.SecretType, data map[string][]byte) bool {
+	if s.Type != t || !metav1.IsControlledBy(s, ss) || !equality.Semantic.DeepEqual(s.Immutable, immutable(ss)) {
+		return false
+	}
+	for k, v := range data {
+		if !bytes.Equal(s.Data[k], v) {
+			return false
+		}
+	}
+	return subset(secretLabels(ss), s.Labels) && subset(secretAnnotations(ss), s.Annotations)
+}
+
+func subset(want, have map[string]string) bool {
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// apply writes the Secret. An immutable Secret whose data must change can
+// only be replaced: it is deleted (if it is still the one we read) and
+// written again.
+func (r *SealedSecretReconciler) apply(ctx context.Context, desired *corev1ac.SecretApplyConfiguration, existing *corev1.Secret) error {
+	err := r.Client.Apply(ctx, desired, client.FieldOwner(FieldManager), client.ForceOwnership)
+	if err == nil || !apierrors.IsInvalid(err) || existing == nil || existing.Immutable == nil || !*existing.Immutable {
+		return err
+	}
+	pre := client.Preconditions{UID: &existing.UID, ResourceVersion: &existing.ResourceVersion}
+	if err := r.Client.Delete(ctx, existing, pre); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("replace immutable Secret: %w", err)
+	}
+	return r.Client.Apply(ctx, desired, client.FieldOwner(FieldManager), client.ForceOwnership)
+}
+
+// retryOnKeyChange re-queues every SealedSecret that is not Ready when the
+// key ring changes: a restored, added or renewed key may open it now.
+type retryOnKeyChange struct {
+	client client.Client
+	ring   *keys.Ring
+	events chan<- event.TypedGenericEvent[*gitsealv1alpha1.SealedSecret]
+}
+
+var _ manager.LeaderElectionRunnable = (*retryOnKeyChange)(nil)
+
+func (k *retryOnKeyChange) NeedLeaderElection() bool { return true }
+
+func (k *retryOnKeyChange) Start(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-k.ring.Changed():
+		}
+		var list gitsealv1alpha1.SealedSecretList
+		if err := k.client.List(ctx, &list); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "list SealedSecrets after a key change")
+			continue
+		}
+		for i := range list.Items {
+			if !meta.IsStatusConditionTrue(list.Items[i].Status.Conditions, gitsealv1alpha1.ConditionReady) {
+				select {
+				case k.events <- event.TypedGenericEvent[*gitsealv1alpha1.SealedSecret]{Object: &list.Items[i]}:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,199 @@
+// Package controllers holds gitseal's reconcilers: the key manager that
+// generates, renews and publishes the sealing keys, the key loader that keeps
+// every replica's key ring current, and the SealedSecret reconciler that
+// writes Secrets. Setup wires them, and the HTTP API, into a manager.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/httpapi"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// The controller's permissions, generated into config/rbac by `make manifests`.
+// Cluster-wide it reads SealedSecrets and writes the Secrets they own: it
+// lists and watches only Secrets labelled app.kubernetes.io/managed-by=gitseal
+// (RBAC cannot express a label selector, so the cache enforces it) and reads
+// a Secret of the same name before taking it over. In its own namespace it
+// keeps its keys, the public-keys ConfigMap and the leader election Lease.
+//
+// +kubebuilder:rbac:groups=gitseal.dev,resources=sealedsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gitseal.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gitseal.dev,resources=sealedsecrets/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
+// +kubebuilder:rbac:groups="",namespace=gitseal-system,resources=configmaps,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=gitseal-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// FieldManager is the server-side apply field manager of everything the
+// controller writes.
+const FieldManager = "gitseal"
+
+// Options configure the controllers. The zero value is not usable: start
+// from DefaultOptions.
+type Options struct {
+	// Namespace is the controller's own namespace, where keys live.
+	Namespace string
+	// KeyType is the kind of key generated.
+	KeyType crypto.Kind
+	// KeyRenewalPeriod is how often a new active key is generated; 0
+	// disables renewal.
+	KeyRenewalPeriod time.Duration
+	// RetiredKeysOpen says whether retired keys still open values.
+	RetiredKeysOpen bool
+	// AllowServiceAccountTokens lets templates of type
+	// kubernetes.io/service-account-token through.
+	AllowServiceAccountTokens bool
+	// Workers is the number of SealedSecrets reconciled at once.
+	Workers int
+	// HTTPAddr is where the HTTP API listens; empty disables it.
+	HTTPAddr string
+	// HTTPListener, if set, is used instead of HTTPAddr (tests pass one
+	// bound to 127.0.0.1:0).
+	HTTPListener net.Listener
+	// ResealRate and ResealBurst limit /v1/reseal and /v1/validate.
+	ResealRate  float64
+	ResealBurst int
+	// Clock is the time source; tests inject a fake one.
+	Clock clock.PassiveClock
+}
+
+// DefaultOptions returns the defaults the controller's flags start from.
+func DefaultOptions() Options {
+	return Options{
+		Namespace:        "gitseal-system",
+		KeyType:          crypto.Hybrid,
+		KeyRenewalPeriod: 720 * time.Hour,
+		RetiredKeysOpen:  true,
+		Workers:          8,
+		HTTPAddr:         ":8000",
+		ResealRate:       10,
+		ResealBurst:      20,
+		Clock:            clock.RealClock{},
+	}
+}
+
+// CacheOptions restrict the manager's cache to what the controllers read:
+// Secrets that gitseal manages (never every Secret in the cluster), in the
+// watched namespaces (all when watch is empty).
+func CacheOptions(watch []string) cache.Options {
+	opts := cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{keys.ManagedByLabel: keys.ManagedByValue})},
+		},
+	}
+	if len(watch) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range watch {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+// Setup adds the key loader, key manager, SealedSecret reconciler and HTTP
+// API to mgr, and returns the shared key ring. The manager's cache must be
+// built with CacheOptions.
+func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	metrics := newMetrics()
+	ring := keys.NewRing(opts.RetiredKeysOpen)
+
+	// Keys live in one namespace and are read by every replica, so they get
+	// a small cache of their own: only labelled key Secrets and the one
+	// public-keys ConfigMap.
+	keyCache, err := cache.New(mgr.GetConfig(), cache.Options{
+		Scheme:            mgr.GetScheme(),
+		Mapper:            mgr.GetRESTMapper(),
+		DefaultNamespaces: map[string]cache.Config{opts.Namespace: {}},
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}:    {Label: labels.SelectorFromSet(labels.Set{keys.LabelSealingKey: "true"})},
+			&corev1.ConfigMap{}: {Field: fields.OneTermEqualSelector("metadata.name", keys.PublicKeysConfigMap)},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create key cache: %w", err)
+	}
+	if err := mgr.Add(keyCache); err != nil {
+		return nil, fmt.Errorf("add key cache: %w", err)
+	}
+
+	loader := &KeyLoader{Cache: keyCache, Namespace: opts.Namespace, Ring: ring, Recorder: mgr.GetEventRecorder("gitseal-keys"), metrics: metrics}
+	if err := loader.SetupWithManager(mgr, keyCache); err != nil {
+		return nil, err
+	}
+	km := &KeyManager{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: opts.Namespace,
+		KeyType: opts.KeyType, RenewalPeriod: opts.KeyRenewalPeriod, Clock: opts.Clock,
+	}
+	if err := km.SetupWithManager(mgr, keyCache); err != nil {
+		return nil, err
+	}
+	ssr := &SealedSecretReconciler{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ring: ring,
+		Recorder:                  mgr.GetEventRecorder("gitseal"),
+		AllowServiceAccountTokens: opts.AllowServiceAccountTokens,
+		Clock:                     opts.Clock,
+		metrics:                   metrics,
+	}
+	if err := ssr.SetupWithManager(mgr, opts.Workers); err != nil {
+		return nil, err
+	}
+	if opts.HTTPAddr != "" || opts.HTTPListener != nil {
+		h := httpapi.NewServer(ring, httpapi.ServerOptions{
+			RequestsPerSecond: opts.ResealRate, Burst: opts.ResealBurst, Log: mgr.GetLogger().WithName("http"),
+		})
+		if err := mgr.Add(&httpRunnable{srv: httpapi.NewHTTPServer(opts.HTTPAddr, h), ln: opts.HTTPListener}); err != nil {
+			return nil, fmt.Errorf("add http server: %w", err)
+		}
+	}
+	return ring, nil
+}
+
+// httpRunnable serves the HTTP API on every replica, leader or not, so that
+// the Service can route to any of them.
+type httpRunnable struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+func (h *httpRunnable) NeedLeaderElection() bool { return false }
+
+func (h *httpRunnable) Start(ctx context.Context) error {
+	ln := h.ln
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", h.srv.Addr); err != nil {
+			return fmt.Errorf("http api: %w", err)
+		}
+	}
+	ctrl.LoggerFrom(ctx).Info("serving the HTTP API", "address", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = h.srv.Shutdown(shutdown)
+	}()
+	if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http api: %w", err)
+	}
+	return nil
+}
