@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/term"
 	yamlv3 "go.yaml.in/yaml/v3"
+	"golang.org/x/term"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
