@@ -1,0 +1,5 @@
+//go:build !gitseal_kustomize
+
+package render
+
+const kustomizeAvailable = false

@@ -1,0 +1,258 @@
+//go:build gitseal_kustomize
+
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// build runs kustomize on a file system that enforces the sandbox: reads
+// only under the root and within the caps, no writes.
+func build(ctx context.Context, s *sandbox, dir string) (*Result, error) {
+	fsys := &guardFS{s: s, disk: filesys.MakeFsOnDisk(), ctx: ctx}
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	opts.PluginConfig = types.DisabledPluginConfig()
+	opts.PluginConfig.HelmConfig.Enabled = false
+	opts.AddManagedbyLabel = false
+
+	type outcome struct {
+		m   resmap.ResMap
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- outcome{err: fmt.Errorf("kustomize panicked: %v", r)}
+			}
+		}()
+		m, err := krusty.MakeKustomizer(opts).Run(fsys, dir)
+		done <- outcome{m, err}
+	}()
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		fsys.refuse(fmt.Errorf("deadline: %w", ctx.Err()))
+		// Every further file system call fails, so kustomize returns soon.
+		return nil, refused("build took too long: %v", ctx.Err())
+	}
+	if v := fsys.violation(); v != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRefused, v)
+	}
+	if out.err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(out.err.Error()))
+	}
+	if n := out.m.Size(); n > s.opts.MaxResources {
+		return nil, refused("%d resources, over the limit of %d", n, s.opts.MaxResources)
+	}
+	data, err := out.m.AsYaml()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
+	}
+	if int64(len(data)) > s.opts.MaxOutput {
+		return nil, refused("output is %d bytes, over the limit of %d", len(data), s.opts.MaxOutput)
+	}
+	res := &Result{yaml: data}
+	for _, r := range out.m.Resources() {
+		obj, err := r.Map()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
+		}
+		res.objects = append(res.objects, obj)
+	}
+	return res, nil
+}
+
+// quoted matches the spans YAML and JSON decoders quote values in, so a
+// value never reaches a message.
+var quoted = regexp.MustCompile("`[^`]*`|\"[^\"\n]{24,}\"")
+
+// sanitize keeps kustomize's message but drops quoted values and bounds it.
+func sanitize(msg string) string {
+	msg = quoted.ReplaceAllString(msg, "`…`")
+	if len(msg) > 2000 {
+		msg = msg[:2000] + "…"
+	}
+	return msg
+}
+
+// guardFS is the file system kustomize sees. Reads outside the root, over
+// the caps or after the deadline fail and are recorded: the build is then
+// refused, whatever kustomize made of the error. Writes always fail.
+type guardFS struct {
+	s    *sandbox
+	disk filesys.FileSystem
+	ctx  context.Context
+
+	mu    sync.Mutex
+	err   error
+	files int
+	bytes int64
+}
+
+var _ filesys.FileSystem = (*guardFS)(nil)
+
+var errWrite = errors.New("writing is not allowed")
+
+func (g *guardFS) refuse(err error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err == nil {
+		g.err = err
+	}
+	return err
+}
+
+func (g *guardFS) violation() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// allow checks a path kustomize reads.
+func (g *guardFS) allow(p string) (string, error) {
+	if err := g.ctx.Err(); err != nil {
+		return "", g.refuse(fmt.Errorf("deadline: %w", err))
+	}
+	if v := g.violation(); v != nil {
+		return "", v
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	real, err := g.s.resolve(abs)
+	if errors.Is(err, ErrRefused) {
+		return "", g.refuse(err)
+	}
+	return real, err
+}
+
+// probe checks a path kustomize only asks about: outside the root it does
+// not exist.
+func (g *guardFS) probe(p string) (string, bool) {
+	real, err := g.allow(p)
+	return real, err == nil
+}
+
+func (g *guardFS) Create(p string) (filesys.File, error) { return nil, g.refuse(errWrite) }
+func (g *guardFS) Mkdir(p string) error                  { return g.refuse(errWrite) }
+func (g *guardFS) MkdirAll(p string) error               { return g.refuse(errWrite) }
+func (g *guardFS) RemoveAll(p string) error              { return g.refuse(errWrite) }
+func (g *guardFS) WriteFile(p string, _ []byte) error    { return g.refuse(errWrite) }
+
+func (g *guardFS) Open(p string) (filesys.File, error) {
+	real, err := g.allow(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.count(real); err != nil {
+		return nil, err
+	}
+	return g.disk.Open(real)
+}
+
+func (g *guardFS) IsDir(p string) bool {
+	real, ok := g.probe(p)
+	return ok && g.disk.IsDir(real)
+}
+
+func (g *guardFS) Exists(p string) bool {
+	real, ok := g.probe(p)
+	return ok && g.disk.Exists(real)
+}
+
+func (g *guardFS) ReadDir(p string) ([]string, error) {
+	real, err := g.allow(p)
+	if err != nil {
+		return nil, err
+	}
+	return g.disk.ReadDir(real)
+}
+
+func (g *guardFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if _, err := g.allow(p); err != nil {
+		return "", "", err
+	}
+	return g.disk.CleanedAbs(p)
+}
+
+func (g *guardFS) Glob(pattern string) ([]string, error) {
+	matches, err := g.disk.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	out := matches[:0]
+	for _, m := range matches {
+		if _, ok := g.probe(m); ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (g *guardFS) Walk(p string, fn filepath.WalkFunc) error {
+	real, err := g.allow(p)
+	if err != nil {
+		return err
+	}
+	return g.disk.Walk(real, func(q string, info os.FileInfo, err error) error {
+		if _, aerr := g.allow(q); aerr != nil {
+			return aerr
+		}
+		return fn(q, info, err)
+	})
+}
+
+func (g *guardFS) ReadFile(p string) ([]byte, error) {
+	real, err := g.allow(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.count(real); err != nil {
+		return nil, err
+	}
+	data, err := g.disk.ReadFile(real)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkYAMLBudget(data); err != nil {
+		return nil, g.refuse(fmt.Errorf("%s: %w", g.s.show(real), err))
+	}
+	return data, nil
+}
+
+// count applies the file, size and total caps to a file about to be read.
+func (g *guardFS) count(real string) error {
+	info, err := os.Stat(real)
+	if err != nil || info.IsDir() {
+		return nil // kustomize reports it
+	}
+	g.mu.Lock()
+	g.files++
+	g.bytes += info.Size()
+	files, total := g.files, g.bytes
+	g.mu.Unlock()
+	switch {
+	case info.Size() > g.s.opts.MaxFileSize:
+		return g.refuse(fmt.Errorf("%s is %d bytes, over the %d-byte limit", g.s.show(real), info.Size(), g.s.opts.MaxFileSize))
+	case files > g.s.opts.MaxFiles:
+		return g.refuse(fmt.Errorf("more than %d files read", g.s.opts.MaxFiles))
+	case total > g.s.opts.MaxTotalBytes:
+		return g.refuse(fmt.Errorf("more than %d bytes read", g.s.opts.MaxTotalBytes))
+	}
+	return nil
+}
