@@ -1,0 +1,339 @@
+// Package scanner runs the plaintext policy over many files: a directory
+// tree, the git index, or a range of commits, with a bounded pool of
+// workers. It decides nothing itself; internal/policy does.
+package scanner
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gitseal/gitseal/internal/gitscan"
+	"github.com/gitseal/gitseal/internal/policy"
+	"github.com/gitseal/gitseal/internal/repoconfig"
+)
+
+// Scanner checks files with a policy.
+type Scanner struct {
+	// Policy decides. Required.
+	Policy *policy.Policy
+	// Workers bounds the files checked at once; 0 means GOMAXPROCS.
+	Workers int
+	// Exclude lists slash-separated globs (** spans directories) of paths,
+	// relative to the root, that are not checked.
+	Exclude []string
+}
+
+// Report is the outcome of a scan.
+type Report struct {
+	// Findings are sorted by file, commit and line. Allowed findings are
+	// included, with Allowed set.
+	Findings []policy.Finding
+	// Files is the number of files (or file versions) checked, binary
+	// ones not included.
+	Files int
+	// Binary is the number of binary files skipped.
+	Binary int
+	// Excluded is the number of files skipped by Exclude.
+	Excluded int
+}
+
+// Failing returns the findings no allowlist accepts: the ones that fail a
+// scan.
+func (r *Report) Failing() []policy.Finding {
+	var out []policy.Finding
+	for _, f := range r.Findings {
+		if f.Allowed == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// job is one file to check: its name for findings and how to get its
+// contents.
+type job struct {
+	index  int
+	name   string
+	commit string
+	data   []byte
+	size   int64
+	large  bool
+	path   string // on disk, read by the worker; "" when data is set
+}
+
+type result struct {
+	index    int
+	findings []policy.Finding
+	binary   bool
+}
+
+// ScanPaths checks files and directory trees on disk. Directories are
+// walked without following symbolic links and without entering .git;
+// symbolic links are not checked (their target is, where it lives). Names
+// in findings are relative to root when the file is inside it.
+func (s *Scanner) ScanPaths(ctx context.Context, root string, paths []string) (*Report, error) {
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make(chan job, 256)
+	excluded := 0
+	walkErr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(jobs)
+		n := 0
+		send := func(p string) error {
+			name := displayName(absRoot, p)
+			if s.excluded(name) {
+				excluded++
+				return nil
+			}
+			select {
+			case jobs <- job{index: n, name: name, path: p}:
+				n++
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		for _, arg := range paths {
+			err := walk(arg, send)
+			if err != nil {
+				walkErr <- err
+				return
+			}
+		}
+		walkErr <- nil
+	}()
+	rep, err := s.run(ctx, jobs)
+	if werr := <-walkErr; err == nil && werr != nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.Excluded = excluded
+	policy.SortFindings(rep.Findings)
+	return rep, nil
+}
+
+// walk calls send for every regular file at or under p.
+func walk(p string, send func(string) error) error {
+	info, err := os.Lstat(p)
+	if err != nil {
+		return err
+	}
+	if info.Mode().IsRegular() {
+		return send(p)
+	}
+	if !info.IsDir() {
+		return nil // symbolic links, devices, sockets
+	}
+	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && q != p {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			return send(q)
+		}
+		return nil
+	})
+}
+
+func displayName(absRoot, p string) string {
+	abs, err := filepath.Abs(p)
+	if err == nil {
+		if rel, err := filepath.Rel(absRoot, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+func (s *Scanner) excluded(name string) bool {
+	for _, pat := range s.Exclude {
+		if repoconfig.Match(pat, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// ScanBlobs checks file versions from a git repository, read with one git
+// process while the workers check them. A finding that repeats in later
+// versions of a file (same rule, object and value) is reported once, for
+// the oldest version: where the secret came in. Telling repeats apart takes
+// fingerprints, so the policy needs a baseline (policy.NewBaseline will do).
+func (s *Scanner) ScanBlobs(ctx context.Context, repo *gitscan.Repo, blobs []gitscan.Blob) (*Report, error) {
+	var todo []gitscan.Blob
+	excluded := 0
+	for _, b := range blobs {
+		if s.excluded(b.Path) {
+			excluded++
+			continue
+		}
+		todo = append(todo, b)
+	}
+	ids := make([]string, len(todo))
+	for i, b := range todo {
+		ids[i] = b.ID
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan job, 64)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(jobs)
+		readErr <- repo.ReadBlobs(ctx, ids, s.Policy.MaxFileSize(), func(i int, data []byte, size int64, tooLarge bool) error {
+			select {
+			case jobs <- job{index: i, name: todo[i].Path, commit: todo[i].Commit, data: data, size: size, large: tooLarge}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	rep, err := s.run(ctx, jobs)
+	if rerr := <-readErr; err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.Excluded = excluded
+	rep.Findings = oncePerValue(rep.Findings)
+	policy.SortFindings(rep.Findings)
+	return rep, nil
+}
+
+// oncePerValue keeps the first finding of each fingerprint. Findings arrive
+// ordered oldest version first.
+func oncePerValue(fs []policy.Finding) []policy.Finding {
+	seen := map[string]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		k := f.Fingerprint()
+		if k != "" {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// run checks the jobs with the worker pool and gathers the findings in job
+// order.
+func (s *Scanner) run(parent context.Context, jobs <-chan job) (*Report, error) {
+	workers := cmp.Or(s.Workers, runtime.GOMAXPROCS(0))
+	results := make(chan result, workers)
+	var wg sync.WaitGroup
+	var errOnce sync.Once
+	var firstErr error
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				r, err := s.check(j)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					continue
+				}
+				results <- r
+			}
+		})
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	var all []result
+	rep := &Report{}
+	for r := range results {
+		all = append(all, r)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b result) int { return cmp.Compare(a.index, b.index) })
+	for _, r := range all {
+		if r.binary {
+			rep.Binary++
+		} else {
+			rep.Files++
+		}
+		rep.Findings = append(rep.Findings, r.findings...)
+	}
+	return rep, nil
+}
+
+// check checks one file.
+func (s *Scanner) check(j job) (result, error) {
+	p := s.Policy
+	if j.path != "" {
+		data, size, large, err := readCapped(j.path, p.MaxFileSize())
+		if err != nil {
+			return result{}, fmt.Errorf("read %s: %w", j.name, err)
+		}
+		j.data, j.size, j.large = data, size, large
+	}
+	var fr policy.FileResult
+	if j.large {
+		fr.Findings = []policy.Finding{p.FileTooLarge(j.name, j.size)}
+	} else {
+		fr = p.CheckFile(j.name, j.data)
+	}
+	for i := range fr.Findings {
+		fr.Findings[i].Commit = j.commit
+	}
+	return result{index: j.index, findings: fr.Findings, binary: fr.Skipped == policy.SkipBinary}, nil
+}
+
+// readCapped reads a file unless it is larger than max, in which case only
+// its size is returned.
+func readCapped(path string, max int64) ([]byte, int64, bool, error) {
+	f, err := os.Open(path) //nolint:gosec // G304: scanning the files the user names is the point.
+	if err != nil {
+		return nil, 0, false, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if info.Size() > max {
+		return nil, info.Size(), true, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if int64(len(data)) > max {
+		return nil, int64(len(data)), true, nil
+	}
+	return data, int64(len(data)), false, nil
+}
