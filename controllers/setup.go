@@ -31,7 +31,8 @@ import (
 // lists and watches only Secrets labelled app.kubernetes.io/managed-by=gitseal
 // (RBAC cannot express a label selector, so the cache enforces it) and reads
 // a Secret of the same name before taking it over. In its own namespace it
-// keeps its keys, the public-keys ConfigMap and the leader election Lease.
+// keeps its keys, the public-keys ConfigMap and the leader election Lease,
+// whose events go through the core API.
 //
 // +kubebuilder:rbac:groups=gitseal.dev,resources=sealedsecrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gitseal.dev,resources=sealedsecrets/status,verbs=get;update;patch
@@ -40,6 +41,7 @@ import (
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
 // +kubebuilder:rbac:groups="",namespace=gitseal-system,resources=configmaps,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=gitseal-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",namespace=gitseal-system,resources=events,verbs=create;patch
 
 // FieldManager is the server-side apply field manager of everything the
 // controller writes.

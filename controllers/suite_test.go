@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -35,7 +36,14 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { testenv.Main(m, &env) }
+// klogLogs catches what client-go and leader election log through klog
+// rather than through a manager's logger.
+var klogLogs = &logSink{}
+
+func TestMain(m *testing.M) {
+	klog.SetLogger(logging.Safe(klogLogs.logger()))
+	testenv.Main(m, &env)
+}
 
 // wait is generous: the first write of a new CRD takes about 2 s, and CI
 // machines compile other packages at the same time.
@@ -70,6 +78,7 @@ type controller struct {
 	ring    *keys.Ring
 	logs    *logSink
 	httpURL string
+	elected <-chan struct{}
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -137,6 +146,7 @@ func startController(t *testing.T, so setupOpts) *controller {
 	if c.ring, err = controllers.Setup(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
+	c.elected = mgr.Elected()
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	go func() { c.done <- mgr.Start(ctx) }()

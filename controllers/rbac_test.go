@@ -1,0 +1,177 @@
+package controllers_test
+
+import (
+	"bytes"
+	"errors"
+
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/httpapi"
+)
+
+// applyManifests creates every object in the YAML files, as the admin.
+func applyManifests(t *testing.T, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+		for {
+			var u unstructured.Unstructured
+			if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if len(u.Object) == 0 {
+				continue
+			}
+			if err := env.Client.Create(t.Context(), &u); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatalf("%s: create %s %s: %v", f, u.GetKind(), u.GetName(), err)
+			}
+		}
+	}
+}
+
+// TestRunsAsItsServiceAccountWithExactlyConfigRBAC runs the controller
+// impersonating its ServiceAccount, bound only by config/rbac: a missing
+// permission fails the happy path, and an excess one shows in the checks
+// at the end.
+func TestRunsAsItsServiceAccountWithExactlyConfigRBAC(t *testing.T) {
+	const ns = "gitseal-system" // config/rbac names it
+	if err := env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	applyManifests(t, "service_account.yaml", "role.yaml", "role_binding.yaml")
+	sa := rest.CopyConfig(env.Config)
+	sa.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:gitseal-system:gitseal-controller",
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:gitseal-system", "system:authenticated"},
+	}
+	c := startController(t, setupOpts{cfg: sa, ns: ns, leaderElect: true})
+	r := c.activeKey(t)
+
+	ss := c.sealed(t, "rbac", crypto.Strict, map[string]string{"k": "v"}, r)
+	create(t, ss)
+	waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
+	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "rbac-foreign", Namespace: c.watch}, StringData: map[string]string{"x": "y"}}
+	create(t, foreign)
+	taken := c.sealed(t, "rbac-foreign", crypto.Strict, map[string]string{"k": "v"}, r)
+	create(t, taken)
+	waitReason(t, client.ObjectKeyFromObject(taken), gitsealv1alpha1.ReasonSecretNotManaged)
+	for _, logs := range []string{c.logs.String(), klogLogs.String()} {
+		if strings.Contains(logs, "forbidden") {
+			t.Errorf("the controller hit a forbidden request:\n%s", grepLines(logs, "forbidden"))
+		}
+	}
+
+	saClient, err := client.New(sa, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	excess := []struct {
+		name string
+		do   func() error
+	}{
+		{"delete SealedSecrets", func() error { return saClient.Delete(t.Context(), ss) }},
+		{"update SealedSecret specs", func() error { return saClient.Update(t.Context(), ss) }},
+		{"read ConfigMaps outside its namespace", func() error {
+			return saClient.List(t.Context(), &corev1.ConfigMapList{}, client.InNamespace(c.watch))
+		}},
+		{"create Namespaces", func() error {
+			return saClient.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "rbac-should-fail"}})
+		}},
+	}
+	for _, e := range excess {
+		if err := e.do(); !apierrors.IsForbidden(err) {
+			t.Errorf("the controller's account may %s: %v", e.name, err)
+		}
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestTwoReplicasOneWriterAndFailover runs two managers with leader
+// election: only the leader unseals, both serve the public keys, and when
+// the leader stops the other takes over.
+func TestTwoReplicasOneWriterAndFailover(t *testing.T) {
+	ns, watch := newNamespace(t, "gitseal-ha"), newNamespace(t, "apps-ha")
+	a := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
+	b := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
+	leader, standby := a, b
+	eventually(t, "one leader", func() error {
+		switch la, lb := isLeader(a), isLeader(b); {
+		case la && lb:
+			t.Fatal("two leaders at once")
+		case lb:
+			leader, standby = b, a
+		case !la:
+			return errors.New("no leader yet")
+		}
+		return nil
+	})
+	r := leader.activeKey(t)
+	if n := len(keySecrets(t, ns)); n != 1 {
+		t.Errorf("%d keys: only the leader may generate", n)
+	}
+	ss := leader.sealed(t, "ha-1", crypto.Strict, map[string]string{"k": "v"}, r)
+	create(t, ss)
+	waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
+	if strings.Contains(standby.logs.String(), `"msg"="unsealed"`) {
+		t.Error("the standby unsealed while not leading")
+	}
+	resp, err := http.Get(standby.httpURL + httpapi.PathKeys)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("standby /v1/keys: %v", err)
+	}
+	resp.Body.Close()
+
+	leader.stop()
+	leader.elected = make(chan struct{}) // stopped: no longer leading
+	eventually(t, "the standby takes over", func() error {
+		if !isLeader(standby) {
+			return errors.New("not leading yet")
+		}
+		return nil
+	})
+	next := standby.sealed(t, "ha-2", crypto.Strict, map[string]string{"k": "v"}, r)
+	create(t, next)
+	waitReason(t, client.ObjectKeyFromObject(next), gitsealv1alpha1.ReasonSucceeded)
+	if n := len(keySecrets(t, ns)); n != 1 {
+		t.Errorf("%d keys after failover: the new leader must reuse the key", n)
+	}
+}
+
+func isLeader(c *controller) bool {
+	select {
+	case <-c.elected:
+		return true
+	default:
+		return false
+	}
+}
