@@ -404,21 +404,45 @@ func (c *checker) checkSecretValue(rule RuleID, field, key string, at, v *node, 
 			preview = previewString(v.value)
 		}
 	case mapNode, seqNode:
-		if len(v.pairs) == 0 && len(v.items) == 0 {
+		// A Helm template such as {{ .Values.x }} parses as a nested
+		// mapping with no values; only a nested value that holds text
+		// counts.
+		if !holdsText(v) {
 			return
 		}
 		preview = "a nested structure, not a string"
 		material = fmt.Sprint(v.size)
 	}
-	what := "data"
-	if rule == RuleSecretStringData {
-		what = "stringData"
+	msg := fmt.Sprintf("%s has a plaintext value under stringData", secretWhat(oc))
+	if rule == RuleSecretData {
+		msg = fmt.Sprintf("%s has a plaintext value under data (base64 is an encoding, not encryption)", secretWhat(oc))
 	}
 	c.add(Finding{
 		Rule: rule, Line: at.line, Column: at.column, Object: oc.at(field, key),
-		Message: fmt.Sprintf("%s has a plaintext value under %s (base64 is an encoding, not encryption)", secretWhat(oc), what),
-		Preview: preview,
+		Message: msg, Preview: preview,
 	}, material, oc)
+}
+
+// holdsText reports whether a nested value has a scalar value (not a key)
+// that is neither empty nor a placeholder.
+func holdsText(n *node) bool {
+	switch n.kind {
+	case scalarNode:
+		return !IsPlaceholder(n.value)
+	case mapNode:
+		for _, p := range n.pairs {
+			if holdsText(p.value) {
+				return true
+			}
+		}
+	case seqNode:
+		for _, it := range n.items {
+			if holdsText(it) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func secretWhat(oc *objCtx) string {
@@ -461,7 +485,8 @@ func (c *checker) checkSealedValue(key string, at, v *node, oc *objCtx) {
 		// The error names the defect, never the text: the text may be a
 		// plaintext value pasted where a sealed one belongs.
 		c.add(Finding{Rule: RuleSealedMalformed, Line: at.line, Column: at.column, Object: loc,
-			Message: "sealed value is malformed: " + printable(err.Error()), Preview: previewString(v.value)}, v.value, oc)
+			Message: "sealed value is malformed: " + printable(strings.TrimPrefix(err.Error(), crypto.ErrMalformed.Error()+": ")),
+			Preview: previewString(v.value)}, v.value, oc)
 		return
 	}
 	keys := c.p.opts.Keys
@@ -673,17 +698,50 @@ func (w *walker) skipped() bool {
 	return false
 }
 
-func (w *walker) field() string { return joinPath(w.path) }
+// location splits the current path into the field and the key a finding
+// names: an env var's value is "...env" and the var's name, a map value its
+// parent and its key, a list item its own path.
+func (w *walker) location(envValue bool) (field, key string) {
+	n := len(w.path)
+	switch {
+	case n == 0:
+		return "", ""
+	case envValue && n >= 2 && strings.HasPrefix(w.path[n-2], "["):
+		return joinPath(w.path[:n-2]), strings.Trim(w.path[n-2], "[]")
+	case strings.HasPrefix(w.path[n-1], "["):
+		return joinPath(w.path), ""
+	}
+	return joinPath(w.path[:n-1]), w.path[n-1]
+}
 
+// joinPath writes a field path: keys joined by dots, a key that is not a
+// plain word as ["key"], and list items as [name] or [index]. Elements of
+// list items start with "[" already.
 func joinPath(elems []string) string {
 	var b strings.Builder
 	for i, e := range elems {
-		if i > 0 && !strings.HasPrefix(e, "[") {
-			b.WriteByte('.')
+		switch {
+		case strings.HasPrefix(e, "["):
+			b.WriteString(printable(e))
+		case e == "" || strings.ContainsAny(e, ".[] \"\t"):
+			b.WriteString(`["` + printable(e) + `"]`)
+		default:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(printable(e))
 		}
-		b.WriteString(printable(e))
 	}
 	return b.String()
+}
+
+// itemElem names a list item in a path: by its name field when it has one,
+// as kubectl does for containers and env vars, else by index.
+func itemElem(it *node, i int) string {
+	if name := it.last("name", false).str(); name != "" && !strings.ContainsAny(name, "[]") {
+		return "[" + name + "]"
+	}
+	return "[" + strconv.Itoa(i) + "]"
 }
 
 type walkMode uint8
@@ -724,7 +782,7 @@ func (c *checker) walk(n *node, w *walker, mode walkMode, hint string) {
 		}
 	case seqNode:
 		for i, it := range n.items {
-			w.path = append(w.path, "["+strconv.Itoa(i)+"]")
+			w.path = append(w.path, itemElem(it, i))
 			m := walkPlain
 			if mode == walkEnvList {
 				m = walkEnvItem
@@ -746,9 +804,9 @@ func (c *checker) scanScalar(n *node, oc *objCtx, w *walker, hint string, entrop
 	if c.maskAll || c.mask != 0 {
 		mask = maskOf(v)
 	}
-	field := ""
+	field, key := "", ""
 	if w != nil {
-		field = w.field()
+		field, key = w.location(entropy && hint != "")
 	}
 	matches := findTokens(v, mask)
 	for _, m := range matches {
@@ -759,12 +817,12 @@ func (c *checker) scanScalar(n *node, oc *objCtx, w *walker, hint string, entrop
 				line++
 			}
 		}
-		c.add(Finding{Rule: m.rule, Name: m.name, Line: line, Column: col, Object: oc.at(field, ""),
+		c.add(Finding{Rule: m.rule, Name: m.name, Line: line, Column: col, Object: oc.at(field, key),
 			Message: m.message, Preview: m.preview}, m.value, oc)
 	}
 	if len(matches) == 0 && entropy {
 		if m, ok := highEntropy(v, hint); ok {
-			c.add(Finding{Rule: m.rule, Name: m.name, Line: n.line, Column: n.column, Object: oc.at(field, hint),
+			c.add(Finding{Rule: m.rule, Name: m.name, Line: n.line, Column: n.column, Object: oc.at(field, key),
 				Message: m.message, Preview: m.preview}, m.value, oc)
 		}
 	}

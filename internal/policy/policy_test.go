@@ -286,7 +286,7 @@ data:
 		{name: "PEM header without a body is not a finding", file: "README.md", in: "Keys start with -----BEGIN PRIVATE KEY----- and end...\n"},
 		{name: "GitHub token in a shell script is GS008", file: "deploy.sh", in: "#!/bin/sh\nexport GH=ghp_" + canary + "abcdefghijklmnopq\n", want: []string{"GS008:2"}},
 		{name: "AWS documentation example key is not a finding", file: "a.md", in: "AKIAIOSFODNN7EXAMPLE\n"},
-		{name: "age secret key is GS008", file: "key.txt", in: "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGP\n", want: []string{"GS008:1"}},
+		{name: "age secret key is GS008", file: "key.txt", in: "AGE-SECRET-KEY-" + "1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGP\n", want: []string{"GS008:1"}},
 		{name: "password in a URL is GS008, a variable is not", in: `
 apiVersion: apps/v1
 kind: Deployment
