@@ -82,6 +82,8 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdReseal(streams, cluster))
 	cmd.AddCommand(NewCmdValidate(streams, cluster))
 	cmd.AddCommand(NewCmdDiff(streams))
+	cmd.AddCommand(NewCmdScan(streams))
+	cmd.AddCommand(NewCmdHook(streams))
 
 	if strings.TrimSuffix(executable, ".exe") == PluginName {
 		asKubectlPlugin(cmd)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -136,6 +137,20 @@ func (r *Repo) Tracked(ctx context.Context, treeish string) (map[string]bool, er
 		}
 	}
 	return paths, nil
+}
+
+// HooksDir returns the directory git runs hooks from (core.hooksPath
+// honoured).
+func (r *Repo) HooksDir(ctx context.Context) (string, error) {
+	out, err := run(ctx, r.root, nil, "rev-parse", "--git-path", "hooks")
+	if err != nil {
+		return "", fmt.Errorf("find the hooks directory: %w", err)
+	}
+	dir := strings.TrimRight(string(out), "\r\n")
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.root, dir)
+	}
+	return dir, nil
 }
 
 // parseRaw reads `git diff --raw -z` output. With commits set, the output
