@@ -87,7 +87,7 @@ func (o *KeysRotateOptions) Run(ctx context.Context) error {
 		select {
 		case <-waitCtx.Done():
 			msg := "timed out"
-			if ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
 				msg = "interrupted"
 			}
 			if err != nil {
@@ -134,10 +134,19 @@ func (o *KeysRotateOptions) handled(ctx context.Context, kc *kubeClient, request
 	if err := json.Unmarshal([]byte(cm.Data[keys.ConfigMapKeysJSON]), &published); err != nil {
 		return "", false, errors.New("the published key list is not valid JSON")
 	}
+	var fresh []crypto.KeyID
 	for _, k := range published {
-		if k.State == keys.Active && !slices.Contains(before, k.ID) {
+		if slices.Contains(before, k.ID) {
+			continue
+		}
+		if k.State == keys.Active {
 			return k.ID, true, nil
 		}
+		fresh = append(fresh, k.ID)
+	}
+	if len(fresh) > 0 {
+		return "", true, withHint(fmt.Errorf("the controller generated key %s, but it is not the active key", fresh[0]),
+			"see gitseal keys list: a key created in the same second as the newest one may sort before it; rotate again")
 	}
 	return "", false, nil
 }

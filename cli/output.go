@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -110,6 +111,9 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 		dir = "."
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".gitseal-*.tmp")
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write %s: directory %s does not exist", path, dir)
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
