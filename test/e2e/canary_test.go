@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCanaryPlaintextNeverLeaks seals a canary value and runs every
+// command, on success and failure paths, then looks for the canary, in
+// clear and in base64, in everything printed and every file written.
+// Only unseal's own output may hold it (C5).
+func TestCanaryPlaintextNeverLeaks(t *testing.T) {
+	c := startController(t, "")
+	var log bytes.Buffer
+	r := newRunner(t, c)
+	r.log = &log
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir(".git", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 8)
+	_, _ = rand.Read(raw)
+	canary := "CANARY-" + hex.EncodeToString(raw)
+	canary64 := base64.StdEncoding.EncodeToString([]byte(canary))
+
+	// Plaintext inputs live in their own directory, skipped by the search.
+	plain := filepath.Join(dir, "plain")
+	writeFile(t, "plain/db.yaml", secretYAML(c.apps, "db", map[string]string{"password": canary, "user": "admin"}))
+	writeFile(t, "plain/db.json", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":"`+c.apps+`"},"data":{"password":"`+canary64+`"}}`)
+	writeFile(t, "plain/update.yaml", secretYAML(c.apps, "db", map[string]string{"token": canary}))
+	writeFile(t, "plain/value.txt", canary)
+	// Broken inputs whose errors must not quote them.
+	writeFile(t, "plain/unterminated.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns-x}\nstringData: {password: \""+canary+"\n")
+	writeFile(t, "plain/badjson.json", `{"apiVersion":"v1","kind":"Secret","stringData":{"password":`+canary+`}}`)
+	writeFile(t, "plain/badtype.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns-x}\nstringData: {password: ["+canary+"]}\n")
+	writeFile(t, "plain/badb64.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns-x}\ndata: {password: \""+canary+"!\"}\n")
+	writeFile(t, "plain/badkey.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns-x}\nstringData: {\"bad/key\": "+canary+"}\n")
+	writeFile(t, "plain/mapkey.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns-x}\nstringData: {? [a]: "+canary+"}\n")
+	writeFile(t, "plain/huge.yaml", secretYAML(c.apps, "huge", map[string]string{"password": canary + strings.Repeat("x", 1<<20)}))
+
+	r.ok("", "keys", "fetch", "-o", "keys.txt")
+	r.ok("", "keys", "list")
+	r.ok("", "init", "--cluster-name", "prod")
+	r.ok("", "seal", "plain/db.yaml")
+	sealed := r.ok("", "seal", "--recipients-file", "keys.txt", "plain/db.yaml").stdout
+	writeFile(t, "sealed/db.yaml", sealed)
+	writeFile(t, "sealed/db.json", r.ok("", "seal", "-o", "json", "plain/db.json").stdout)
+	writeFile(t, "sealed/before.yaml", sealed)
+	r.ok(readFile(t, "plain/update.yaml"), "seal", "--merge-into", "sealed/db.yaml")
+	r.ok(readFile(t, "plain/update.yaml"), "seal", "--merge-into", "sealed/db.json")
+	r.ok(canary, "seal", "--raw", "--namespace", c.apps, "--name", "db", "--key", "password")
+	writeFile(t, "inplace/db.yaml", readFile(t, "plain/db.yaml"))
+	r.ok("", "seal", "-R", "-w", "inplace")
+	for _, bad := range []string{"unterminated.yaml", "badjson.json", "badtype.yaml", "badb64.yaml", "badkey.yaml", "mapkey.yaml", "huge.yaml"} {
+		if res := r.run("", "seal", "plain/"+bad); res.code != 2 {
+			t.Errorf("seal %s: want exit 2\n%s", bad, res)
+		}
+	}
+	r.ok("", "validate", "sealed/db.yaml")
+	writeFile(t, "sealed/renamed.yaml", strings.Replace(readFile(t, "sealed/db.yaml"), "name: db", "name: other", 1))
+	r.run("", "validate", "sealed/renamed.yaml")
+	r.run("", "diff", "sealed/before.yaml", "sealed/db.yaml")
+	r.ok("", "diff", "sealed/db.yaml")
+	r.ok("", "diff", "db.yaml", "sealed/before.yaml", "1", "100644", "sealed/db.yaml", "2", "100644")
+
+	time.Sleep(1100 * time.Millisecond) // key times have a resolution of a second
+	first, _ := c.activeKeyID(t)
+	r.ok("", "keys", "rotate")
+	r.ok("", "reseal", "sealed/db.yaml")
+	if err := os.Mkdir("secret", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r.ok("", "keys", "backup", "-o", "secret/backup.txt")
+	r.ok("", "reseal", "--identity", "secret/backup.txt", "--dry-run", "sealed/db.json")
+	r.run("", "reseal", "--identity", "secret/backup.txt", "sealed/renamed.yaml")
+	r.ok("", "keys", "retire", first)
+	r.run("", "reseal", "--only-retired", "-R", "sealed") // renamed.yaml fails
+	r.ok("", "keys", "restore", "secret/backup.txt")
+	r.run("", "unseal", "--identity", "keys.txt", "sealed/db.yaml")
+	if res := r.run("", "unseal", "--identity", "secret/backup.txt", "sealed/renamed.yaml"); res.code != 2 {
+		t.Errorf("unseal of a renamed SealedSecret: want exit 2\n%s", res)
+	}
+	for _, args := range [][]string{{"seal", "--help"}, {"keys", "--help"}, {"completion", "bash"}} {
+		r.ok("", args...)
+	}
+	assertNoCanary(t, "CLI output", log.String(), canary, canary64)
+	if os.Getenv("GITSEAL_CANARY_LOG") != "" {
+		t.Log(log.String())
+	}
+
+	// unseal's output holds the plaintext, and only there.
+	res := r.ok("", "unseal", "--identity", "secret/backup.txt", "sealed/db.yaml")
+	if !strings.Contains(res.stdout, canary64) {
+		t.Error("unseal does not print the value: the canary search would be blind")
+	}
+	assertNoCanary(t, "unseal's stderr", res.stderr, canary, canary64)
+	res = r.ok("", "unseal", "--identity", "secret/backup.txt", "-o", "secret/out.yaml", "sealed/db.yaml")
+	assertNoCanary(t, "unseal -o's output", res.stdout+res.stderr, canary, canary64)
+	if !strings.Contains(readFile(t, "secret/out.yaml"), canary64) {
+		t.Error("unseal -o did not write the value")
+	}
+
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (path == plain || filepath.Base(path) == ".git"):
+			return filepath.SkipDir
+		case d.IsDir() || filepath.Base(path) == "out.yaml":
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		assertNoCanary(t, path, string(data), canary, canary64)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertNoCanary(t *testing.T, where, s string, canaries ...string) {
+	t.Helper()
+	for _, c := range canaries {
+		if i := strings.Index(s, c); i >= 0 {
+			t.Errorf("%s holds the canary: …%s…", where, s[max(0, i-200):min(len(s), i+len(c)+50)])
+		}
+	}
+}

@@ -1,0 +1,266 @@
+// Package e2e runs the gitseal CLI, in process, against a real
+// kube-apiserver and etcd with the gitseal controller running.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/cli"
+	"github.com/gitseal/gitseal/controllers"
+	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/test/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	testenv.Main(m, &env)
+}
+
+// wait bounds every wait for the controller: the first write of a new CRD
+// takes about 2 s, and CI machines compile other packages meanwhile.
+const wait = 60 * time.Second
+
+// controller is a running gitseal controller, with its keys in ns and the
+// SealedSecrets it unseals in apps.
+type controller struct {
+	ns, apps string
+	url      string
+	stop     func()
+}
+
+func newNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := env.Client.Create(t.Context(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// startController runs controllers.Setup in a manager of its own, with the
+// HTTP API on 127.0.0.1, and waits until a key is published.
+func startController(t *testing.T, ns string) *controller {
+	t.Helper()
+	if ns == "" {
+		ns = newNamespace(t, "gitseal")
+	}
+	c := &controller{ns: ns, apps: newNamespace(t, "apps")}
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Logger:                 logr.Discard(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  controllers.CacheOptions([]string{c.apps}),
+		Controller:             config.Controller{SkipNameValidation: new(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.url = "http://" + ln.Addr().String()
+	opts := controllers.DefaultOptions()
+	opts.Namespace = ns
+	opts.HTTPListener = ln
+	opts.Workers = 2
+	if _, err := controllers.Setup(mgr, opts); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	c.stop = func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(c.stop)
+	eventually(t, "a key is published", func() error {
+		_, err := c.activeKeyID(t)
+		return err
+	})
+	return c
+}
+
+// activeKeyID reads the active key's ID from the public keys ConfigMap.
+func (c *controller) activeKeyID(t *testing.T) (string, error) {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: c.ns, Name: keys.PublicKeysConfigMap}, &cm); err != nil {
+		return "", err
+	}
+	var list []keys.PublicKey
+	if err := json.Unmarshal([]byte(cm.Data[keys.ConfigMapKeysJSON]), &list); err != nil {
+		return "", err
+	}
+	for _, k := range list {
+		if k.State == keys.Active {
+			return string(k.ID), nil
+		}
+	}
+	return "", fmt.Errorf("no active key in %s", cm.Data[keys.ConfigMapKeysJSON])
+}
+
+func eventually(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kubeconfig writes the admin kubeconfig into dir; with asUser, requests
+// impersonate that user, who has no RBAC at all.
+func kubeconfig(t *testing.T, dir, asUser string) string {
+	t.Helper()
+	raw, err := env.AdminKubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asUser != "" {
+		cfg, err := clientcmd.Load(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range cfg.AuthInfos {
+			u.Impersonate = asUser
+		}
+		if raw, err = clientcmd.Write(*cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "kubeconfig-"+strings.NewReplacer(":", "-").Replace(asUser+"admin"))
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// result is what one CLI run printed, and its exit code.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// cliRunner runs gitseal in process, against one controller, with a
+// kubeconfig, and records every output for the canary test.
+type cliRunner struct {
+	t          *testing.T
+	kubeconfig string
+	c          *controller
+	// direct adds --controller-url.
+	direct bool
+	log    *bytes.Buffer
+}
+
+func (r *cliRunner) run(stdin string, args ...string) result {
+	r.t.Helper()
+	common := []string{"--kubeconfig", r.kubeconfig, "--controller-namespace", r.c.ns}
+	if r.direct {
+		common = append(common, "--controller-url", r.c.url)
+	}
+	var out, errOut bytes.Buffer
+	cmd := cli.NewCmdRoot(cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	cmd.SetArgs(append(args, common...))
+	ctx, cancel := context.WithTimeout(r.t.Context(), wait)
+	defer cancel()
+	code := cli.Execute(ctx, cmd, &errOut)
+	res := result{stdout: out.String(), stderr: errOut.String(), code: code}
+	if r.log != nil {
+		fmt.Fprintf(r.log, "$ gitseal %s\n%s\n", strings.Join(args, " "), res)
+	}
+	return res
+}
+
+// ok runs and fails the test unless the exit code is 0.
+func (r *cliRunner) ok(stdin string, args ...string) result {
+	r.t.Helper()
+	res := r.run(stdin, args...)
+	if res.code != 0 {
+		r.t.Fatalf("gitseal %s: %s", strings.Join(args, " "), res)
+	}
+	return res
+}
+
+func newRunner(t *testing.T, c *controller) *cliRunner {
+	return &cliRunner{t: t, kubeconfig: kubeconfig(t, t.TempDir(), ""), c: c, direct: true}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// apply creates the SealedSecrets of a YAML file.
+func apply(t *testing.T, path string) {
+	t.Helper()
+	for doc := range strings.SplitSeq(readFile(t, path), "\n---\n") {
+		var ss gitsealv1alpha1.SealedSecret
+		if err := yaml.Unmarshal([]byte(doc), &ss); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Create(t.Context(), &ss); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// secretData waits for the controller to write the Secret and returns its
+// data.
+func secretData(t *testing.T, ns, name string) map[string][]byte {
+	t.Helper()
+	var s corev1.Secret
+	eventually(t, "Secret "+ns+"/"+name+" is written", func() error {
+		return env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &s)
+	})
+	return s.Data
+}
