@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"golang.org/x/term"
@@ -41,7 +42,65 @@ func marshalSealedSecret(ss *gitsealv1alpha1.SealedSecret, f format) ([]byte, er
 		Metadata:   objectMetaOut{Name: ss.Name, Namespace: ss.Namespace, Labels: ss.Labels, Annotations: ss.Annotations},
 		Spec:       ss.Spec,
 	}
+	if f == formatYAML {
+		return sealedSecretYAML(out)
+	}
 	return marshalOrdered(out, f)
+}
+
+// sealedSecretYAML writes the YAML form directly. Going through a YAML
+// syntax tree costs more than sealing: sealed values are kilobytes long.
+func sealedSecretYAML(ss sealedSecretOut) ([]byte, error) {
+	size := 256
+	for k, v := range ss.Spec.EncryptedData {
+		size += len(k) + len(v) + 8
+	}
+	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.WriteString("apiVersion: " + ss.APIVersion + "\nkind: " + ss.Kind + "\n")
+	meta := struct {
+		Metadata objectMetaOut `json:"metadata"`
+	}{ss.Metadata}
+	if err := writeYAMLOf(b, meta); err != nil {
+		return nil, err
+	}
+	b.WriteString("spec:\n  encryptedData:\n")
+	for _, k := range sortedKeys(ss.Spec.EncryptedData) {
+		// A sealed value's alphabet never needs quoting in YAML.
+		b.WriteString("    " + yamlKey(k) + ": " + string(ss.Spec.EncryptedData[k]) + "\n")
+	}
+	if ss.Spec.Template != nil {
+		tpl := struct {
+			Template *gitsealv1alpha1.SecretTemplate `json:"template"`
+		}{ss.Spec.Template}
+		raw, err := json.Marshal(tpl)
+		if err != nil {
+			return nil, err
+		}
+		y, err := jsonToYAML(raw)
+		if err != nil {
+			return nil, err
+		}
+		for line := range strings.SplitAfterSeq(string(y), "\n") {
+			if line != "" {
+				b.WriteString("  " + line)
+			}
+		}
+	}
+	return b.Bytes(), nil
+}
+
+// writeYAMLOf appends v's YAML form, keeping the JSON field order.
+func writeYAMLOf(b *bytes.Buffer, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	y, err := jsonToYAML(raw)
+	if err != nil {
+		return err
+	}
+	b.Write(y)
+	return nil
 }
 
 // marshalOrdered encodes v as indented JSON, or as YAML keeping the JSON
