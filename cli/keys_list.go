@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -87,15 +88,20 @@ func (o *KeysListOptions) Run(ctx context.Context) error {
 			list[i] = keyInfo{ID: k.ID, Created: k.Created.UTC(), State: k.State}
 		}
 	}
-	if o.Output == "json" {
+	return writeKeyList(o.Out, list, o.Output)
+}
+
+// writeKeyList prints keys as a table or as JSON.
+func writeKeyList(w io.Writer, list []keyInfo, output string) error {
+	if output == "json" {
 		raw, err := json.MarshalIndent(list, "", "  ")
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(o.Out, "%s\n", raw)
+		_, err = fmt.Fprintf(w, "%s\n", raw)
 		return err
 	}
-	tw := tabwriter.NewWriter(o.Out, 0, 4, 3, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tSTATE")
 	for _, k := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.Created.Format(time.RFC3339), k.State)

@@ -1,0 +1,290 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/httpapi"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// matchGolden compares got with testdata/golden/<name>, or rewrites it
+// with -update.
+func matchGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cli -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test ./cli -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// normalize replaces what is random in an output: ciphertexts, their
+// hashes, and the test server's port.
+func normalize(s string) string {
+	s = regexp.MustCompile(`(gs1:[0-9a-f,]+:)[A-Za-z0-9+/=]+`).ReplaceAllString(s, "${1}CIPHERTEXT")
+	s = regexp.MustCompile(`\(ciphertext [0-9a-f]{16}\)`).ReplaceAllString(s, "(ciphertext HASH)")
+	return regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAllString(s, "http://127.0.0.1:PORT")
+}
+
+// run runs gitseal in process, with no kubeconfig.
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	var out, errOut bytes.Buffer
+	cmd := newCmdRoot(IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, "gitseal")
+	cmd.SetArgs(args)
+	code = Execute(context.Background(), cmd, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func mustRun(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	stdout, stderr, code := run(t, stdin, args...)
+	if code != 0 {
+		t.Fatalf("gitseal %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+	}
+	return stdout
+}
+
+const goldenSecrets = `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: prod
+  labels:
+    app.kubernetes.io/name: db
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"stringData":{"password":"hunter2"}}'
+    owner: team-a
+type: kubernetes.io/basic-auth
+immutable: true
+stringData:
+  username: admin
+  password: hunter2
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: "true"
+  namespace: "123"
+data:
+  "007": aHVudGVyMg==
+`
+
+const clusterPub = "testdata/keys/cluster.pub"
+
+func TestGoldenSeal(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"seal.yaml", []string{"seal", "--recipients-file", clusterPub}},
+		{"seal.json", []string{"seal", "--recipients-file", clusterPub, "-o", "json"}},
+		{"seal-namespace-scope.yaml", []string{"seal", "--recipients-file", clusterPub, "--scope", "namespace"}},
+		{"seal-raw.txt", []string{"seal", "--recipients-file", clusterPub, "--raw", "--namespace", "prod", "--name", "db", "--key", "password"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			matchGolden(t, tt.name, normalize(mustRun(t, goldenSecrets, tt.args...)))
+		})
+	}
+}
+
+func TestGoldenUnseal(t *testing.T) {
+	sealed := mustRun(t, goldenSecrets, "seal", "--recipients-file", clusterPub)
+	for _, f := range []string{"yaml", "json"} {
+		t.Run(f, func(t *testing.T) {
+			matchGolden(t, "unseal."+f, mustRun(t, sealed, "unseal", "--identity", "testdata/keys/cluster.key", "--format", f))
+		})
+	}
+}
+
+func TestGoldenDiff(t *testing.T) {
+	dir := t.TempDir()
+	before := mustRun(t, goldenSecrets, "seal", "--recipients-file", clusterPub)
+	after := mustRun(t, strings.Replace(goldenSecrets, "username: admin", "token: t0ken", 1), "seal", "--recipients-file", "testdata/keys/other.pub")
+	oldPath, newPath := filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")
+	if err := os.WriteFile(oldPath, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(newPath, []byte(after), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	matchGolden(t, "diff-textconv.txt", normalize(mustRun(t, "", "diff", oldPath)))
+	stdout, _, code := run(t, "", "diff", oldPath, newPath)
+	if code != ExitNo {
+		t.Errorf("diff with changes: exit %d, want %d", code, ExitNo)
+	}
+	matchGolden(t, "diff-changes.txt", stdout)
+}
+
+// fakeController serves /v1/keys and /v1/validate like the controller,
+// from fixed answers.
+func fakeController(t *testing.T) string {
+	t.Helper()
+	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	published := []keys.PublicKey{
+		{ID: "ad95a07f800fcc69", Kind: crypto.Hybrid, Recipient: lastLine(t, "testdata/keys/cluster.pub"), Created: created, State: keys.Active},
+		{ID: "441d5081879ea203", Kind: crypto.Hybrid, Recipient: lastLine(t, "testdata/keys/old.pub"), Created: created.AddDate(0, -5, 0), State: keys.Old},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/keys", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(httpapi.KeysResponse{Keys: published})
+	})
+	mux.HandleFunc("POST /v1/validate", func(w http.ResponseWriter, r *http.Request) {
+		var ss gitsealv1alpha1.SealedSecret
+		_ = json.NewDecoder(r.Body).Decode(&ss)
+		resp := httpapi.ValidateResponse{Valid: true, KeyIDs: []string{"ad95a07f800fcc69"}}
+		if ss.Name != "db" {
+			resp = httpapi.ValidateResponse{Reason: gitsealv1alpha1.ReasonScopeMismatch, Item: "password",
+				Message: `item "password": scope mismatch: sealed for name "db", not "` + ss.Name + `"`}
+		}
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func lastLine(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestGoldenKeysFetch(t *testing.T) {
+	url := fakeController(t)
+	matchGolden(t, "keys-fetch.txt", normalize(mustRun(t, "", "keys", "fetch", "--controller-url", url)))
+	matchGolden(t, "keys-fetch-all.txt", normalize(mustRun(t, "", "keys", "fetch", "--all", "--controller-url", url)))
+}
+
+func TestGoldenValidate(t *testing.T) {
+	url := fakeController(t)
+	sealed := mustRun(t, goldenSecrets, "seal", "--recipients-file", clusterPub)
+	stdout, stderr, code := run(t, sealed, "validate", "--controller-url", url)
+	if code != ExitNo || stderr != "" {
+		t.Errorf("validate with an invalid object: exit %d, stderr %q; want %d and nothing", code, stderr, ExitNo)
+	}
+	matchGolden(t, "validate.txt", stdout)
+}
+
+func TestGoldenKeysList(t *testing.T) {
+	at := func(s string) metav1.Time {
+		tm, _ := time.Parse(time.RFC3339, s)
+		return metav1.NewTime(tm)
+	}
+	meta := func(id, created string, retired bool) metav1.PartialObjectMetadata {
+		m := metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+			Name:              keys.SecretNamePrefix + id,
+			CreationTimestamp: at("2026-11-26T00:00:00Z"),
+			Labels:            map[string]string{keys.LabelSealingKey: "true", keys.LabelKeyID: id},
+			Annotations:       map[string]string{keys.AnnotationCreated: created},
+		}}
+		if retired {
+			m.Labels[keys.LabelRetired] = "true"
+		}
+		return m
+	}
+	list := keyStates([]metav1.PartialObjectMetadata{
+		meta("441d5081879ea203", "2026-06-01T09:00:00Z", false),
+		meta("1781a639514741f0", "2026-11-02T09:00:00Z", true),
+		meta("ad95a07f800fcc69", "2026-11-01T09:00:00Z", false),
+	})
+	for _, f := range []string{"table", "json"} {
+		var b bytes.Buffer
+		if err := writeKeyList(&b, list, f); err != nil {
+			t.Fatal(err)
+		}
+		matchGolden(t, "keys-list."+f, b.String())
+	}
+}
+
+func TestGoldenBackupAndInit(t *testing.T) {
+	data, err := os.ReadFile("testdata/keys/cluster.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup, err := parseBackup(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile("testdata/keys/old.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldBackup, err := parseBackup(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := []*keys.Key{
+		{Identity: backup[0].identity, Created: backup[0].created},
+		{Identity: oldBackup[0].identity, Created: oldBackup[0].created, Retired: true},
+	}
+	matchGolden(t, "keys-backup.txt", string(writeBackup(ks, "prod", "gitseal-system")))
+
+	pk := publishedKey{PublicKey: keys.PublicKey{ID: backup[0].identity.ID(), Recipient: backup[0].identity.Recipient().String(), Created: backup[0].created, State: keys.Active}}
+	matchGolden(t, "init.gitseal.yaml", initialConfig("prod", pk, crypto.Strict))
+}
+
+func TestGoldenResealReport(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "db.yaml")
+	sealed := mustRun(t, goldenSecrets, "seal", "--recipients-file", "testdata/keys/old.pub")
+	if err := os.WriteFile(file, []byte(sealed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "", "reseal", "--identity", "testdata/keys/old.key", "--recipients-file", clusterPub, file)
+	matchGolden(t, "reseal.txt", strings.ReplaceAll(out, dir+string(filepath.Separator), ""))
+}
+
+func TestGoldenErrors(t *testing.T) {
+	tests := []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"no cluster, no recipients", goldenSecrets, []string{"seal"}},
+		{"offline Secret without a namespace", "apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData: {a: b}\n", []string{"seal", "--recipients-file", clusterPub}},
+		{"not a Secret", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", []string{"seal", "--recipients-file", clusterPub}},
+		{"unseal without identity", "", []string{"unseal"}},
+		{"backup without a file", "", []string{"keys", "backup"}},
+		{"raw without a key", "x", []string{"seal", "--raw", "--recipients-file", clusterPub}},
+	}
+	var b strings.Builder
+	for _, tt := range tests {
+		_, stderr, code := run(t, tt.stdin, tt.args...)
+		b.WriteString("# " + tt.name + ": gitseal " + strings.Join(tt.args, " ") + "\n")
+		b.WriteString(stderr)
+		b.WriteString("exit " + string(rune('0'+code)) + "\n\n")
+	}
+	matchGolden(t, "errors.txt", b.String())
+}
