@@ -79,7 +79,7 @@ type ScanOptions struct {
 	MaxFileSize int64
 	// Exclude lists globs of paths not to check.
 	Exclude []string
-	// Workers bounds the files checked at once; 0 means one per CPU.
+	// Workers bounds the files checked at once; 0 means two per CPU.
 	Workers int
 	// Timeout bounds a kustomize build.
 	Timeout time.Duration
@@ -153,7 +153,7 @@ error or a failure.`,
 	f.BoolVar(&o.ShowAllowed, "show-allowed", false, "report allowed findings too")
 	f.Int64Var(&o.MaxFileSize, "max-file-size", policy.DefaultMaxFileSize, "largest file checked, in `BYTES`; a larger file is a finding (GS011)")
 	f.StringArrayVar(&o.Exclude, "exclude", nil, "do not check paths matching `GLOB` (relative to the root; ** spans directories); repeatable")
-	f.IntVar(&o.Workers, "workers", 0, "files checked at once (default: one per CPU)")
+	f.IntVar(&o.Workers, "workers", 0, "files checked at once (default: two per CPU)")
 	f.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "time limit of a kustomize build")
 	cmd.MarkFlagsMutuallyExclusive("staged", "since", "build")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

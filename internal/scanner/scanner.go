@@ -6,6 +6,7 @@ package scanner
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,7 +26,7 @@ import (
 type Scanner struct {
 	// Policy decides. Required.
 	Policy *policy.Policy
-	// Workers bounds the files checked at once; 0 means GOMAXPROCS.
+	// Workers bounds the files checked at once; 0 means twice GOMAXPROCS.
 	Workers int
 	// Exclude lists slash-separated globs (** spans directories) of paths,
 	// relative to the root, that are not checked.
@@ -244,7 +245,8 @@ func oncePerValue(fs []policy.Finding) []policy.Finding {
 // run checks the jobs with the worker pool and gathers the findings in job
 // order.
 func (s *Scanner) run(parent context.Context, jobs <-chan job) (*Report, error) {
-	workers := cmp.Or(s.Workers, runtime.GOMAXPROCS(0))
+	// Twice the CPUs, so reading one file overlaps checking another.
+	workers := cmp.Or(s.Workers, 2*runtime.GOMAXPROCS(0))
 	results := make(chan result, workers)
 	var wg sync.WaitGroup
 	var errOnce sync.Once
@@ -328,12 +330,22 @@ func readCapped(path string, max int64) ([]byte, int64, bool, error) {
 	if info.Size() > max {
 		return nil, info.Size(), true, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
+	// Read one byte more than the size, to see a file that grew.
+	data := make([]byte, info.Size()+1)
+	n, err := io.ReadFull(f, data)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, 0, false, err
 	}
-	if int64(len(data)) > max {
-		return nil, int64(len(data)), true, nil
+	if n > int(info.Size()) {
+		rest, err := io.ReadAll(io.LimitReader(f, max+1-int64(n)))
+		if err != nil {
+			return nil, 0, false, err
+		}
+		data = append(data[:n], rest...)
+		n = len(data)
+		if int64(n) > max {
+			return nil, int64(n), true, nil
+		}
 	}
-	return data, int64(len(data)), false, nil
+	return data[:n], int64(n), false, nil
 }
