@@ -16,7 +16,8 @@ type ValidateOptions struct {
 	IOStreams
 	cluster *ClusterOptions
 
-	Files []string
+	Files     []string
+	Recursive bool
 }
 
 // NewCmdValidate returns `gitseal validate`.
@@ -32,20 +33,24 @@ the reason and the first failing item. No plaintext leaves the controller.
 
 Exit status: 0 when all are valid, 1 when one is not, 2 on failure.`,
 		Example: `  gitseal validate db.sealed.yaml
-  gitseal validate *.sealed.yaml && kubectl apply -f .`,
+  gitseal validate -R deploy/ && kubectl apply -R -f deploy/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return o.Run(cmd.Context())
 		},
 	}
+	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "R", false, "validate every SealedSecret in the *.yaml, *.yml and *.json files below the directories given; other objects are skipped")
 	return cmd
 }
 
 // Run validates every SealedSecret in the input.
 func (o *ValidateOptions) Run(ctx context.Context) error {
-	inputs, err := readInputs(o.Files, o.In, false)
+	inputs, err := readInputs(o.Files, o.In, o.Recursive)
 	if err != nil {
 		return err
+	}
+	if o.Recursive {
+		inputs = onlySealedSecrets(inputs)
 	}
 	sealed, err := readSealedSecrets(inputs)
 	if err != nil {
@@ -101,4 +106,33 @@ func controllerHint(err error, c *ClusterOptions) string {
 		return "the controller is rate limiting; retry in a moment"
 	}
 	return ""
+}
+
+// onlySealedSecrets drops the files that hold no SealedSecret, and keeps
+// the SealedSecret documents of the others, for -R over a whole tree of
+// manifests.
+func onlySealedSecrets(inputs []*input) []*input {
+	var out []*input
+	for _, in := range inputs {
+		ms, err := in.manifests()
+		if err != nil {
+			out = append(out, in) // reported when read again
+			continue
+		}
+		var docs [][]byte
+		for _, m := range ms {
+			if isSealedSecret(m.TypeMeta) {
+				docs = append(docs, m.raw)
+			}
+		}
+		if len(docs) > 0 {
+			var b strings.Builder
+			for _, d := range docs {
+				b.Write(d)
+				b.WriteByte('\n')
+			}
+			out = append(out, &input{name: in.name, path: in.path, data: []byte(b.String()), format: formatJSON})
+		}
+	}
+	return out
 }

@@ -75,6 +75,13 @@ func TestFetchSealAndTheControllerUnseals(t *testing.T) {
 	if !strings.Contains(res.stdout, c.apps+"/db: valid (opens with key "+active+")") {
 		t.Errorf("validate:\n%s", res)
 	}
+	// -R validates the SealedSecrets of a tree and skips other objects.
+	writeFile(t, "deploy/db.yaml", readFile(t, "db.sealed.yaml")+"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+	writeFile(t, "deploy/web/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
+	res = r.ok("", "validate", "-R", "deploy")
+	if strings.Count(res.stdout, ": valid") != 1 {
+		t.Errorf("validate -R:\n%s", res)
+	}
 }
 
 func TestValidateSaysNoWithTheReason(t *testing.T) {
