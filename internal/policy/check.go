@@ -36,8 +36,23 @@ type checker struct {
 	via        string
 	embedDepth int
 
+	// scanned and dupChecked remember the nodes already checked: an alias
+	// shares its node, and one finding per node is enough.
+	scanned    map[scanKey]bool
+	dupChecked map[*node]bool
+
 	findings []Finding
+	capped   bool
 }
+
+type scanKey struct {
+	n       *node
+	entropy bool
+}
+
+// maxFindings bounds the findings of one file or object, so aliases cannot
+// turn a small file into a huge report.
+const maxFindings = 10_000
 
 type objRange struct {
 	start, end int // inclusive; end 0 means to the end of the file
@@ -68,7 +83,8 @@ func (oc *objCtx) at(field, key string) *Object {
 }
 
 func (p *Policy) newChecker(file, text string) *checker {
-	c := &checker{p: p, file: file, text: text, kustom: IsKustomization(file), maskAll: true}
+	c := &checker{p: p, file: file, text: text, kustom: IsKustomization(file), maskAll: true,
+		scanned: map[scanKey]bool{}, dupChecked: map[*node]bool{}}
 	if text != "" {
 		c.allows = allowComments(text)
 		if strings.IndexByte(text, '\\') < 0 {
@@ -92,6 +108,15 @@ func annotatable(r RuleID) bool {
 // add records a finding. material is what the value-dependent part of the
 // fingerprint is computed from; it is never stored.
 func (c *checker) add(f Finding, material string, oc *objCtx) {
+	if c.capped {
+		return
+	}
+	if len(c.findings) >= maxFindings {
+		c.capped = true
+		f = Finding{Rule: RuleTooComplex, Line: f.Line,
+			Message: fmt.Sprintf("more than %d findings; the rest were not reported", maxFindings)}
+		material, oc = "", nil
+	}
 	f.File = c.file
 	if f.Name == "" {
 		f.Name = ruleName(f.Rule)
@@ -320,6 +345,12 @@ func allowAnnotation(meta *node) string {
 // their own.
 func (c *checker) duplicates(n *node, oc *objCtx, at []string, isList bool) int {
 	count := 0
+	if n.kind == mapNode || n.kind == seqNode {
+		if c.dupChecked[n] {
+			return 0
+		}
+		c.dupChecked[n] = true
+	}
 	switch n.kind {
 	case mapNode:
 		fold := len(at) == 0 || len(at) == 1 && strings.EqualFold(at[0], "metadata")
@@ -797,9 +828,10 @@ func (c *checker) walk(n *node, w *walker, mode walkMode, hint string) {
 // entropy is set, for high entropy.
 func (c *checker) scanScalar(n *node, oc *objCtx, w *walker, hint string, entropy bool) {
 	v := n.value
-	if len(v) < 9 {
+	if len(v) < 9 || c.scanned[scanKey{n, entropy}] {
 		return
 	}
+	c.scanned[scanKey{n, entropy}] = true
 	var mask keywordMask
 	if c.maskAll || c.mask != 0 {
 		mask = maskOf(v)

@@ -396,6 +396,35 @@ func TestBombsAreRefusedQuickly(t *testing.T) {
 	}
 }
 
+func TestAliasesDoNotMultiplyFindings(t *testing.T) {
+	doc := "apiVersion: v1\nkind: ConfigMap\nx: &t \"gh" + "p_" + canary + "0123456789abcdefgh\"\n"
+	prev := "t"
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		doc += n + ": &" + n + " [" + strings.TrimSuffix(strings.Repeat("*"+prev+",", 10), ",") + "]\n"
+		prev = n
+	}
+	start := time.Now()
+	res := New(Options{}).CheckFile("x.yaml", []byte(doc))
+	if got := summarize(res.Findings); !slices.Equal(got, []string{"GS008:3"}) {
+		t.Errorf("a token used 100,000 times through aliases: findings = %d, want it once", len(got))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func TestFindingsOfOneFileAreCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("kind: Secret\nstringData:\n")
+	for i := range maxFindings + 5 {
+		fmt.Fprintf(&b, "  k%d: v%d-%s\n", i, i, canary)
+	}
+	fs := New(Options{}).CheckFile("x.yaml", []byte(b.String())).Findings
+	if len(fs) != maxFindings+1 || fs[len(fs)-1].Rule != RuleTooComplex {
+		t.Errorf("%d findings, the last %s; want %d and GS012", len(fs), fs[len(fs)-1].Rule, maxFindings+1)
+	}
+}
+
 func TestCheckObjectAgreesWithCheckFile(t *testing.T) {
 	docs := []string{
 		"apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: b}\nstringData: {p: " + canary + "}\n",
