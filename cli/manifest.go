@@ -220,7 +220,7 @@ func splitDocuments(in *input) ([]json.RawMessage, error) {
 		for {
 			var raw json.RawMessage
 			err := dec.Decode(&raw)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
 			if err != nil {
@@ -234,7 +234,7 @@ func splitDocuments(in *input) ([]json.RawMessage, error) {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(in.data)))
 	for n := 1; ; n++ {
 		doc, err := reader.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {

@@ -218,7 +218,7 @@ func fileMode(path string, def os.FileMode) os.FileMode {
 // isTerminal says whether w is a terminal.
 func isTerminal(w any) bool {
 	f, ok := w.(interface{ Fd() uintptr })
-	return ok && term.IsTerminal(int(f.Fd())) //nolint:gosec // G115: file descriptors fit in an int.
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // errStdoutIsTerminal refuses to print secret material to a terminal.

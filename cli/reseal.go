@@ -73,7 +73,7 @@ lists as retired (else the key Secrets' retired label).`,
 	f.BoolVar(&o.OnlyRetired, "only-retired", false, "re-seal only values still sealed to a retired key")
 	f.StringVar(&o.Identity, "identity", "", "re-seal offline with the private keys in `FILE`")
 	f.BoolVar(&o.DryRun, "dry-run", false, "report what would change, write nothing")
-	o.Recipients.addFlags(cmd)
+	o.addFlags(cmd)
 	_ = f.MarkHidden("scope") // re-sealing keeps each value's own scope
 	return cmd
 }
@@ -86,7 +86,7 @@ func (o *ResealOptions) Validate() error {
 	if o.Identity == "" && (len(o.Recipient) > 0 || len(o.RecipientsFiles) > 0) {
 		return withHint(errors.New("--recipient and --recipients-file need --identity"), "the controller re-seals to its own active key; to choose the keys, re-seal offline with --identity FILE")
 	}
-	return o.Recipients.complete()
+	return o.complete()
 }
 
 // resealer re-seals one SealedSecret. It returns the new values of the
@@ -284,10 +284,18 @@ func (o *ResealOptions) retiredKeyIDs(ctx context.Context) ([]crypto.KeyID, erro
 
 // resealHint says what to do when re-sealing an object fails.
 func resealHint(err error, c *ClusterOptions) string {
-	if _, ok := errors.AsType[*httpapi.StatusError](err); ok {
+	if se, ok := errors.AsType[*httpapi.StatusError](err); ok {
 		if h := controllerHint(err, c); h != "" {
 			return h
 		}
+		// The controller could not open a value: its message carries the
+		// crypto error's text.
+		for _, sentinel := range []error{crypto.ErrNoMatchingKey, crypto.ErrScopeMismatch, crypto.ErrMalformed} {
+			if strings.Contains(se.Message, sentinel.Error()) {
+				return openHint(sentinel)
+			}
+		}
+		return ""
 	}
 	if se, ok := errors.AsType[*sealer.Error](err); ok {
 		return openHint(se.Err)

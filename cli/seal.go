@@ -115,7 +115,7 @@ keeps every other byte of it, untouched ciphertexts included.`,
 	f.StringVar(&o.Name, "name", "", "with --raw: the Secret's name (strict scope)")
 	f.StringVar(&o.Key, "key", "", "with --raw: the item key")
 	f.StringVar(&o.FromFile, "from-file", "", "with --raw: read the value from `FILE` instead of standard input")
-	o.Recipients.addFlags(cmd)
+	o.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -129,7 +129,7 @@ func (o *SealOptions) Validate() error {
 		}
 		o.format = f
 	}
-	if err := o.Recipients.complete(); err != nil {
+	if err := o.complete(); err != nil {
 		return err
 	}
 	stdin := len(o.Files) == 0 || (len(o.Files) == 1 && o.Files[0] == "-")

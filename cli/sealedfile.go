@@ -146,7 +146,7 @@ func (sf *sealedFile) parseYAML() error {
 	for n := 1; ; n++ {
 		var doc yamlv3.Node
 		err := dec.Decode(&doc)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -227,12 +227,9 @@ func (d *sealedDoc) findYAMLSpans(data []byte, lines []int) {
 	}
 	lastKey := m.Content[len(m.Content)-2]
 	indent := strings.Repeat(" ", lastKey.Column-1)
-	insert := lastEnd
-	prefix := "\n"
+	insert, prefix := len(data), "\n"
 	if nl := bytes.IndexByte(data[lastEnd:], '\n'); nl >= 0 {
 		insert, prefix = lastEnd+nl+1, ""
-	} else {
-		insert = len(data)
 	}
 	for _, k := range keys {
 		if strings.TrimLeft(string(data[before[k]:spans[k].start]), " ") == "" {
@@ -361,7 +358,7 @@ func (sf *sealedFile) parseJSON() error {
 		var raw json.RawMessage
 		start := dec.InputOffset()
 		err := dec.Decode(&raw)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {

@@ -96,7 +96,9 @@ func startController(t *testing.T, ns string) *controller {
 	go func() { done <- mgr.Start(ctx) }()
 	c.stop = func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("controller manager: %v", err)
+		}
 	}
 	t.Cleanup(c.stop)
 	eventually(t, "a key is published", func() error {
