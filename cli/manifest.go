@@ -85,6 +85,14 @@ func readInputs(args []string, stdin io.Reader, recursive bool) ([]*input, error
 	return out, nil
 }
 
+// noteTerminalStdin tells the person at a terminal that the command waits
+// for input, when it is about to read standard input from the terminal.
+func noteTerminalStdin(streams IOStreams, args []string) {
+	if (len(args) == 0 || slices.Contains(args, "-")) && isTerminal(streams.In) {
+		fmt.Fprintln(streams.ErrOut, "reading from standard input; end with Ctrl-D (name files as arguments instead)")
+	}
+}
+
 // expandPath returns arg itself if it is a file, or the manifest files
 // below it if it is a directory and recursive is set.
 func expandPath(arg string, recursive bool) ([]string, error) {

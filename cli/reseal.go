@@ -95,6 +95,7 @@ type resealer func(ctx context.Context, ss *gitsealv1alpha1.SealedSecret, target
 
 // Run re-seals the files.
 func (o *ResealOptions) Run(ctx context.Context) error {
+	noteTerminalStdin(o.IOStreams, o.Files)
 	inputs, err := readInputs(o.Files, o.In, o.Recursive)
 	if err != nil {
 		return err

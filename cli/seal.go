@@ -152,6 +152,9 @@ func (o *SealOptions) Validate() error {
 
 // Run seals.
 func (o *SealOptions) Run(ctx context.Context) error {
+	if o.FromFile == "" {
+		noteTerminalStdin(o.IOStreams, o.Files)
+	}
 	resolver := newTargetResolver(o.cluster, &o.Recipients, o.ErrOut)
 	switch {
 	case o.Raw:

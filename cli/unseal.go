@@ -78,6 +78,7 @@ func (o *UnsealOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	noteTerminalStdin(o.IOStreams, o.Files)
 	inputs, err := readInputs(o.Files, o.In, false)
 	if err != nil {
 		return err

@@ -45,6 +45,7 @@ Exit status: 0 when all are valid, 1 when one is not, 2 on failure.`,
 
 // Run validates every SealedSecret in the input.
 func (o *ValidateOptions) Run(ctx context.Context) error {
+	noteTerminalStdin(o.IOStreams, o.Files)
 	inputs, err := readInputs(o.Files, o.In, o.Recursive)
 	if err != nil {
 		return err
