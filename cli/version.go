@@ -34,9 +34,10 @@ type VersionOptions struct {
 func NewCmdVersion(streams IOStreams) *cobra.Command {
 	o := &VersionOptions{IOStreams: streams}
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the gitseal version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the gitseal version",
+		Example: `  gitseal version`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.Run()
 		},
