@@ -74,7 +74,8 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 	var second *crypto.Recipient
 	eventually(t, "rotated", func() error {
 		if second = c.activeKey(t); second.ID() == first.ID() {
-			return fmt.Errorf("not yet")
+			_, cm := c.publishedKeys(t)
+			return fmt.Errorf("not yet; annotations %v", cm.Annotations)
 		}
 		return nil
 	})

@@ -155,11 +155,16 @@ func (m *KeyManager) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		if err != nil {
 			return reconcile.Result{}, err
 		}
-		if err := m.Client.Create(ctx, keys.NewSecret(m.Namespace, id, now)); err != nil {
+		secret := keys.NewSecret(m.Namespace, id, now)
+		if err := m.Client.Create(ctx, secret); err != nil {
 			return reconcile.Result{}, fmt.Errorf("store new key %s: %w", id.ID(), err)
 		}
 		log.Info("generated a sealing key", "keyID", id.ID(), "type", m.KeyType, "reason", d.Reason)
-		usable = append(usable, &keys.Key{Identity: id, Created: now})
+		k, err := keys.FromSecret(secret) // the time as stored, so every reader orders keys alike
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		usable = append(usable, k)
 		handled = requested
 		d = keys.Decide(now, usable, m.RenewalPeriod, requested, handled)
 	}

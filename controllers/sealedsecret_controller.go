@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,6 +49,18 @@ type SealedSecretReconciler struct {
 	AllowServiceAccountTokens bool
 	Clock                     clock.PassiveClock
 	metrics                   *metrics
+
+	// written remembers, per SealedSecret UID, the Secret version this
+	// controller last wrote, so the echo of its own write costs no decrypt.
+	written sync.Map // types.UID → writtenSecret
+}
+
+// writtenSecret is what a successful reconcile produced.
+type writtenSecret struct {
+	generation      int64
+	secretVersion   string
+	ringVersion     uint64
+	keyIDs, retired []string
 }
 
 // SetupWithManager registers the reconciler: it watches SealedSecrets, the
@@ -79,9 +93,13 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !ss.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // the garbage collector removes the Secret
 	}
+	if r.unchangedSinceWrite(ctx, &ss) {
+		return ctrl.Result{}, nil
+	}
 	start := r.Clock.Now()
 	orig := ss.DeepCopy()
-	o, keyIDs := r.unseal(ctx, &ss)
+	ringVersion := r.Ring.Version()
+	o, keyIDs, secretVersion := r.unseal(ctx, &ss)
 
 	r.metrics.unseals.Inc()
 	r.metrics.unsealDuration.Observe(r.Clock.Since(start).Seconds())
@@ -97,6 +115,9 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			}
 		}
 		r.metrics.setOnRetired(req.NamespacedName, len(ss.Status.RetiredKeyIDs) > 0)
+		r.written.Store(ss.UID, writtenSecret{ss.Generation, secretVersion, ringVersion, ss.Status.KeyIDs, ss.Status.RetiredKeyIDs})
+	} else {
+		r.written.Delete(ss.UID)
 	}
 	ss.Status.ObservedGeneration = ss.Generation
 	setConditions(&ss.Status.Conditions, o, ss.Generation)
@@ -126,19 +147,42 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	return ctrl.Result{}, fmt.Errorf("%s: %s", o.Reason, o.Message) // retried with backoff
 }
 
+// unchangedSinceWrite reports whether nothing has changed since this
+// controller last wrote the object's Secret: same generation, same keys, the
+// Secret still at the version written, and status already saying so. That
+// is the case for the echo of our own write, which then costs no decrypt.
+func (r *SealedSecretReconciler) unchangedSinceWrite(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) bool {
+	v, ok := r.written.Load(ss.UID)
+	if !ok {
+		return false
+	}
+	w := v.(writtenSecret)
+	ready := meta.FindStatusCondition(ss.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	if w.generation != ss.Generation || w.ringVersion != r.Ring.Version() || ready == nil ||
+		ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != ss.Generation {
+		return false
+	}
+	var s corev1.Secret
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(ss), &s); err != nil || s.ResourceVersion != w.secretVersion {
+		return false
+	}
+	return slices.Equal(ss.Status.KeyIDs, w.keyIDs) && slices.Equal(ss.Status.RetiredKeyIDs, w.retired)
+}
+
 // unseal opens the values and writes the Secret. On any failure it leaves
-// the existing Secret exactly as it was.
-func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (outcome, []crypto.KeyID) {
+// the existing Secret exactly as it was. It returns the outcome, the keys
+// that opened the values and the resource version of the Secret.
+func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (outcome, []crypto.KeyID, string) {
 	ids := r.Ring.Identities()
 	if len(ids) == 0 {
-		return outcome{gitsealv1alpha1.ReasonKeyUnavailable, "the controller holds no usable key yet"}, nil
+		return outcome{gitsealv1alpha1.ReasonKeyUnavailable, "the controller holds no usable key yet"}, nil, ""
 	}
 	secretType := corev1.SecretTypeOpaque
 	if t := ss.Spec.Template; t != nil && t.Type != "" {
 		secretType = corev1.SecretType(t.Type)
 	}
 	if secretType == corev1.SecretTypeServiceAccountToken && !r.AllowServiceAccountTokens {
-		return outcome{gitsealv1alpha1.ReasonPolicyDenied, "a Secret of type kubernetes.io/service-account-token is refused; run the controller with --allow-service-account-token-secrets to allow it"}, nil
+		return outcome{gitsealv1alpha1.ReasonPolicyDenied, "a Secret of type kubernetes.io/service-account-token is refused; run the controller with --allow-service-account-token-secrets to allow it"}, nil, ""
 	}
 	opened, err := sealer.Open(ss, ids)
 	if err != nil {
@@ -146,27 +190,27 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 		if serr, ok := errors.AsType[*sealer.Error](err); ok {
 			reason = serr.Reason
 		}
-		return outcome{reason, err.Error()}, nil
+		return outcome{reason, err.Error()}, nil, ""
 	}
 	defer opened.Wipe()
 
 	existing, err := r.existingSecret(ctx, ss)
 	if err != nil {
-		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("read Secret: %v", err)}, nil
+		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("read Secret: %v", err)}, nil, ""
 	}
 	if existing != nil && !mayWrite(existing, ss) {
 		return outcome{gitsealv1alpha1.ReasonSecretNotManaged, fmt.Sprintf(
 			"Secret %s/%s exists and is not managed by gitseal; delete it, or annotate it %s=true to let this SealedSecret take it over",
-			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged)}, nil
+			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged)}, nil, ""
 	}
 	desired := desiredSecret(ss, secretType, opened.Data)
 	if existing != nil && upToDate(existing, ss, secretType, opened.Data) {
-		return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.KeyIDs
+		return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.KeyIDs, existing.ResourceVersion
 	}
 	if err := r.apply(ctx, desired, existing); err != nil {
-		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil
+		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil, ""
 	}
-	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs
+	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs, *desired.ResourceVersion
 }
 
 // existingSecret finds the Secret of the same name: first in the cache,
@@ -281,8 +325,9 @@ func (r *SealedSecretReconciler) apply(ctx context.Context, desired *corev1ac.Se
 	return r.Client.Apply(ctx, desired, client.FieldOwner(FieldManager), client.ForceOwnership)
 }
 
-// retryOnKeyChange re-queues every SealedSecret that is not Ready when the
-// key ring changes: a restored, added or renewed key may open it now.
+// retryOnKeyChange re-queues every SealedSecret when the key ring changes:
+// a restored, added or renewed key may open one that failed, and a retired
+// key changes the status of those it opened.
 type retryOnKeyChange struct {
 	client client.Client
 	ring   *keys.Ring
@@ -306,12 +351,10 @@ func (k *retryOnKeyChange) Start(ctx context.Context) error {
 			continue
 		}
 		for i := range list.Items {
-			if !meta.IsStatusConditionTrue(list.Items[i].Status.Conditions, gitsealv1alpha1.ConditionReady) {
-				select {
-				case k.events <- event.TypedGenericEvent[*gitsealv1alpha1.SealedSecret]{Object: &list.Items[i]}:
-				case <-ctx.Done():
-					return nil
-				}
+			select {
+			case k.events <- event.TypedGenericEvent[*gitsealv1alpha1.SealedSecret]{Object: &list.Items[i]}:
+			case <-ctx.Done():
+				return nil
 			}
 		}
 	}

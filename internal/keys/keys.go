@@ -26,7 +26,9 @@ const (
 	LabelKeyID = "gitseal.dev/key-id"
 	// LabelRetired is "true" on a retired key: no longer offered for sealing.
 	LabelRetired = "gitseal.dev/retired"
-	// AnnotationCreated is the key's creation time, RFC 3339. It survives a
+	// AnnotationCreated is the key's creation time, RFC 3339 with
+	// nanoseconds: two keys made in the same second must still have an
+	// order, or replicas could disagree on which is active. It survives a
 	// backup and restore, where the Secret's own timestamp does not.
 	AnnotationCreated = "gitseal.dev/created-at"
 	// SecretDataKey is the data key holding the age private key.
@@ -100,7 +102,7 @@ func NewSecret(namespace string, id *crypto.Identity, created time.Time) *corev1
 				LabelKeyID:      string(id.ID()),
 				ManagedByLabel:  ManagedByValue,
 			},
-			Annotations: map[string]string{AnnotationCreated: created.UTC().Format(time.RFC3339)},
+			Annotations: map[string]string{AnnotationCreated: created.UTC().Format(time.RFC3339Nano)},
 		},
 		Type:      SecretType,
 		Immutable: new(true),

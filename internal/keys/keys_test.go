@@ -73,6 +73,16 @@ func TestSecretRoundTrip(t *testing.T) {
 	}
 }
 
+func TestKeysMadeInTheSameSecondKeepTheirOrder(t *testing.T) {
+	older := newKey(t, t0.Add(100*time.Millisecond), false)
+	newer := newKey(t, t0.Add(900*time.Millisecond), false)
+	r := NewRing(true)
+	r.Load([]corev1.Secret{*NewSecret("ns", newer.Identity, newer.Created), *NewSecret("ns", older.Identity, older.Created)})
+	if r.Active().ID() != newer.ID() {
+		t.Error("the key made later in the same second is not active")
+	}
+}
+
 func TestRingSkipsCorruptKeysAndKeepsTheOthers(t *testing.T) {
 	older, newer := newKey(t, t0.Add(-time.Hour), false), newKey(t, t0, false)
 	good1 := NewSecret("ns", older.Identity, older.Created)

@@ -21,6 +21,7 @@ type Ring struct {
 	broken  map[string]error // key Secret name → why it is unusable
 	opening []*crypto.Identity
 	changed chan struct{}
+	version uint64
 }
 
 // NewRing returns an empty ring. retiredOpen says whether retired keys
@@ -58,6 +59,7 @@ func (r *Ring) Load(secrets []corev1.Secret) map[string]error {
 	same := slices.EqualFunc(r.keys, keys, func(a, b *Key) bool { return a.ID() == b.ID() && a.Retired == b.Retired })
 	r.keys, r.states, r.broken, r.opening = keys, states(keys), broken, opening
 	if !same {
+		r.version++
 		close(r.changed)
 		r.changed = make(chan struct{})
 	}
@@ -70,6 +72,13 @@ func (r *Ring) Changed() <-chan struct{} {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.changed
+}
+
+// Version counts the changes to the set of keys or their retired state.
+func (r *Ring) Version() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.version
 }
 
 // Identities returns the keys that open values, newest first.

@@ -1,0 +1,247 @@
+// Package bench measures the controller against a real API server: how long
+// 1,000 SealedSecrets of 5 items take to become Secrets, next to the floor
+// of creating the same Secrets directly, and the controller's peak memory.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/internal/sealer"
+	"github.com/gitseal/gitseal/test/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { testenv.Main(m, &env) }
+
+const (
+	objects = 1000
+	items   = 5
+	workers = 8
+)
+
+// BenchmarkController1000x5 reports, per run:
+//   - floor-s: creating 1,000 five-item Secrets directly with 8 workers;
+//   - gitseal-s: creating 1,000 SealedSecrets until every Secret exists and
+//     every SealedSecret is Ready;
+//   - ratio: gitseal-s / floor-s (goal: at most 2);
+//   - rss-MiB: the controller process's peak resident memory (goal: < 100).
+func BenchmarkController1000x5(b *testing.B) {
+	bin := buildController(b)
+	kubeconfig := writeKubeconfig(b)
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		floor := createSecrets(b, c, namespace(b, c, "floor"))
+
+		ctrlNS, apps := namespace(b, c, "gitseal"), namespace(b, c, "apps")
+		proc := startController(b, bin, kubeconfig, ctrlNS, apps)
+		recipient := activeKey(b, c, ctrlNS)
+		sealed := sealAll(b, apps, recipient)
+
+		start := time.Now()
+		parallel(len(sealed), func(i int) {
+			if err := c.Create(context.Background(), sealed[i]); err != nil {
+				b.Error(err)
+			}
+		})
+		waitAllReady(b, c, apps)
+		took := time.Since(start)
+		rss := peakRSS(b, proc.Process.Pid)
+		_ = proc.Process.Signal(os.Interrupt)
+		_ = proc.Wait()
+
+		b.ReportMetric(floor.Seconds(), "floor-s")
+		b.ReportMetric(took.Seconds(), "gitseal-s")
+		b.ReportMetric(took.Seconds()/floor.Seconds(), "ratio")
+		b.ReportMetric(rss, "rss-MiB")
+		b.Logf("floor %.2fs, gitseal %.2fs (%.2f× floor, %.0f Secrets/s), controller peak RSS %.1f MiB",
+			floor.Seconds(), took.Seconds(), took.Seconds()/floor.Seconds(), objects/took.Seconds(), rss)
+	}
+}
+
+func buildController(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "gitseal-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/gitseal/gitseal/cmd/gitseal-controller")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build controller: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func writeKubeconfig(b *testing.B) string {
+	raw, err := env.AdminKubeconfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func namespace(b *testing.B, c client.Client, prefix string) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		b.Fatal(err)
+	}
+	return ns.Name
+}
+
+func data(i int) map[string][]byte {
+	d := map[string][]byte{}
+	for k := range items {
+		d[fmt.Sprintf("key-%d", k)] = fmt.Appendf(nil, "value-%d-%d-%s", i, k, strings.Repeat("x", 40))
+	}
+	return d
+}
+
+// parallel runs f(0..n-1) on the benchmark's worker count.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func createSecrets(b *testing.B, c client.Client, ns string) time.Duration {
+	start := time.Now()
+	parallel(objects, func(i int) {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("s-%04d", i), Namespace: ns}, Data: data(i)}
+		if err := c.Create(context.Background(), s); err != nil {
+			b.Error(err)
+		}
+	})
+	return time.Since(start)
+}
+
+func startController(b *testing.B, bin, kubeconfig, ns, watch string) *exec.Cmd {
+	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--watch-namespaces", watch,
+		"--key-type", "hybrid", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--http-bind-address", "")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if b.Failed() {
+			b.Logf("controller output:\n%s", logs.String())
+		}
+	})
+	return cmd
+}
+
+func activeKey(b *testing.B, c client.Client, ns string) *crypto.Recipient {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		var cm corev1.ConfigMap
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: keys.PublicKeysConfigMap}, &cm); err == nil {
+			var list []keys.PublicKey
+			if err := json.Unmarshal([]byte(cm.Data[keys.ConfigMapKeysJSON]), &list); err == nil && len(list) > 0 {
+				r, err := crypto.ParseRecipient(list[0].Recipient)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return r
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Fatal("the controller published no key")
+	return nil
+}
+
+func sealAll(b *testing.B, ns string, r *crypto.Recipient) []*gitsealv1alpha1.SealedSecret {
+	out := make([]*gitsealv1alpha1.SealedSecret, objects)
+	parallel(objects, func(i int) {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("s-%04d", i), Namespace: ns}, Data: data(i)}
+		ss, err := sealer.Seal(s, crypto.Strict, []*crypto.Recipient{r})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		out[i] = ss
+	})
+	return out
+}
+
+func waitAllReady(b *testing.B, c client.Client, ns string) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		var secrets corev1.SecretList
+		var sealed gitsealv1alpha1.SealedSecretList
+		if err := c.List(context.Background(), &secrets, client.InNamespace(ns), client.MatchingLabels{keys.ManagedByLabel: keys.ManagedByValue}); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.List(context.Background(), &sealed, client.InNamespace(ns)); err != nil {
+			b.Fatal(err)
+		}
+		ready := 0
+		for i := range sealed.Items {
+			if meta.IsStatusConditionTrue(sealed.Items[i].Status.Conditions, gitsealv1alpha1.ConditionReady) {
+				ready++
+			}
+		}
+		if len(secrets.Items) == objects && ready == objects {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Fatal("not every SealedSecret became Ready within 5 minutes")
+}
+
+// peakRSS reads the process's peak resident set size (VmHWM) in MiB.
+func peakRSS(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc status")
+	return 0
+}
