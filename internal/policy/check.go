@@ -159,36 +159,42 @@ func (c *checker) checkText() {
 		c.scanRaw()
 		return
 	}
-	c.commentLines = map[int]bool{}
-	docs, err := parseDocuments(c.text, 0, c.commentLines)
+	err := c.checkDocuments(c.text)
 	if err != nil && looksJSON(c.text) && strings.IndexByte(c.text, '\t') >= 0 {
 		// JSON allows tabs where YAML does not; outside strings, where JSON
 		// cannot have a raw tab, they are only white space.
-		c.commentLines = map[int]bool{}
-		docs, err = parseDocuments(strings.ReplaceAll(c.text, "\t", " "), 0, c.commentLines)
+		err = c.checkDocuments(strings.ReplaceAll(c.text, "\t", " "))
 	}
 	if err != nil {
-		c.commentLines = nil
 		if strings.Contains(err.Error(), "exceeded max depth") {
 			c.tooComplex(1, "YAML nests too deeply to parse; not checked")
 		} else {
 			c.fallbackSecrets()
 		}
-		c.scanRaw()
-		return
-	}
-	for i, d := range docs {
-		oc, handled := c.checkDocument(d)
-		if !handled || d.root == nil {
-			continue
-		}
-		r := objRange{start: d.root.line, oc: oc}
-		if i+1 < len(docs) && docs[i+1].root != nil {
-			r.end = docs[i+1].root.line - 1
-		}
-		c.ranges = append(c.ranges, r)
 	}
 	c.scanRaw()
+}
+
+// checkDocuments checks each document of the text as it is parsed. When
+// the text is not YAML, it returns the error having recorded nothing, so
+// that the caller can fall back to reading it line by line.
+func (c *checker) checkDocuments(text string) error {
+	c.commentLines = map[int]bool{}
+	c.ranges = nil
+	saved := len(c.findings)
+	err := parseDocuments(text, 0, c.commentLines, func(d document) {
+		if n := len(c.ranges); n > 0 && c.ranges[n-1].end == 0 && d.root != nil {
+			c.ranges[n-1].end = d.root.line - 1
+		}
+		if oc, handled := c.checkDocument(d); handled && d.root != nil {
+			c.ranges = append(c.ranges, objRange{start: d.root.line, oc: oc})
+		}
+	})
+	if err != nil {
+		c.findings, c.ranges, c.commentLines = c.findings[:saved], nil, nil
+		c.scanned, c.dupChecked, c.capped = map[scanKey]bool{}, map[*node]bool{}, false
+	}
+	return err
 }
 
 func looksJSON(s string) bool {
@@ -671,7 +677,8 @@ func (c *checker) checkEmbedded(text *node, via string) {
 	if text.block {
 		base = text.line
 	}
-	docs, err := parseDocuments(text.value, base, nil)
+	var docs []document
+	err := parseDocuments(text.value, base, nil, func(d document) { docs = append(docs, d) })
 	handled := false
 	if err == nil {
 		savedVia := c.via

@@ -258,30 +258,31 @@ type document struct {
 	line int
 }
 
-// parseDocuments parses every document of a YAML or JSON stream. It fails
-// when the text is not YAML at all; a document that parses but whose alias
-// structure is unusable comes back with err set. Aliases are never expanded:
-// the yaml.v3 node tree is linear in the input, and sizes are computed from
-// shared subtrees. Lines are shifted by lineBase; commentLines, if not nil,
-// collects the lines that end in a comment.
-func parseDocuments(text string, lineBase int, commentLines map[int]bool) ([]document, error) {
+// parseDocuments parses every document of a YAML or JSON stream and calls
+// fn with each, in order, so that only one document is held at a time. It
+// fails when the text is not YAML at all, after the documents before the
+// error; a document that parses but whose alias structure is unusable
+// comes with err set. Aliases are never expanded: the yaml.v3 node tree is
+// linear in the input, and sizes are computed from shared subtrees. Lines
+// are shifted by lineBase; commentLines, if not nil, collects the lines
+// that end in a comment.
+func parseDocuments(text string, lineBase int, commentLines map[int]bool, fn func(document)) error {
 	dec := yaml.NewDecoder(strings.NewReader(text))
-	var docs []document
 	for {
 		var y yaml.Node
 		err := dec.Decode(&y)
 		if errors.Is(err, io.EOF) {
-			return docs, nil
+			return nil
 		}
 		if err != nil {
-			return docs, err
+			return err
 		}
 		c := &converter{lineBase: lineBase, memo: map[*yaml.Node]*node{}, busy: map[*yaml.Node]bool{}, commentLines: commentLines}
 		root, err := c.convert(&y)
 		if root != nil {
 			root.finishOnce()
 		}
-		docs = append(docs, document{root: root, err: err, line: y.Line + lineBase})
+		fn(document{root: root, err: err, line: y.Line + lineBase})
 	}
 }
 
