@@ -3,6 +3,7 @@ package controllers
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"k8s.io/utils/clock"
@@ -43,7 +45,6 @@ const notManagedRecheck = 2 * time.Minute
 // writes their Secrets with server-side apply.
 type SealedSecretReconciler struct {
 	Client                    client.Client
-	Reader                    client.Reader // uncached, for Secrets the cache does not hold
 	Ring                      *keys.Ring
 	Recorder                  recorder.EventRecorder
 	AllowServiceAccountTokens bool
@@ -124,11 +125,11 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
 	if warnNow(prevReady, o) {
 		r.Recorder.Eventf(&ss, nil, corev1.EventTypeWarning, o.Reason, "Unseal", "%s", o.Message)
-	} else if o.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue) {
-		r.Recorder.Eventf(&ss, nil, corev1.EventTypeNormal, "Unsealed", "Unseal", "Secret written from %d sealed values", len(ss.Spec.EncryptedData))
+	} else if o.ok() && prevReady != nil && prevReady.Status == metav1.ConditionFalse {
+		r.Recorder.Eventf(&ss, nil, corev1.EventTypeNormal, "Recovered", "Unseal", "Secret written from %d sealed values", len(ss.Spec.EncryptedData))
 	}
 	if !equality.Semantic.DeepEqual(orig.Status, ss.Status) {
-		if err := r.Client.Status().Patch(ctx, &ss, client.MergeFrom(orig)); err != nil {
+		if err := r.patchStatus(ctx, &ss); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
 	}
@@ -145,6 +146,17 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, fmt.Errorf("%s: %s", o.Reason, o.Message) // retried with backoff
+}
+
+// patchStatus writes the whole status with a merge patch that holds only
+// the status: cheaper than diffing two copies of an object whose spec can
+// be a megabyte of ciphertext.
+func (r *SealedSecretReconciler) patchStatus(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) error {
+	patch, err := json.Marshal(map[string]any{"status": ss.Status})
+	if err != nil {
+		return err
+	}
+	return r.Client.Status().Patch(ctx, ss, client.RawPatch(types.MergePatchType, patch))
 }
 
 // unchangedSinceWrite reports whether nothing has changed since this
@@ -204,38 +216,47 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged)}, nil, ""
 	}
 	desired := desiredSecret(ss, secretType, opened.Data)
-	if existing != nil && upToDate(existing, ss, secretType, opened.Data) {
-		return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.KeyIDs, existing.ResourceVersion
+	var current *corev1.Secret
+	if existing != nil {
+		current = r.managedSecret(ctx, ss)
+		if current != nil && upToDate(current, ss, secretType, opened.Data) {
+			return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.KeyIDs, current.ResourceVersion
+		}
 	}
-	if err := r.apply(ctx, desired, existing); err != nil {
+	if err := r.apply(ctx, desired, existing != nil, current); err != nil {
 		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil, ""
 	}
 	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs, *desired.ResourceVersion
 }
 
-// existingSecret finds the Secret of the same name: first in the cache,
-// which holds only Secrets gitseal manages, then from the API server.
-func (r *SealedSecretReconciler) existingSecret(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (*corev1.Secret, error) {
-	var s corev1.Secret
-	key := client.ObjectKeyFromObject(ss)
-	err := r.Client.Get(ctx, key, &s)
-	if apierrors.IsNotFound(err) {
-		err = r.Reader.Get(ctx, key, &s)
-	}
+// existingSecret finds the metadata of the Secret of the same name, from
+// the cache: its data is not needed to decide whether it may be written.
+func (r *SealedSecretReconciler) existingSecret(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (*metav1.PartialObjectMetadata, error) {
+	m := secretMetadata()
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(ss), m)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
 	case err != nil:
 		return nil, err
 	}
-	return &s, nil
+	return m, nil
+}
+
+// managedSecret returns the cached Secret if gitseal manages it.
+func (r *SealedSecretReconciler) managedSecret(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) *corev1.Secret {
+	var s corev1.Secret
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(ss), &s); err != nil {
+		return nil
+	}
+	return &s
 }
 
 // mayWrite decides whether the controller may write an existing Secret:
 // it is controlled by this SealedSecret (or an earlier one of the same
 // name), or its owner opted in with the managed annotation.
-func mayWrite(s *corev1.Secret, ss *gitsealv1alpha1.SealedSecret) bool {
-	if s.Annotations[gitsealv1alpha1.AnnotationManaged] == "true" {
+func mayWrite(s metav1.Object, ss *gitsealv1alpha1.SealedSecret) bool {
+	if s.GetAnnotations()[gitsealv1alpha1.AnnotationManaged] == "true" {
 		return true
 	}
 	ref := metav1.GetControllerOf(s)
@@ -310,19 +331,26 @@ func subset(want, have map[string]string) bool {
 	return true
 }
 
-// apply writes the Secret. An immutable Secret whose data must change can
-// only be replaced: it is deleted (if it is still the one we read) and
-// written again.
-func (r *SealedSecretReconciler) apply(ctx context.Context, desired *corev1ac.SecretApplyConfiguration, existing *corev1.Secret) error {
-	err := r.Client.Apply(ctx, desired, client.FieldOwner(FieldManager), client.ForceOwnership)
-	if err == nil || !apierrors.IsInvalid(err) || existing == nil || existing.Immutable == nil || !*existing.Immutable {
+// apply writes the Secret. Ownership is forced only over a Secret that
+// exists and may be written, which restores hand edits; a new Secret is
+// applied without force, so one created by someone else in the moment since
+// the cache looked is refused with a conflict rather than taken over. An
+// immutable Secret whose data must change can only be replaced: it is
+// deleted (if it is still the one we read) and written again.
+func (r *SealedSecretReconciler) apply(ctx context.Context, desired *corev1ac.SecretApplyConfiguration, exists bool, current *corev1.Secret) error {
+	opts := []client.ApplyOption{client.FieldOwner(FieldManager)}
+	if exists {
+		opts = append(opts, client.ForceOwnership)
+	}
+	err := r.Client.Apply(ctx, desired, opts...)
+	if err == nil || !apierrors.IsInvalid(err) || current == nil || current.Immutable == nil || !*current.Immutable {
 		return err
 	}
-	pre := client.Preconditions{UID: &existing.UID, ResourceVersion: &existing.ResourceVersion}
-	if err := r.Client.Delete(ctx, existing, pre); err != nil && !apierrors.IsNotFound(err) {
+	pre := client.Preconditions{UID: &current.UID, ResourceVersion: &current.ResourceVersion}
+	if err := r.Client.Delete(ctx, current, pre); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("replace immutable Secret: %w", err)
 	}
-	return r.Client.Apply(ctx, desired, client.FieldOwner(FieldManager), client.ForceOwnership)
+	return r.Client.Apply(ctx, desired, client.FieldOwner(FieldManager))
 }
 
 // retryOnKeyChange re-queues every SealedSecret when the key ring changes:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
@@ -91,13 +92,17 @@ func DefaultOptions() Options {
 	}
 }
 
-// CacheOptions restrict the manager's cache to what the controllers read:
-// Secrets that gitseal manages (never every Secret in the cluster), in the
-// watched namespaces (all when watch is empty).
+// CacheOptions restrict the manager's cache to what the controllers read,
+// in the watched namespaces (all when watch is empty): the Secrets gitseal
+// manages, in full, and the metadata of the others, so that taking over a
+// Secret can be refused without reading its data. Managed fields are
+// dropped from every cached object.
 func CacheOptions(watch []string) cache.Options {
 	opts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{keys.ManagedByLabel: keys.ManagedByValue})},
+			secretMetadata(): {},
 		},
 	}
 	if len(watch) > 0 {
@@ -107,6 +112,13 @@ func CacheOptions(watch []string) cache.Options {
 		}
 	}
 	return opts
+}
+
+// secretMetadata is the metadata-only view of a Secret.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
 }
 
 // Setup adds the key loader, key manager, SealedSecret reconciler and HTTP
@@ -150,7 +162,7 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		return nil, err
 	}
 	ssr := &SealedSecretReconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ring: ring,
+		Client: mgr.GetClient(), Ring: ring,
 		Recorder:                  mgr.GetEventRecorder("gitseal"),
 		AllowServiceAccountTokens: opts.AllowServiceAccountTokens,
 		Clock:                     opts.Clock,
