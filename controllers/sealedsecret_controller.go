@@ -45,6 +45,7 @@ const notManagedRecheck = 2 * time.Minute
 // writes their Secrets with server-side apply.
 type SealedSecretReconciler struct {
 	Client                    client.Client
+	Reader                    client.Reader // uncached: confirms a Secret is absent before creating it
 	Ring                      *keys.Ring
 	Recorder                  recorder.EventRecorder
 	AllowServiceAccountTokens bool
@@ -229,11 +230,17 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs, *desired.ResourceVersion
 }
 
-// existingSecret finds the metadata of the Secret of the same name, from
-// the cache: its data is not needed to decide whether it may be written.
+// existingSecret finds the metadata of the Secret of the same name: its
+// data is not needed to decide whether it may be written. When the cache has
+// none, the API server is asked, since the cache may not yet have seen a
+// Secret someone else just created.
 func (r *SealedSecretReconciler) existingSecret(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (*metav1.PartialObjectMetadata, error) {
 	m := secretMetadata()
 	err := r.Client.Get(ctx, client.ObjectKeyFromObject(ss), m)
+	if apierrors.IsNotFound(err) {
+		m = secretMetadata()
+		err = r.Reader.Get(ctx, client.ObjectKeyFromObject(ss), m)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
@@ -333,8 +340,8 @@ func subset(want, have map[string]string) bool {
 
 // apply writes the Secret. Ownership is forced only over a Secret that
 // exists and may be written, which restores hand edits; a new Secret is
-// applied without force, so one created by someone else in the moment since
-// the cache looked is refused with a conflict rather than taken over. An
+// applied without force, so that one created by someone else in the instant
+// since existingSecret looked conflicts on any shared field. An
 // immutable Secret whose data must change can only be replaced: it is
 // deleted (if it is still the one we read) and written again.
 func (r *SealedSecretReconciler) apply(ctx context.Context, desired *corev1ac.SecretApplyConfiguration, exists bool, current *corev1.Secret) error {

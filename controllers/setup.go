@@ -28,10 +28,11 @@ import (
 )
 
 // The controller's permissions, generated into config/rbac by `make manifests`.
-// Cluster-wide it reads SealedSecrets and writes the Secrets they own: it
-// lists and watches only Secrets labelled app.kubernetes.io/managed-by=gitseal
-// (RBAC cannot express a label selector, so the cache enforces it) and reads
-// a Secret of the same name before taking it over. In its own namespace it
+// Cluster-wide it reads SealedSecrets and writes the Secrets they own. It
+// caches in full only Secrets labelled app.kubernetes.io/managed-by=gitseal
+// (RBAC cannot express a label selector, so the cache enforces it), and of
+// the others only metadata, to refuse taking one over without reading its
+// data. In its own namespace it
 // keeps its keys, the public-keys ConfigMap and the leader election Lease,
 // whose events go through the core API.
 //
@@ -162,7 +163,7 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		return nil, err
 	}
 	ssr := &SealedSecretReconciler{
-		Client: mgr.GetClient(), Ring: ring,
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ring: ring,
 		Recorder:                  mgr.GetEventRecorder("gitseal"),
 		AllowServiceAccountTokens: opts.AllowServiceAccountTokens,
 		Clock:                     opts.Clock,
