@@ -135,7 +135,7 @@ func (o *HookOptions) Install(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	existing, err := os.ReadFile(path)
+	existing, err := os.ReadFile(path) //nolint:gosec // G304: the pre-commit hook in git's hooks directory.
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -153,7 +153,7 @@ func (o *HookOptions) Install(ctx context.Context) error {
 		}
 		fmt.Fprintf(o.ErrOut, "moved the existing hook to %s\n", backup)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // G301: git makes its hooks directory 0755 too.
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	if err := writeFileAtomic(path, []byte(hookScript(o.Binary)), 0o755); err != nil {
@@ -169,7 +169,7 @@ func (o *HookOptions) Uninstall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	existing, err := os.ReadFile(path)
+	existing, err := os.ReadFile(path) //nolint:gosec // G304: the pre-commit hook in git's hooks directory.
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(o.Out, "no pre-commit hook at %s\n", path)

@@ -724,7 +724,8 @@ func (w *walker) skipped() bool {
 		}
 		match := true
 		for i := range s {
-			if !(s[i] == "*" && strings.HasPrefix(w.path[i], "[") || strings.EqualFold(s[i], w.path[i])) {
+			anyItem := s[i] == "*" && strings.HasPrefix(w.path[i], "[")
+			if !anyItem && !strings.EqualFold(s[i], w.path[i]) {
 				match = false
 				break
 			}

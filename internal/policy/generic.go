@@ -249,23 +249,11 @@ func isDigestContext(s string, off int) bool {
 }
 
 func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
+	return strings.Trim(s, "0123456789abcdefABCDEF") == ""
 }
 
 func isBase64ish(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte("+/=_-.~", c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return strings.Trim(s, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/=_-.~") == ""
 }
 
 // classes counts the character classes (lower, upper, digit) in s.

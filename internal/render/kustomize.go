@@ -9,7 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -255,4 +258,22 @@ func (g *guardFS) count(real string) error {
 		return g.refuse(fmt.Errorf("more than %d bytes read", g.s.opts.MaxTotalBytes))
 	}
 	return nil
+}
+
+// checkYAMLBudget checks every document of a YAML stream against the node
+// budget. Text without an alias is linear in its size and is not parsed.
+func checkYAMLBudget(data []byte) error {
+	if !strings.Contains(string(data), "*") {
+		return nil
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			return nil // not YAML, or the end: kustomize reports syntax errors
+		}
+		if err := checkNodeBudget(&n); err != nil {
+			return err
+		}
+	}
 }

@@ -433,24 +433,6 @@ func (s *sandbox) readSmall(p string) ([]byte, error) {
 	return data, nil
 }
 
-// checkYAMLBudget checks every document of a YAML stream against the node
-// budget. Text without an alias is linear in its size and is not parsed.
-func checkYAMLBudget(data []byte) error {
-	if !strings.Contains(string(data), "*") {
-		return nil
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	for {
-		var n yaml.Node
-		if err := dec.Decode(&n); err != nil {
-			return nil // not YAML, or the end: kustomize reports syntax errors
-		}
-		if err := checkNodeBudget(&n); err != nil {
-			return err
-		}
-	}
-}
-
 // checkNodeBudget refuses a document whose aliases, expanded at every use,
 // make more than maxNodes nodes (a "billion laughs"), or that refers to
 // itself. Sizes are memoized, so the check is linear.
