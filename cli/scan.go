@@ -373,6 +373,14 @@ func (o *ScanOptions) fileExists(ctx context.Context, s *scanSetup) (func(string
 // checked, for the report.
 func (o *ScanOptions) scan(ctx context.Context, s *scanSetup) (*scanner.Report, string, error) {
 	sc := &scanner.Scanner{Policy: s.policy, Workers: o.Workers, Exclude: o.Exclude}
+	if s.repo != nil && !o.Staged && o.Since == "" && o.Build == "" {
+		// Files git ignores never go into a commit.
+		ignored, err := s.repo.Ignored(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		sc.Ignored = ignored
+	}
 	switch {
 	case o.Staged:
 		blobs, err := s.repo.Staged(ctx)

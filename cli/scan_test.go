@@ -483,3 +483,32 @@ func TestScanSealedSecretKeysFromConfig(t *testing.T) {
 		t.Errorf("with a retired key: exit %d, want GS006:\n%s", code, out)
 	}
 }
+
+func TestScanSkipsWhatGitIgnores(t *testing.T) {
+	dir, git := gitTestRepo(t)
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: " + scanCanary + "}\n"
+	for name, content := range map[string]string{
+		".gitignore":         "local-secret.yaml\nbuild/\n",
+		"local-secret.yaml":  secret,
+		"build/out.yaml":     secret,
+		"app/untracked.yaml": strings.Replace(secret, "name: db", "name: new", 1),
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("add", ".gitignore")
+	out, _, code := runScan(t, dir, nil, "-f", "json")
+	if code != ExitNo || !strings.Contains(out, `"file": "app/untracked.yaml"`) || strings.Contains(out, "local-secret") || strings.Contains(out, "build/") {
+		t.Errorf("exit %d; want only the untracked, not ignored, file:\n%s", code, out)
+	}
+	// A file named on the command line is checked even if ignored.
+	out, _, code = runScan(t, dir, nil, "-f", "json", "local-secret.yaml")
+	if code != ExitNo || !strings.Contains(out, `"file": "local-secret.yaml"`) {
+		t.Errorf("explicit ignored file: exit %d:\n%s", code, out)
+	}
+}

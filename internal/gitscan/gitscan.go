@@ -139,6 +139,23 @@ func (r *Repo) Tracked(ctx context.Context, treeish string) (map[string]bool, er
 	return paths, nil
 }
 
+// Ignored returns the untracked paths git ignores (.gitignore, info/exclude
+// and core.excludesFile): files by path, and whole ignored directories by
+// path with a trailing slash. Such files never go into a commit.
+func (r *Repo) Ignored(ctx context.Context) (map[string]bool, error) {
+	out, err := run(ctx, r.root, nil, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	if err != nil {
+		return nil, fmt.Errorf("list ignored files: %w", err)
+	}
+	paths := map[string]bool{}
+	for p := range bytes.SplitSeq(out, []byte{0}) {
+		if len(p) > 0 {
+			paths[string(p)] = true
+		}
+	}
+	return paths, nil
+}
+
 // HooksDir returns the directory git runs hooks from (core.hooksPath
 // honoured).
 func (r *Repo) HooksDir(ctx context.Context) (string, error) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // Errors a caller branches on. Every error from Build wraps one of them.
@@ -87,9 +88,18 @@ type Result struct {
 // `kustomize build` prints them.
 func (r *Result) YAML() []byte { return r.yaml }
 
-// Objects returns the resources as decoded objects, in the same order; each
-// can be wrapped as an unstructured.Unstructured.
+// Objects returns the resources as decoded objects, in the same order.
 func (r *Result) Objects() []map[string]any { return r.objects }
+
+// Unstructured returns the resources as unstructured objects, in the same
+// order, for a client that applies them.
+func (r *Result) Unstructured() []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(r.objects))
+	for i, o := range r.objects {
+		out[i] = &unstructured.Unstructured{Object: o}
+	}
+	return out
+}
 
 // Build renders the kustomization in dir, which must be root or below it.
 // Every file it loads must lie under root, after symbolic links are

@@ -31,6 +31,10 @@ type Scanner struct {
 	// Exclude lists slash-separated globs (** spans directories) of paths,
 	// relative to the root, that are not checked.
 	Exclude []string
+	// Ignored, when set, names paths relative to the root that a directory
+	// walk skips: files, and directories with a trailing slash. ScanPaths
+	// still checks a file named explicitly.
+	Ignored map[string]bool
 }
 
 // Report is the outcome of a scan.
@@ -108,8 +112,10 @@ func (s *Scanner) ScanPaths(ctx context.Context, root string, paths []string) (*
 				return ctx.Err()
 			}
 		}
+		skipDir := func(p string) bool { return s.Ignored[displayName(absRoot, p)+"/"] }
+		skipFile := func(p string) bool { return s.Ignored[displayName(absRoot, p)] }
 		for _, arg := range paths {
-			err := walk(arg, send)
+			err := walk(arg, send, skipDir, skipFile)
 			if err != nil {
 				walkErr <- err
 				return
@@ -129,8 +135,9 @@ func (s *Scanner) ScanPaths(ctx context.Context, root string, paths []string) (*
 	return rep, nil
 }
 
-// walk calls send for every regular file at or under p.
-func walk(p string, send func(string) error) error {
+// walk calls send for every regular file at or under p, except those
+// skipped below p.
+func walk(p string, send func(string) error, skipDir, skipFile func(string) bool) error {
 	info, err := os.Lstat(p)
 	if err != nil {
 		return err
@@ -146,12 +153,12 @@ func walk(p string, send func(string) error) error {
 			return err
 		}
 		if d.IsDir() {
-			if d.Name() == ".git" && q != p {
+			if q != p && (d.Name() == ".git" || skipDir(q)) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() && !skipFile(q) {
 			return send(q)
 		}
 		return nil
