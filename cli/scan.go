@@ -392,7 +392,7 @@ func (o *ScanOptions) scan(ctx context.Context, s *scanSetup) (*scanner.Report, 
 	case o.Since != "":
 		blobs, err := s.repo.Since(ctx, o.Since)
 		if err != nil {
-			return nil, "", err
+			return nil, "", withHint(err, "in CI, fetch the history of the range (actions/checkout with fetch-depth: 0, or git fetch --unshallow)")
 		}
 		rep, err := sc.ScanBlobs(ctx, s.repo, blobs)
 		return rep, "", err
