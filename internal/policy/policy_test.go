@@ -342,6 +342,16 @@ stringData:
   {{- end }}
   user: {{ .Values.user | quote }}
 `, want: []string{"GS002:8"}},
+		{name: "manifest in a shell here-document is found line by line", file: "deploy.sh", in: `#!/bin/sh
+kubectl apply -f - <<END
+apiVersion: v1
+kind: Secret
+stringData:
+  password: ` + canary + `
+END
+`, want: []string{"GS002:6"}},
+		{name: "manifest in a Go test string is an example, not a finding", file: "x_test.go",
+			in: "package x\n\nconst doc = `\nkind: Secret\nstringData:\n  password: ` + v + `\n`\n"},
 	}
 	p := New(Options{})
 	for _, tc := range cases {

