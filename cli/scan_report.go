@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/gitseal/gitseal/internal/policy"
@@ -295,11 +296,11 @@ func (r *scanReport) writeSARIF(w io.Writer) error {
 		if f.Preview != "" {
 			msg += "; value: " + f.Preview
 		}
-		phys := sarifPhysical{ArtifactLocation: sarifArtifact{URI: f.File, URIBaseID: "%SRCROOT%"}}
+		phys := sarifPhysical{ArtifactLocation: sarifArtifact{URI: uriOf(f.File), URIBaseID: "%SRCROOT%"}}
 		if r.Label != "" {
 			// The line is in the rendered output, not in a file: point at
 			// the kustomization instead.
-			phys.ArtifactLocation.URI = strings.TrimSuffix(r.Label, " (kustomize build)") + "/kustomization.yaml"
+			phys.ArtifactLocation.URI = uriOf(strings.TrimSuffix(r.Label, " (kustomize build)") + "/kustomization.yaml")
 			if f.Line > 0 {
 				msg += fmt.Sprintf(" (line %d of the kustomize build output)", f.Line)
 			}
@@ -337,6 +338,12 @@ func (r *scanReport) writeSARIF(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(doc)
+}
+
+// uriOf writes a relative path as a URI reference, as SARIF requires:
+// spaces and other reserved characters escaped.
+func uriOf(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
 }
 
 // locationFingerprint lets code-scanning UIs follow a finding across runs.
