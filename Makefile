@@ -81,6 +81,10 @@ verify: generate manifests ## Regenerate, then fail if generated code or manifes
 
 ##@ Testing
 
+.PHONY: demo
+demo: ## Run the whole story on a local control plane: key, seal, scan, unseal, rotate, re-seal, recover
+	hack/demo.sh
+
 .PHONY: envtest
 envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl directory for KUBEBUILDER_ASSETS
 	@hack/envtest.sh
