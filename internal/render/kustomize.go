@@ -1,5 +1,3 @@
-//go:build gitseal_kustomize
-
 package render
 
 import (

@@ -1,5 +1,3 @@
-//go:build gitseal_kustomize
-
 package render
 
 import (
@@ -9,8 +7,6 @@ import (
 	"strings"
 	"testing"
 )
-
-const kustomizeAvailable = true
 
 func TestBuildCapsAndDeadline(t *testing.T) {
 	laughs := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: &a [x,x,x,x,x,x,x,x,x,x]\n"

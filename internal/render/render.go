@@ -27,8 +27,6 @@ var (
 	ErrRefused = errors.New("kustomization refused")
 	// ErrBuildFailed: kustomize could not build the kustomization.
 	ErrBuildFailed = errors.New("kustomize build failed")
-	// ErrUnavailable: this binary was built without kustomize.
-	ErrUnavailable = errors.New("kustomize is not available in this build")
 )
 
 // Defaults for Options.
@@ -106,7 +104,7 @@ func (r *Result) Unstructured() []*unstructured.Unstructured {
 // resolved. The context bounds the time; a build that outlives it is
 // refused.
 //
-// Errors wrap ErrRefused, ErrBuildFailed or ErrUnavailable. Messages name
+// Errors wrap ErrRefused or ErrBuildFailed. Messages name
 // paths and fields, never file contents.
 func Build(ctx context.Context, root, dir string, opts Options) (*Result, error) {
 	s, absDir, err := newSandbox(root, dir, opts.withDefaults())

@@ -1,5 +1,0 @@
-//go:build !gitseal_kustomize
-
-package render
-
-const kustomizeAvailable = false
