@@ -38,7 +38,9 @@ func writeBackup(ks []*keys.Key, cluster, namespace string) []byte {
 	b.WriteString("# Keep it offline and encrypted. Restore: gitseal keys restore FILE.\n")
 	b.WriteString("# Open values offline: gitseal unseal --identity FILE.\n")
 	for _, k := range ks {
-		fmt.Fprintf(&b, "# id: %s created: %s retired: %t\n", k.ID(), k.Created.UTC().Format(time.RFC3339), k.Retired)
+		// Nanoseconds, as the controller stores them: keys made in the
+		// same second keep their order through a restore.
+		fmt.Fprintf(&b, "# id: %s created: %s retired: %t\n", k.ID(), k.Created.UTC().Format(time.RFC3339Nano), k.Retired)
 		b.WriteString(k.Identity.SecretKey())
 		b.WriteByte('\n')
 	}

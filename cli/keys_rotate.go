@@ -146,7 +146,7 @@ func (o *KeysRotateOptions) handled(ctx context.Context, kc *kubeClient, request
 	}
 	if len(fresh) > 0 {
 		return "", true, withHint(fmt.Errorf("the controller generated key %s, but it is not the active key", fresh[0]),
-			"see gitseal keys list: a key created in the same second as the newest one may sort before it; rotate again")
+			"see gitseal keys list: another key counts as newer; check the clocks, and rotate again")
 	}
 	return "", false, nil
 }
