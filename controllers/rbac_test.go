@@ -151,7 +151,9 @@ func TestTwoReplicasOneWriterAndFailover(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	leader.stop()
+	if err := leader.stop(); err != nil {
+		t.Fatal(err)
+	}
 	leader.elected = make(chan struct{}) // stopped: no longer leading
 	eventually(t, "the standby takes over", func() error {
 		if !isLeader(standby) {

@@ -203,7 +203,7 @@ func (h *httpRunnable) Start(ctx context.Context) error {
 	ctrl.LoggerFrom(ctx).Info("serving the HTTP API", "address", ln.Addr().String())
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = h.srv.Shutdown(shutdown)
 	}()

@@ -151,7 +151,9 @@ func startController(t *testing.T, so setupOpts) *controller {
 	c.cancel = cancel
 	go func() { c.done <- mgr.Start(ctx) }()
 	t.Cleanup(func() {
-		c.stop()
+		if err := c.stop(); err != nil {
+			t.Errorf("manager: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("controller logs:\n%s", c.logs)
 		}
@@ -159,10 +161,13 @@ func startController(t *testing.T, so setupOpts) *controller {
 	return c
 }
 
-func (c *controller) stop() {
+// stop stops the manager and returns what Start returned; calling it again
+// returns nil.
+func (c *controller) stop() error {
 	c.cancel()
-	<-c.done
-	c.done <- nil // stop is idempotent
+	err := <-c.done
+	c.done <- nil
+	return err
 }
 
 // eventually polls f until it returns nil or wait runs out.

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,12 +29,12 @@ func main() {
 	}
 }
 
-func run(kubeconfig string) error {
+func run(kubeconfig string) (err error) {
 	env, err := testenv.Start()
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
+	defer func() { err = errors.Join(err, env.Stop()) }()
 	raw, err := env.AdminKubeconfig()
 	if err != nil {
 		return err

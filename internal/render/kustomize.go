@@ -46,8 +46,8 @@ func build(ctx context.Context, s *sandbox, dir string) (*Result, error) {
 	select {
 	case out = <-done:
 	case <-ctx.Done():
-		fsys.refuse(fmt.Errorf("deadline: %w", ctx.Err()))
 		// Every further file system call fails, so kustomize returns soon.
+		_ = fsys.refuse(fmt.Errorf("deadline: %w", ctx.Err()))
 		return nil, refused("build took too long: %v", ctx.Err())
 	}
 	if v := fsys.violation(); v != nil {
