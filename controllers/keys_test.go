@@ -117,7 +117,7 @@ func TestRenewalMakesANewActiveKeyEachPeriod(t *testing.T) {
 // TestAFailedListNeverGeneratesAKey drives the key manager directly through
 // a client that fails on List, on top of the real API server.
 func TestAFailedListNeverGeneratesAKey(t *testing.T) {
-	ns := newNamespace(t, "gitseal")
+	ns := env.Namespace(t, "gitseal")
 	failing := true
 	reader, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
 	if err != nil {

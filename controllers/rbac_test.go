@@ -120,7 +120,7 @@ func grepLines(s, substr string) string {
 // election: only the leader unseals, both serve the public keys, and when
 // the leader stops the other takes over.
 func TestTwoReplicasOneWriterAndFailover(t *testing.T) {
-	ns, watch := newNamespace(t, "gitseal-ha"), newNamespace(t, "apps-ha")
+	ns, watch := env.Namespace(t, "gitseal-ha"), env.Namespace(t, "apps-ha")
 	a := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
 	b := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
 	leader, standby := a, b

@@ -90,23 +90,14 @@ type setupOpts struct {
 	leaderElect bool
 }
 
-func newNamespace(t *testing.T, prefix string) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
-	if err := env.Client.Create(t.Context(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
-
 // startController starts a manager and waits until it has published a key.
 func startController(t *testing.T, so setupOpts) *controller {
 	t.Helper()
 	if so.ns == "" {
-		so.ns = newNamespace(t, "gitseal")
+		so.ns = env.Namespace(t, "gitseal")
 	}
 	if so.watch == "" {
-		so.watch = newNamespace(t, "apps")
+		so.watch = env.Namespace(t, "apps")
 	}
 	if so.cfg == nil {
 		so.cfg = env.Config

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gitseal/gitseal/test/fixture"
 )
 
 func TestBuildCapsAndDeadline(t *testing.T) {
@@ -43,7 +45,7 @@ func TestBuildCapsAndDeadline(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			root := tree(t, tc.files)
+			root := fixture.Tree(t, tc.files)
 			ctx := context.Background()
 			if tc.ctx != nil {
 				ctx = tc.ctx()

@@ -3,34 +3,12 @@ package render
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// tree writes files under a new root; a value starting with "->" makes a
-// symbolic link to the rest.
-func tree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if target, ok := strings.CutPrefix(content, "->"); ok {
-			if err := os.Symlink(target, p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
+	"github.com/gitseal/gitseal/test/fixture"
+)
 
 const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n"
 
@@ -82,7 +60,7 @@ func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			root := tree(t, tc.files)
+			root := fixture.Tree(t, tc.files)
 			_, err := Build(context.Background(), root, filepath.Join(root, tc.dir), Options{})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Build = %v, want %v", err, tc.want)
@@ -95,7 +73,7 @@ func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 }
 
 func TestBuildOfAPlainKustomization(t *testing.T) {
-	root := tree(t, map[string]string{
+	root := fixture.Tree(t, map[string]string{
 		"base/kustomization.yaml": "resources: [cm.yaml]\n",
 		"base/cm.yaml":            configMap,
 		"app/kustomization.yaml":  "resources: [../base]\nnamespace: prod\nsecretGenerator:\n- name: db\n  literals: [password=hunter2]\n",

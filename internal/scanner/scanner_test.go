@@ -6,35 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitseal/gitseal/test/fixture"
 
 	"github.com/gitseal/gitseal/internal/policy"
 )
 
 const secretYAML = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  password: CANARYc4n4ry7f3a9Zq\n"
-
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if target, ok := strings.CutPrefix(content, "->"); ok {
-			if err := os.Symlink(target, p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
 
 func locations(fs []policy.Finding) []string {
 	var out []string
@@ -45,7 +25,7 @@ func locations(fs []policy.Finding) []string {
 }
 
 func TestScanPaths(t *testing.T) {
-	root := writeTree(t, map[string]string{
+	root := fixture.Tree(t, map[string]string{
 		"apps/prod/db.yaml":     secretYAML,
 		"apps/prod/DB.YML":      secretYAML,
 		"apps/prod/ok.yaml":     "apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n",
@@ -99,7 +79,7 @@ func TestScanPathsFailsOnUnreadableFiles(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root reads every file")
 	}
-	root := writeTree(t, map[string]string{"a.yaml": secretYAML})
+	root := fixture.Tree(t, map[string]string{"a.yaml": secretYAML})
 	if err := os.Chmod(filepath.Join(root, "a.yaml"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +97,7 @@ func TestScanPathsMissingPathIsAnError(t *testing.T) {
 }
 
 func TestScanPathsStopsWhenCancelled(t *testing.T) {
-	root := writeTree(t, map[string]string{"a.yaml": secretYAML})
+	root := fixture.Tree(t, map[string]string{"a.yaml": secretYAML})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := &Scanner{Policy: policy.New(policy.Options{})}

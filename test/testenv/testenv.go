@@ -30,6 +30,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -185,4 +187,16 @@ func crdDirectory() (string, error) {
 		return "", fmt.Errorf("cannot find the CRDs from source path %q: tests built with -trimpath", file)
 	}
 	return filepath.Join(filepath.Dir(file), "..", "..", "config", "crd", "bases"), nil
+}
+
+// Namespace creates a namespace with a generated name starting with prefix
+// and returns its name. envtest runs no namespace controller, so it is not
+// deleted afterwards; names never collide.
+func (e *Env) Namespace(t testing.TB, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := e.Client.Create(t.Context(), ns); err != nil {
+		t.Fatalf("create namespace: %v", err)
+	}
+	return ns.Name
 }
