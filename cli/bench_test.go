@@ -35,7 +35,7 @@ stringData:
   username: app-user
   password: 3f9c1e7a5b2d4c8e6f0a1b2c3d4e5f60
   host: db.prod.svc.cluster.local
-  token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ
+  token: tok-5d41402abc4b2a76b9719d911017c592ae1f4c1e
   ca.crt: -----BEGIN CERTIFICATE-----MIIBszCCAVmgAwIBAgIUJ0aFake0CertificateBodyForBenchmarking0123456789abcdef-----END CERTIFICATE-----
 `, name)
 }

@@ -48,8 +48,8 @@ func writeBackup(ks []*keys.Key, cluster, namespace string) []byte {
 }
 
 // parseBackup reads a backup file, or any age identity file. A key line
-// takes the creation time and state from the comment right above it if
-// that comment names the key's ID. Errors name lines, never their text.
+// takes the creation time and state from the nearest "# id: …" comment
+// above it, if that comment names the key's ID. Errors name lines, never their text.
 func parseBackup(data []byte) ([]backupKey, error) {
 	var out []backupKey
 	var meta map[string]string
@@ -61,7 +61,11 @@ func parseBackup(data []byte) ([]backupKey, error) {
 		case line == "":
 			continue
 		case strings.HasPrefix(line, "#"):
-			meta = parseKeyComment(line)
+			// Other comments, such as allowlist markers, may sit between
+			// a key's metadata and the key.
+			if m := parseKeyComment(line); m["id"] != "" {
+				meta = m
+			}
 			continue
 		}
 		id, err := crypto.ParseIdentity(line)

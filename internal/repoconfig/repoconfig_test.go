@@ -110,7 +110,7 @@ func keyIDs(ids []crypto.KeyID) []string {
 func TestParseRefusesBadConfigs(t *testing.T) {
 	x := mustIdentity(t, crypto.X25519).Recipient().String()
 	pq := mustIdentity(t, crypto.Hybrid).Recipient().String()
-	secret := "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+	secret := "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ" // gitseal:allow not a key: checks errors never echo one
 	tests := []struct {
 		name, yaml, wantErr string
 	}{
