@@ -2,7 +2,6 @@ package policy
 
 import (
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -14,9 +13,9 @@ import (
 // are rendered later and are not findings. Source code and documentation
 // are left out (see proseOrCode).
 var (
-	fallbackKind  = regexp.MustCompile(`(?i)^\s*["']?kind["']?\s*:\s*["']?secret["']?\s*(?:#.*)?$`)
-	fallbackField = regexp.MustCompile(`(?i)^(\s*)["']?(data|stringdata)["']?\s*:\s*(?:#.*)?$`)
-	fallbackItem  = regexp.MustCompile(`^(\s+)("[^"]*"|'[^']*'|[^\s:#'"][^:#]*?)\s*:(?:[ \t]+(.*?))?\s*$`)
+	fallbackKind  = lazyRegexp(`(?i)^\s*["']?kind["']?\s*:\s*["']?secret["']?\s*(?:#.*)?$`)
+	fallbackField = lazyRegexp(`(?i)^(\s*)["']?(data|stringdata)["']?\s*:\s*(?:#.*)?$`)
+	fallbackItem  = lazyRegexp(`^(\s+)("[^"]*"|'[^']*'|[^\s:#'"][^:#]*?)\s*:(?:[ \t]+(.*?))?\s*$`)
 )
 
 // proseOrCode are the extensions of source code and documentation, where a
@@ -47,7 +46,7 @@ func (c *checker) fallbackSecrets() {
 func (c *checker) fallbackDocument(lines []string, base int) {
 	secret := false
 	for _, l := range lines {
-		if fallbackKind.MatchString(l) {
+		if fallbackKind().MatchString(l) {
 			secret = true
 			break
 		}
@@ -56,7 +55,7 @@ func (c *checker) fallbackDocument(lines []string, base int) {
 		return
 	}
 	for i, l := range lines {
-		m := fallbackField.FindStringSubmatch(l)
+		m := fallbackField().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
@@ -88,7 +87,7 @@ func (c *checker) fallbackField(lines []string, at, indent, base int, rule RuleI
 		if ind != child {
 			continue // the body of a block scalar
 		}
-		m := fallbackItem.FindStringSubmatch(l)
+		m := fallbackItem().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // tokenRule is one well-known token format of RuleToken. Keywords are
@@ -13,7 +14,7 @@ type tokenRule struct {
 	name     string // the finding's name is "token-" + name
 	title    string // for messages
 	keywords []string
-	re       *regexp.Regexp
+	re       func() *regexp.Regexp
 	// prefix is the public, format-defining start shown in the preview.
 	prefix func(match string) string
 	// ignore drops documented examples and placeholders.
@@ -37,65 +38,65 @@ func untilByte(c byte, max int) func(string) string {
 // reported anywhere, in any text file.
 var tokenRules = []tokenRule{
 	{name: "aws-access-key-id", title: "AWS access key ID", keywords: []string{"AKIA", "ASIA", "ABIA", "ACCA"},
-		re:     regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`),
+		re:     lazyRegexp(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`),
 		prefix: fixedPrefix(4), ignore: func(m string) bool { return strings.HasSuffix(m, "EXAMPLE") }},
 	{name: "github", title: "GitHub token", keywords: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
-		re:     regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})\b`),
+		re:     lazyRegexp(`\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})\b`),
 		prefix: untilByte('_', 11)},
 	{name: "gitlab", title: "GitLab token", keywords: []string{"glpat-", "gldt-", "glrt-", "glptt-"},
-		re:     regexp.MustCompile(`\bgl(?:pat|dt|rt|ptt)-[A-Za-z0-9_-]{20,}`),
+		re:     lazyRegexp(`\bgl(?:pat|dt|rt|ptt)-[A-Za-z0-9_-]{20,}`),
 		prefix: untilByte('-', 6)},
 	{name: "slack", title: "Slack token", keywords: []string{"xox"},
-		re:     regexp.MustCompile(`\bxox[abposre]-[A-Za-z0-9-]{10,}`),
+		re:     lazyRegexp(`\bxox[abposre]-[A-Za-z0-9-]{10,}`),
 		prefix: fixedPrefix(5)},
 	{name: "slack-webhook", title: "Slack webhook URL", keywords: []string{"hooks.slack.com"},
-		re:     regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]{20,}`),
+		re:     lazyRegexp(`https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]{20,}`),
 		prefix: func(string) string { return "https://hooks.slack.com/" }},
 	{name: "stripe", title: "Stripe secret key", keywords: []string{"_live_"},
-		re:     regexp.MustCompile(`\b[rs]k_live_[A-Za-z0-9]{20,}\b`),
+		re:     lazyRegexp(`\b[rs]k_live_[A-Za-z0-9]{20,}\b`),
 		prefix: fixedPrefix(8)},
 	{name: "google-api-key", title: "Google API key", keywords: []string{"AIza"},
-		re:     regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`),
+		re:     lazyRegexp(`\bAIza[0-9A-Za-z_-]{35}\b`),
 		prefix: fixedPrefix(4)},
 	{name: "openai", title: "OpenAI API key", keywords: []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"},
-		re:     regexp.MustCompile(`\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})`),
+		re:     lazyRegexp(`\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})`),
 		prefix: func(m string) string { return untilByte('-', 12)(m[3:]) }},
 	{name: "anthropic", title: "Anthropic API key", keywords: []string{"sk-ant-"},
-		re:     regexp.MustCompile(`\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}`),
+		re:     lazyRegexp(`\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}`),
 		prefix: fixedPrefix(7)},
 	{name: "npm", title: "npm access token", keywords: []string{"npm_"},
-		re:     regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
+		re:     lazyRegexp(`\bnpm_[A-Za-z0-9]{36}\b`),
 		prefix: fixedPrefix(4)},
 	{name: "sendgrid", title: "SendGrid API key", keywords: []string{"SG."},
-		re:     regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b`),
+		re:     lazyRegexp(`\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b`),
 		prefix: fixedPrefix(3)},
 	{name: "vault", title: "HashiCorp Vault token", keywords: []string{"hvs.", "hvb."},
-		re:     regexp.MustCompile(`\bhv[sb]\.[A-Za-z0-9_-]{24,}`),
+		re:     lazyRegexp(`\bhv[sb]\.[A-Za-z0-9_-]{24,}`),
 		prefix: fixedPrefix(4)},
 	{name: "azure-storage-key", title: "Azure storage account key", keywords: []string{"AccountKey="},
-		re:     regexp.MustCompile(`AccountKey=[A-Za-z0-9+/]{86}==`),
+		re:     lazyRegexp(`AccountKey=[A-Za-z0-9+/]{86}==`),
 		prefix: fixedPrefix(11)},
 	{name: "age-secret-key", title: "age secret key", keywords: []string{"AGE-SECRET-KEY-"},
-		re:     regexp.MustCompile(`AGE-SECRET-KEY-(?:PQ-)?1[02-9AC-HJ-NP-Z]{50,}`),
+		re:     lazyRegexp(`AGE-SECRET-KEY-(?:PQ-)?1[02-9AC-HJ-NP-Z]{50,}`),
 		prefix: func(m string) string { return untilByte('1', 19)(m) }},
 	{name: "jwt", title: "JSON Web Token", keywords: []string{"eyJ"},
-		re:     regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`),
+		re:     lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`),
 		prefix: fixedPrefix(3)},
 	{name: "url-password", title: "password in a URL", keywords: []string{"://"},
-		re:     regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s/:@'"]{1,256}:([^\s/@'"]{1,256})@[^\s/'"]`),
+		re:     lazyRegexp(`\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s/:@'"]{1,256}:([^\s/@'"]{1,256})@[^\s/'"]`),
 		prefix: func(m string) string { s, _, _ := strings.Cut(m, "://"); return s + "://…:" },
 		ignore: func(m string) bool {
-			sub := urlPassword.FindStringSubmatch(m)
+			sub := urlPassword().FindStringSubmatch(m)
 			return len(sub) < 2 || IsPlaceholder(sub[1]) || strings.HasPrefix(sub[1], "$")
 		}},
 }
 
-var urlPassword = regexp.MustCompile(`://[^\s/:@'"]{1,256}:([^\s/@'"]{1,256})@`)
+var urlPassword = lazyRegexp(`://[^\s/:@'"]{1,256}:([^\s/@'"]{1,256})@`)
 
 // pemPrivateKey matches a PEM private key header followed by base64 body
 // text, so documentation that shows only the header line is not a finding.
 // The body may follow a literal "\n", as in a JSON string.
-var pemPrivateKey = regexp.MustCompile(`-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?)-----(?:\\[rn]|\s)*(?:[A-Za-z-]+: [^\n]*(?:\\[rn]|\s)+)*[A-Za-z0-9+/=]{32,}`)
+var pemPrivateKey = lazyRegexp(`-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?)-----(?:\\[rn]|\s)*(?:[A-Za-z-]+: [^\n]*(?:\\[rn]|\s)+)*[A-Za-z0-9+/=]{32,}`)
 
 // textMatch is a generic finding inside a string, before it is placed.
 type textMatch struct {
@@ -135,7 +136,7 @@ func findTokens(s string, mask keywordMask) []textMatch {
 	}
 	var out []textMatch
 	if mask&(1<<len(tokenRules)) != 0 {
-		for _, loc := range pemPrivateKey.FindAllStringSubmatchIndex(s, -1) {
+		for _, loc := range pemPrivateKey().FindAllStringSubmatchIndex(s, -1) {
 			out = append(out, textMatch{
 				rule: RulePrivateKey, name: ruleName(RulePrivateKey),
 				message: fmt.Sprintf("%s in PEM form", strings.ToLower(s[loc[2]:loc[3]])),
@@ -148,7 +149,7 @@ func findTokens(s string, mask keywordMask) []textMatch {
 		if mask&(1<<i) == 0 {
 			continue
 		}
-		for _, loc := range r.re.FindAllStringIndex(s, -1) {
+		for _, loc := range r.re().FindAllStringIndex(s, -1) {
 			m := s[loc[0]:loc[1]]
 			if r.ignore != nil && r.ignore(m) {
 				continue
@@ -178,8 +179,8 @@ const (
 )
 
 var (
-	secretishName    = regexp.MustCompile(`(?i)pass(?:word|wd|phrase)?|pwd|secret|token|api[-_.]?key|credential|private[-_.]?key|auth|signing|salt|cookie`)
-	notSecretishName = regexp.MustCompile(`(?i)(?:sha|digest|hash|checksum|commit|revision|etag|version|uuid|image|url|uri|path|file|name)$`)
+	secretishName    = lazyRegexp(`(?i)pass(?:word|wd|phrase)?|pwd|secret|token|api[-_.]?key|credential|private[-_.]?key|auth|signing|salt|cookie`)
+	notSecretishName = lazyRegexp(`(?i)(?:sha|digest|hash|checksum|commit|revision|etag|version|uuid|image|url|uri|path|file|name)$`)
 )
 
 // highEntropy looks for a token in value that is random enough to be a
@@ -188,10 +189,10 @@ func highEntropy(value, name string) (textMatch, bool) {
 	if len(value) > maxEntropyCandidates || IsPlaceholder(value) {
 		return textMatch{}, false
 	}
-	if notSecretishName.MatchString(name) {
+	if notSecretishName().MatchString(name) {
 		return textMatch{}, false
 	}
-	hinted := secretishName.MatchString(name)
+	hinted := secretishName().MatchString(name)
 	for off, tok := range tokens(value) {
 		if isDigestContext(value, off) {
 			continue
@@ -270,4 +271,10 @@ func classes(s string) int {
 		}
 	}
 	return lower + upper + digit
+}
+
+// lazyRegexp compiles pattern on first use, so that the patterns cost
+// nothing to a process that never scans (every gitseal command links them).
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

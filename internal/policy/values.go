@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -24,10 +23,10 @@ import (
 //     (any letter case);
 //   - a run of three or more 'x', '*' or '.' characters.
 var (
-	placeholderRef      = regexp.MustCompile(`^(?:\$\{[A-Za-z_][A-Za-z0-9_.-]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([A-Za-z_][A-Za-z0-9_.-]*\))$`)
-	placeholderAngle    = regexp.MustCompile(`^<[^<>\r\n]{1,64}>$`)
-	placeholderTemplate = regexp.MustCompile(`(?s)^(?:\$?\{\{.*\}\}|\(\(.*\)\)|<%.*%>|%\{.*\})$`)
-	placeholderRun      = regexp.MustCompile(`^(?:[xX]{3,}|\*{3,}|\.{3,})$`)
+	placeholderRef      = lazyRegexp(`^(?:\$\{[A-Za-z_][A-Za-z0-9_.-]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([A-Za-z_][A-Za-z0-9_.-]*\))$`)
+	placeholderAngle    = lazyRegexp(`^<[^<>\r\n]{1,64}>$`)
+	placeholderTemplate = lazyRegexp(`(?s)^(?:\$?\{\{.*\}\}|\(\(.*\)\)|<%.*%>|%\{.*\})$`)
+	placeholderRun      = lazyRegexp(`^(?:[xX]{3,}|\*{3,}|\.{3,})$`)
 	placeholderWords    = map[string]bool{
 		"changeme": true, "change-me": true, "change_me": true,
 		"replaceme": true, "replace-me": true, "replace_me": true,
@@ -51,8 +50,8 @@ func IsPlaceholder(v string) bool {
 	case placeholderWords[strings.ToLower(s)]:
 		return true
 	}
-	return placeholderRef.MatchString(s) || placeholderAngle.MatchString(s) ||
-		placeholderTemplate.MatchString(s) || placeholderRun.MatchString(s)
+	return placeholderRef().MatchString(s) || placeholderAngle().MatchString(s) ||
+		placeholderTemplate().MatchString(s) || placeholderRun().MatchString(s)
 }
 
 // decodeData decodes a Secret data value as the API server does: standard
