@@ -54,6 +54,11 @@ func NewCmdHook(streams IOStreams) *cobra.Command {
 		Long: `Manage a plain git pre-commit hook that runs gitseal scan --staged, so a
 commit that would add a plaintext secret is refused. For the pre-commit
 framework, use the gitseal hook of .pre-commit-hooks.yaml instead.`,
+		Example: `  # Refuse commits that add plaintext secrets, in this repository
+  gitseal hook install
+
+  # Take the hook out again
+  gitseal hook uninstall`,
 	}
 	cmd.AddCommand(newCmdHookInstall(streams), newCmdHookUninstall(streams))
 	return cmd
@@ -79,9 +84,10 @@ func newCmdHookInstall(streams IOStreams) *cobra.Command {
 func newCmdHookUninstall(streams IOStreams) *cobra.Command {
 	o := &HookOptions{IOStreams: streams}
 	return &cobra.Command{
-		Use:   "uninstall",
-		Short: "Remove the pre-commit hook gitseal wrote (never another one)",
-		Args:  cobra.NoArgs,
+		Use:     "uninstall",
+		Short:   "Remove the pre-commit hook gitseal wrote (never another one)",
+		Example: `  gitseal hook uninstall`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.Uninstall(cmd.Context())
 		},
