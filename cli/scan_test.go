@@ -219,23 +219,7 @@ func assertNoScanCanary(t *testing.T, outputs ...string) {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "scan", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cli -run TestScanGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./cli -update rewrites it):\n%s", name, got)
-	}
+	goldenFile(t, filepath.Join("testdata", "scan", name), got)
 }
 
 func TestScanGolden(t *testing.T) {

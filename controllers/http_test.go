@@ -21,6 +21,7 @@ import (
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
 	"github.com/gitseal/gitseal/internal/sealer"
+	"github.com/gitseal/gitseal/test/testenv"
 )
 
 func post(t *testing.T, url string, body any) (int, []byte) {
@@ -72,7 +73,7 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	var second *crypto.Recipient
-	eventually(t, "rotated", func() error {
+	testenv.Eventually(t, "rotated", func() error {
 		if second = c.activeKey(t); second.ID() == first.ID() {
 			_, cm := c.publishedKeys(t)
 			return fmt.Errorf("not yet; annotations %v", cm.Annotations)

@@ -21,6 +21,7 @@ import (
 	"github.com/gitseal/gitseal/controllers"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/test/testenv"
 )
 
 func keySecrets(t *testing.T, ns string) []corev1.Secret {
@@ -69,7 +70,7 @@ func TestRotationOnRequestKeepsOldKeysOpening(t *testing.T) {
 		t.Fatal(err)
 	}
 	var second *crypto.Recipient
-	eventually(t, "a new active key after the request", func() error {
+	testenv.Eventually(t, "a new active key after the request", func() error {
 		second = c.activeKey(t)
 		if second.ID() == first.ID() {
 			return errors.New("still the old key")
@@ -92,7 +93,7 @@ func TestRotationOnRequestKeepsOldKeysOpening(t *testing.T) {
 	updateSpec(t, client.ObjectKeyFromObject(old), func(ss *gitsealv1alpha1.SealedSecret) {
 		ss.Spec.EncryptedData = c.sealed(t, "before-rotation", crypto.Strict, map[string]string{"k": "still-old"}, first).Spec.EncryptedData
 	})
-	eventually(t, "old-key value opens", func() error {
+	testenv.Eventually(t, "old-key value opens", func() error {
 		if v := string(getSecret(t, client.ObjectKeyFromObject(old)).Data["k"]); v != "still-old" {
 			return errors.New("not yet")
 		}
@@ -103,7 +104,7 @@ func TestRotationOnRequestKeepsOldKeysOpening(t *testing.T) {
 func TestRenewalMakesANewActiveKeyEachPeriod(t *testing.T) {
 	c := startController(t, setupOpts{opts: func(o *controllers.Options) { o.KeyRenewalPeriod = 2 * time.Second }})
 	first := c.activeKey(t)
-	eventually(t, "a renewed key", func() error {
+	testenv.Eventually(t, "a renewed key", func() error {
 		if c.activeKey(t).ID() == first.ID() {
 			return errors.New("not renewed yet")
 		}
@@ -163,7 +164,7 @@ func TestACorruptKeyIsSkippedAndTheOthersKeepWorking(t *testing.T) {
 	corrupt := keys.NewSecret(c.ns, mustIdentity(t), time.Now())
 	corrupt.Data[keys.SecretDataKey] = []byte("AGE-SECRET-KEY-1NOTAREALKEYATALLQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ")
 	create(t, corrupt)
-	eventually(t, "a Warning about the corrupt key", func() error {
+	testenv.Eventually(t, "a Warning about the corrupt key", func() error {
 		var list eventsv1.EventList
 		if err := env.Client.List(t.Context(), &list, client.InNamespace(c.ns)); err != nil {
 			return err
@@ -209,7 +210,7 @@ func TestADeletedKeyIsRestoredFromBackup(t *testing.T) {
 	if err := env.Client.Delete(t.Context(), backup); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a replacement key", func() error {
+	testenv.Eventually(t, "a replacement key", func() error {
 		if c.activeKey(t).ID() == lost.ID() {
 			return errors.New("still the lost key")
 		}
@@ -245,7 +246,7 @@ func TestRetiredKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Retiring the only key makes the manager generate an active one.
-			eventually(t, "a new active key", func() error {
+			testenv.Eventually(t, "a new active key", func() error {
 				if c.activeKey(t).ID() == first.ID() {
 					return errors.New("retired key still active")
 				}
@@ -259,7 +260,7 @@ func TestRetiredKeys(t *testing.T) {
 				ss.Annotations = map[string]string{"reconcile.gitseal.dev/requestedAt": "after-retire"}
 			})
 			if opens {
-				eventually(t, "status names the retired key", func() error {
+				testenv.Eventually(t, "status names the retired key", func() error {
 					var got gitsealv1alpha1.SealedSecret
 					if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(ss), &got); err != nil {
 						return err

@@ -22,6 +22,7 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
+	"github.com/gitseal/gitseal/test/testenv"
 )
 
 // applyManifests creates every object in the YAML files, as the admin.
@@ -124,7 +125,7 @@ func TestTwoReplicasOneWriterAndFailover(t *testing.T) {
 	a := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
 	b := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
 	leader, standby := a, b
-	eventually(t, "one leader", func() error {
+	testenv.Eventually(t, "one leader", func() error {
 		switch la, lb := isLeader(a), isLeader(b); {
 		case la && lb:
 			t.Fatal("two leaders at once")
@@ -155,7 +156,7 @@ func TestTwoReplicasOneWriterAndFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	leader.elected = make(chan struct{}) // stopped: no longer leading
-	eventually(t, "the standby takes over", func() error {
+	testenv.Eventually(t, "the standby takes over", func() error {
 		if !isLeader(standby) {
 			return errors.New("not leading yet")
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/gitseal/gitseal/controllers"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/sealer"
+	"github.com/gitseal/gitseal/test/testenv"
 )
 
 func TestEveryScopeUnsealsIntoAnOwnedSecret(t *testing.T) {
@@ -73,7 +74,7 @@ func TestChangingEncryptedDataUpdatesTheSecret(t *testing.T) {
 
 	next := c.sealed(t, "app", crypto.Strict, map[string]string{"token": "v2", "extra": "e"}, r)
 	updateSpec(t, client.ObjectKeyFromObject(ss), func(ss *gitsealv1alpha1.SealedSecret) { ss.Spec.EncryptedData = next.Spec.EncryptedData })
-	eventually(t, "secret updated", func() error {
+	testenv.Eventually(t, "secret updated", func() error {
 		s := getSecret(t, client.ObjectKeyFromObject(ss))
 		if string(s.Data["token"]) != "v2" || string(s.Data["extra"]) != "e" {
 			return fmt.Errorf("keys %v", slices.Sorted(maps.Keys(s.Data)))
@@ -95,7 +96,7 @@ func TestDriftIsCorrected(t *testing.T) {
 	if err := env.Client.Update(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a hand edit is reverted", func() error {
+	testenv.Eventually(t, "a hand edit is reverted", func() error {
 		if v := string(getSecret(t, key).Data["password"]); v != "original" {
 			return fmt.Errorf("value not restored")
 		}
@@ -105,7 +106,7 @@ func TestDriftIsCorrected(t *testing.T) {
 	if err := env.Client.Delete(t.Context(), getSecret(t, key)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a deleted Secret is recreated", func() error {
+	testenv.Eventually(t, "a deleted Secret is recreated", func() error {
 		var s corev1.Secret
 		if err := env.Client.Get(t.Context(), key, &s); err != nil {
 			return err
@@ -184,7 +185,7 @@ func TestBadInputFailsClosedAndOthersContinue(t *testing.T) {
 			if after.ResourceVersion != before.ResourceVersion || string(after.Data["password"]) != canary {
 				t.Errorf("the existing Secret was changed by a bad update")
 			}
-			eventually(t, "a Warning event", func() error {
+			testenv.Eventually(t, "a Warning event", func() error {
 				var list eventsv1.EventList
 				if err := env.Client.List(t.Context(), &list, client.InNamespace(c.watch)); err != nil {
 					return err
@@ -245,7 +246,7 @@ func TestASecretItDoesNotOwnIsRefusedUntilAnnotated(t *testing.T) {
 	updateSpec(t, client.ObjectKeyFromObject(ss), func(ss *gitsealv1alpha1.SealedSecret) {
 		ss.Annotations = map[string]string{"reconcile.gitseal.dev/requestedAt": "now"}
 	})
-	eventually(t, "adopted", func() error {
+	testenv.Eventually(t, "adopted", func() error {
 		s := getSecret(t, client.ObjectKeyFromObject(foreign))
 		if string(s.Data["password"]) != "ours" || !metav1.IsControlledBy(s, got) {
 			return fmt.Errorf("not adopted yet")

@@ -45,10 +45,6 @@ func TestMain(m *testing.M) {
 	testenv.Main(m, &env)
 }
 
-// wait is generous: the first write of a new CRD takes about 2 s, and CI
-// machines compile other packages at the same time.
-const wait = 60 * time.Second
-
 // logSink collects every log line of a manager, at every verbosity, so that
 // tests can look for secret material in it.
 type logSink struct {
@@ -161,22 +157,6 @@ func (c *controller) stop() error {
 	return err
 }
 
-// eventually polls f until it returns nil or wait runs out.
-func eventually(t *testing.T, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // publishedKeys reads the public-keys ConfigMap.
 func (c *controller) publishedKeys(t *testing.T) ([]keys.PublicKey, *corev1.ConfigMap) {
 	t.Helper()
@@ -198,7 +178,7 @@ func (c *controller) publishedKeys(t *testing.T) ([]keys.PublicKey, *corev1.Conf
 func (c *controller) activeKey(t *testing.T) *crypto.Recipient {
 	t.Helper()
 	var r *crypto.Recipient
-	eventually(t, "an active key is published", func() error {
+	testenv.Eventually(t, "an active key is published", func() error {
 		list, _ := c.publishedKeys(t)
 		for _, k := range list {
 			if k.State == keys.Active {
@@ -241,7 +221,7 @@ func create(t *testing.T, obj client.Object) {
 func waitReason(t *testing.T, key client.ObjectKey, reason string) *gitsealv1alpha1.SealedSecret {
 	t.Helper()
 	var ss gitsealv1alpha1.SealedSecret
-	eventually(t, fmt.Sprintf("%s reaches reason %s", key, reason), func() error {
+	testenv.Eventually(t, fmt.Sprintf("%s reaches reason %s", key, reason), func() error {
 		if err := env.Client.Get(t.Context(), key, &ss); err != nil {
 			return err
 		}

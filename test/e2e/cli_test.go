@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/test/testenv"
 )
 
 func secretYAML(ns, name string, items map[string]string) string {
@@ -302,7 +303,7 @@ func TestBackupAndRestoreIntoAFreshCluster(t *testing.T) {
 	if strings.Count(res.stdout, "exists, skipped") != 2 {
 		t.Errorf("a second restore does not skip existing keys:\n%s", res)
 	}
-	eventually(t, "the fresh key stays active", func() error {
+	testenv.Eventually(t, "the fresh key stays active", func() error {
 		res := rf.ok("", "keys", "list")
 		if !regexp.MustCompile(freshKey + ` +\S+ +active`).MatchString(res.stdout) {
 			return &stringError{res.stdout}
@@ -313,7 +314,7 @@ func TestBackupAndRestoreIntoAFreshCluster(t *testing.T) {
 	writeFile(t, "db2.yaml", secretYAML(fresh.apps, "db", map[string]string{"password": "hunter2"}))
 	sealed := r.ok("", "seal", "--recipient", recipientOf(t, backup, second), "db2.yaml").stdout
 	writeFile(t, "fresh.sealed.yaml", sealed)
-	eventually(t, "a value sealed to the old cluster's key opens in the fresh one", func() error {
+	testenv.Eventually(t, "a value sealed to the old cluster's key opens in the fresh one", func() error {
 		res := rf.run("", "validate", "fresh.sealed.yaml")
 		if res.code != 0 {
 			return &stringError{res.String()}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -38,10 +37,6 @@ func TestMain(m *testing.M) {
 	ctrl.SetLogger(logr.Discard())
 	testenv.Main(m, &env)
 }
-
-// wait bounds every wait for the controller: the first write of a new CRD
-// takes about 2 s, and CI machines compile other packages meanwhile.
-const wait = 60 * time.Second
 
 // controller is a running gitseal controller, with its keys in ns and the
 // SealedSecrets it unseals in apps.
@@ -101,7 +96,7 @@ func startController(t *testing.T, ns string) *controller {
 		}
 	}
 	t.Cleanup(c.stop)
-	eventually(t, "a key is published", func() error {
+	testenv.Eventually(t, "a key is published", func() error {
 		_, err := c.activeKeyID(t)
 		return err
 	})
@@ -125,21 +120,6 @@ func (c *controller) activeKeyID(t *testing.T) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no active key in %s", cm.Data[keys.ConfigMapKeysJSON])
-}
-
-func eventually(t *testing.T, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // kubeconfig writes the admin kubeconfig into dir; with asUser, requests
@@ -199,7 +179,7 @@ func (r *cliRunner) run(stdin string, args ...string) result {
 	var out, errOut bytes.Buffer
 	cmd := cli.NewCmdRoot(cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
 	cmd.SetArgs(append(args, common...))
-	ctx, cancel := context.WithTimeout(r.t.Context(), wait)
+	ctx, cancel := context.WithTimeout(r.t.Context(), testenv.Wait)
 	defer cancel()
 	code := cli.Execute(ctx, cmd, &errOut)
 	res := result{stdout: out.String(), stderr: errOut.String(), code: code}
@@ -261,7 +241,7 @@ func apply(t *testing.T, path string) {
 func secretData(t *testing.T, ns, name string) map[string][]byte {
 	t.Helper()
 	var s corev1.Secret
-	eventually(t, "Secret "+ns+"/"+name+" is written", func() error {
+	testenv.Eventually(t, "Secret "+ns+"/"+name+" is written", func() error {
 		return env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &s)
 	})
 	return s.Data

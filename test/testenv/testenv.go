@@ -200,3 +200,24 @@ func (e *Env) Namespace(t testing.TB, prefix string) string {
 	}
 	return ns.Name
 }
+
+// Wait bounds Eventually. It is generous: the first write of a new CRD
+// takes about 2 s, and CI machines compile other packages meanwhile.
+const Wait = 60 * time.Second
+
+// Eventually polls f every 50 ms until it returns nil, and fails the test
+// with what and f's last error if Wait runs out first.
+func Eventually(t testing.TB, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(Wait)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
