@@ -90,10 +90,15 @@ envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl d
 	@hack/envtest.sh
 
 .PHONY: test
-test: ## Run all tests against a real kube-apiserver + etcd, then a 10s fuzz of each target
+test: ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each target, and gitseal scan on the tree
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" go test ./...
 	$(MAKE) fuzz FUZZTIME=10s
+	$(MAKE) scan
+
+.PHONY: scan
+scan: ## Check this repository for plaintext secrets with gitseal scan, as users' CI does
+	go run ./cmd/gitseal scan .
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target in FUZZ_TARGETS for FUZZTIME (default 2m)

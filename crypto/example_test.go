@@ -61,7 +61,7 @@ func ExampleOpen_scopeMismatch() {
 }
 
 func ExampleOpen_noMatchingKey() {
-	id, _ := crypto.ParseIdentity("AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0")
+	id, _ := crypto.ParseIdentity("AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0") // gitseal:allow public C2SP age test vector
 	other, _ := crypto.ParseRecipient("age1ueeg3qexpzxhrt4jsh5wzum6th3aqwxkcrr5rwekuyqcgekvrpus6qlp9k")
 	sealed, _ := crypto.Seal([]byte("v"), crypto.Binding{Scope: crypto.Cluster, Key: "k"}, other)
 

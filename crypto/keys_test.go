@@ -11,7 +11,7 @@ import (
 
 // The X25519 identity of the C2SP age test vectors; see docs/format.md.
 const (
-	vectorIdentity  = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
+	vectorIdentity  = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0" // gitseal:allow public C2SP age test vector
 	vectorRecipient = "age1xmwwc06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryef"
 	vectorKeyID     = "bdd7357af20706de"
 )
