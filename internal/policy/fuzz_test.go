@@ -30,7 +30,7 @@ func FuzzCheckFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		start := time.Now()
 		a := p.CheckFile("kustomization.yaml", data)
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 10*time.Second { // a blow-up would take far longer; this is no performance goal
 			t.Fatalf("took %v on %d bytes", d, len(data))
 		}
 		b := p.CheckFile("kustomization.yaml", data)

@@ -396,7 +396,7 @@ func TestBombsAreRefusedQuickly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
 			res := p.CheckFile("bomb.yaml", []byte(tc.in))
-			if d := time.Since(start); d > 2*time.Second {
+			if d := time.Since(start); d > 10*time.Second { // a blow-up would take far longer; this is no performance goal
 				t.Errorf("took %v", d)
 			}
 			if got := summarize(res.Findings); !slices.Equal(got, tc.want) {
@@ -418,7 +418,7 @@ func TestAliasesDoNotMultiplyFindings(t *testing.T) {
 	if got := summarize(res.Findings); !slices.Equal(got, []string{"GS008:3"}) {
 		t.Errorf("a token used 100,000 times through aliases: findings = %d, want it once", len(got))
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 10*time.Second { // a blow-up would take far longer; this is no performance goal
 		t.Errorf("took %v", d)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/gitseal/gitseal/test/fixture"
 
@@ -61,17 +60,15 @@ func TestA50MBFileIsReportedWithoutBeingRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	start := time.Now()
 	s := &Scanner{Policy: policy.New(policy.Options{})}
 	rep, err := s.ScanPaths(context.Background(), root, []string{root})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// GS011 is decided from the size alone: a file that had been read would
+	// have been parsed instead.
 	if got := locations(rep.Findings); !slices.Equal(got, []string{"huge.yaml:1 GS011"}) {
 		t.Errorf("findings = %q, want the file-too-large finding", got)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("took %v", d)
 	}
 }
 
