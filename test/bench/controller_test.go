@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,9 +72,12 @@ func BenchmarkController1000x5(b *testing.B) {
 
 func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, kubeconfig string, kind crypto.Kind) {
 	for b.Loop() {
+		cp := controlPlaneCPU(b)
 		floor := createSecrets(b, c, namespace(b, c, "floor"))
+		b.Logf("floor: control plane CPU %s", controlPlaneCPU(b).since(cp))
 		unwatched := namespace(b, c, "unwatched")
 		recipientless := sealAll(b, unwatched, mustRecipient(b, kind))
+		cp = controlPlaneCPU(b)
 		start := time.Now()
 		parallel(objects, func(i int) {
 			if err := c.Create(context.Background(), recipientless[i]); err != nil {
@@ -80,12 +85,15 @@ func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, k
 			}
 		})
 		createOnly := time.Since(start)
+		b.Logf("create only: control plane CPU %s", controlPlaneCPU(b).since(cp))
 
 		ctrlNS, apps := namespace(b, c, "gitseal"), namespace(b, c, "apps")
 		proc := startController(b, bin, kubeconfig, ctrlNS, apps, kind)
 		recipient := activeKey(b, c, ctrlNS)
 		sealed := sealAll(b, apps, recipient)
 
+		waitProfiles := profile(b, cfg, controllerPprof)
+		cp = controlPlaneCPU(b)
 		start = time.Now()
 		parallel(len(sealed), func(i int) {
 			if err := c.Create(context.Background(), sealed[i]); err != nil {
@@ -95,6 +103,8 @@ func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, k
 		created := time.Since(start)
 		waitAllReady(b, cfg, apps)
 		took := time.Since(start)
+		b.Logf("gitseal: control plane CPU %s", controlPlaneCPU(b).since(cp))
+		waitProfiles()
 		b.Logf("creating the SealedSecrets took %.2fs", created.Seconds())
 		rss := peakRSS(b, proc.Process.Pid)
 		if addr := os.Getenv("GITSEAL_BENCH_METRICS"); addr != "" {
@@ -114,6 +124,43 @@ func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, k
 		b.Logf("creating 1,000 SealedSecrets with no controller running takes %.2fs", createOnly.Seconds())
 		b.Logf("floor %.2fs, gitseal %.2fs (%.2f× floor, %.0f Secrets/s), controller peak RSS %.1f MiB",
 			floor.Seconds(), took.Seconds(), took.Seconds()/floor.Seconds(), objects/took.Seconds(), rss)
+	}
+}
+
+// profile records CPU profiles of the API server and of the controller
+// into the directory GITSEAL_BENCH_PROFILES names (apiserver.pprof,
+// controller.pprof), for the first 6 seconds from now; the returned function
+// waits for them. It does nothing when the variable is unset.
+func profile(b *testing.B, cfg *rest.Config, controllerPprof string) (wait func()) {
+	dir := os.Getenv("GITSEAL_BENCH_PROFILES")
+	if dir == "" {
+		return func() {}
+	}
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const path = "/debug/pprof/profile?seconds=6"
+	var wg sync.WaitGroup
+	get := func(c *http.Client, url, file string) {
+		resp, err := c.Get(url)
+		if err != nil {
+			b.Logf("profile %s: %v", file, err)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		raw, _ := io.ReadAll(resp.Body)
+		if err := os.WriteFile(filepath.Join(dir, file), raw, 0o600); err != nil {
+			b.Log(err)
+		}
+	}
+	host := strings.TrimSuffix(cfg.Host, "/")
+	get(hc, host+"/metrics", "apiserver-before.metrics")
+	wg.Go(func() { get(hc, host+path, "apiserver.pprof") })
+	wg.Go(func() { get(http.DefaultClient, "http://"+controllerPprof+path, "controller.pprof") })
+	return func() {
+		wg.Wait()
+		get(hc, host+"/metrics", "apiserver-after.metrics")
 	}
 }
 
@@ -184,9 +231,17 @@ func createSecrets(b *testing.B, c client.Client, ns string) time.Duration {
 	return time.Since(start)
 }
 
+// controllerPprof is where the controller serves pprof when
+// GITSEAL_BENCH_PROFILES asks for profiles.
+const controllerPprof = "127.0.0.1:6061"
+
 func startController(b *testing.B, bin, kubeconfig, ns, watch string, kind crypto.Kind) *exec.Cmd {
+	pprof := ""
+	if os.Getenv("GITSEAL_BENCH_PROFILES") != "" {
+		pprof = controllerPprof
+	}
 	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--watch-namespaces", watch,
-		"--key-type", string(kind), "--workers", cmp.Or(os.Getenv("GITSEAL_BENCH_WORKERS"), "8"), "--metrics-bind-address", cmp.Or(os.Getenv("GITSEAL_BENCH_METRICS"), "0"), "--health-probe-bind-address", "0", "--http-bind-address", "", "--pprof-bind-address", os.Getenv("GITSEAL_BENCH_PPROF"))
+		"--key-type", string(kind), "--workers", cmp.Or(os.Getenv("GITSEAL_BENCH_WORKERS"), "8"), "--metrics-bind-address", cmp.Or(os.Getenv("GITSEAL_BENCH_METRICS"), "0"), "--health-probe-bind-address", "0", "--http-bind-address", "", "--pprof-bind-address", pprof)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if path := os.Getenv("GITSEAL_BENCH_LOG"); path != "" {
@@ -311,6 +366,42 @@ func mustRecipient(b *testing.B, kind crypto.Kind) *crypto.Recipient {
 		b.Fatal(err)
 	}
 	return id.Recipient()
+}
+
+// cpuTimes is the CPU time so far of the API server and etcd processes
+// the benchmark started.
+type cpuTimes struct{ apiServer, etcd float64 }
+
+func (t cpuTimes) since(prev cpuTimes) string {
+	return fmt.Sprintf("kube-apiserver %.2fs, etcd %.2fs", t.apiServer-prev.apiServer, t.etcd-prev.etcd)
+}
+
+func controlPlaneCPU(b *testing.B) cpuTimes {
+	var t cpuTimes
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(raw)
+		comm := s[strings.IndexByte(s, '(')+1 : strings.LastIndexByte(s, ')')]
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if ppid, _ := strconv.Atoi(fields[1]); ppid != os.Getpid() {
+			continue
+		}
+		switch comm {
+		case "kube-apiserver":
+			t.apiServer = cpuSeconds(b, pid)
+		case "etcd":
+			t.etcd = cpuSeconds(b, pid)
+		}
+	}
+	return t
 }
 
 // cpuSeconds reads the process's user and system CPU time.
