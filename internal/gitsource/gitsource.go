@@ -1,0 +1,215 @@
+// Package gitsource fetches one revision of a Git repository into a
+// directory for the GitSync controller: over HTTP(S) or SSH, shallowly,
+// with the objects in memory and the files checked out under size limits.
+package gitsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Errors a caller branches on. Every error Fetch returns wraps exactly one
+// of them.
+var (
+	// ErrInvalid: the URL, the options, the ref or the credentials are not
+	// usable as given. Retrying does not help.
+	ErrInvalid = errors.New("invalid")
+	// ErrAuth: the server refused the credentials, or its identity could
+	// not be verified (SSH host key, TLS certificate).
+	ErrAuth = errors.New("authentication failed")
+	// ErrNotFound: the repository, branch, tag or commit does not exist, or
+	// the repository is empty.
+	ErrNotFound = errors.New("not found")
+	// ErrTooLarge: the revision has more files or bytes than the limits
+	// allow.
+	ErrTooLarge = errors.New("too large")
+	// ErrRefused: the revision holds content that is not written, such as a
+	// symbolic link that leaves the checkout or an unsafe path.
+	ErrRefused = errors.New("refused")
+	// ErrUnavailable: the fetch did not complete for another reason, such
+	// as a network error, a timeout or a server error; a later try may
+	// succeed. With a timeout or cancellation it also wraps the context's
+	// error.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultTimeout  = 60 * time.Second
+	DefaultMaxFiles = 10000
+	DefaultMaxBytes = 64 << 20
+)
+
+// Ref selects the revision: at most one of Branch, Tag and Commit (a full
+// 40-hex SHA-1). The zero Ref is the remote's default branch (its HEAD).
+type Ref struct {
+	Branch, Tag, Commit string
+}
+
+// Options configures Fetch.
+type Options struct {
+	// URL is https://, http://, ssh:// or scp-like user@host:path; see
+	// ValidateURL.
+	URL string
+	Ref Ref
+	// Auth holds the credentials; nil fetches anonymously, which ssh does
+	// not allow (it needs at least known hosts and an identity).
+	Auth *Auth
+	// Timeout bounds the whole fetch, checkout included. Zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// MaxFiles bounds the files (and symbolic links) of the checked-out
+	// tree. Zero means DefaultMaxFiles.
+	MaxFiles int
+	// MaxBytes bounds the bytes of file content of the checked-out tree.
+	// Zero means DefaultMaxBytes. The objects fetched, compressed or not,
+	// may total at most 4×MaxBytes+16 MiB.
+	MaxBytes int64
+}
+
+// Checkout describes the revision that Fetch wrote.
+type Checkout struct {
+	// Commit is the commit's 40-hex SHA-1.
+	Commit string
+	// Revision names it the way Flux does: "main@sha1:<hex>" for a branch
+	// (the default branch included, or "HEAD@sha1:<hex>" when the server
+	// does not say which branch its HEAD is), "v1.2.0@sha1:<hex>" for a tag
+	// (the commit it points to) and "sha1:<hex>" for a commit ref.
+	Revision string
+}
+
+// Fetch writes the files of one revision of the repository at opts.URL into
+// dir, which must exist and be empty.
+//
+// It fetches only what the revision needs: the ref's commit at depth 1,
+// with the objects in memory and nothing written outside dir. A commit ref
+// is asked for directly; a server that refuses to serve an unadvertised
+// commit that way (git over SSH does by default) is asked for the full
+// history of all branches and tags instead, and the commit looked up there.
+// Submodules are not fetched: their entries are skipped.
+//
+// Credentials go over plain http:// only to a loopback host (ErrInvalid
+// otherwise); https:// uses the system's roots. SSH needs known hosts with
+// a key for the host and an identity, and refuses any other host key
+// (ErrAuth).
+//
+// Only regular files, directories and symbolic links are written. Files get
+// mode 0600 and directories 0700, so nothing is executable. A symbolic link
+// is written only if its target, followed through the checkout, exists
+// inside dir; an absolute, escaping, looping or dangling link refuses the
+// whole revision with ErrRefused, as do entry names such as ".git" and "..".
+// The limits are checked while writing, which stops at the first excess.
+//
+// Errors wrap exactly one of ErrInvalid, ErrAuth, ErrNotFound, ErrTooLarge,
+// ErrRefused and ErrUnavailable. Their messages name the URL without
+// userinfo and the ref, and hold no password, token, key or passphrase,
+// even where the server echoes one. On error, dir is left empty.
+func Fetch(ctx context.Context, opts Options, dir string) (*Checkout, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	rem, err := parseRemote(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch (%s): %w", o.Ref, err)
+	}
+	f := &fetcher{remote: rem, opts: o, secrets: o.Auth.secrets(), budget: objectBudget(o.MaxBytes)}
+	if err := f.prepareAuth(); err != nil {
+		return nil, err
+	}
+	out, err := openCheckoutDir(dir)
+	if err != nil {
+		return nil, f.fail(ErrInvalid, err.Error())
+	}
+	defer out.close()
+
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	res, err := f.fetch(ctx)
+	if err != nil {
+		return nil, f.failCtx(ctx, err)
+	}
+	w := &treeWriter{
+		root:     out.root,
+		objects:  res.objects,
+		maxFiles: o.MaxFiles,
+		maxBytes: o.MaxBytes,
+	}
+	if err := w.write(ctx, res.tree); err != nil {
+		out.empty()
+		return nil, f.failCtx(ctx, err)
+	}
+	c := &Checkout{Commit: res.commit.String()}
+	if res.name == "" {
+		c.Revision = "sha1:" + c.Commit
+	} else {
+		c.Revision = res.name + "@sha1:" + c.Commit
+	}
+	return c, nil
+}
+
+var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// withDefaults validates opts and fills in the defaults.
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.Timeout < 0:
+		return o, fmt.Errorf("%w options: negative timeout", ErrInvalid)
+	case o.MaxFiles < 0:
+		return o, fmt.Errorf("%w options: negative file limit", ErrInvalid)
+	case o.MaxBytes < 0:
+		return o, fmt.Errorf("%w options: negative byte limit", ErrInvalid)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxFiles == 0 {
+		o.MaxFiles = DefaultMaxFiles
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if err := o.Ref.validate(); err != nil {
+		return o, err
+	}
+	o.Ref.Commit = strings.ToLower(o.Ref.Commit)
+	return o, nil
+}
+
+func (r Ref) validate() error {
+	set := 0
+	for _, s := range []string{r.Branch, r.Tag, r.Commit} {
+		if s != "" {
+			set++
+		}
+	}
+	switch {
+	case set > 1:
+		return fmt.Errorf("%w ref: set at most one of branch, tag and commit", ErrInvalid)
+	case r.Branch != "" && !validRefName("refs/heads/"+r.Branch):
+		return fmt.Errorf("%w ref: %q is not a valid branch name", ErrInvalid, r.Branch)
+	case r.Tag != "" && !validRefName("refs/tags/"+r.Tag):
+		return fmt.Errorf("%w ref: %q is not a valid tag name", ErrInvalid, r.Tag)
+	case r.Commit != "" && !commitPattern.MatchString(strings.ToLower(r.Commit)):
+		return fmt.Errorf("%w ref: commit %q is not a full 40-hex SHA-1", ErrInvalid, r.Commit)
+	}
+	return nil
+}
+
+// String names the ref in error messages.
+func (r Ref) String() string {
+	switch {
+	case r.Branch != "":
+		return "branch " + r.Branch
+	case r.Tag != "":
+		return "tag " + r.Tag
+	case r.Commit != "":
+		return "commit " + r.Commit
+	default:
+		return "default branch"
+	}
+}
