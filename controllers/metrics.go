@@ -16,6 +16,9 @@ type metrics struct {
 	unsealDuration prometheus.Histogram
 	keys           *prometheus.GaugeVec
 	onRetired      prometheus.Gauge
+	syncs          prometheus.Counter
+	syncErrors     *prometheus.CounterVec
+	syncDuration   prometheus.Histogram
 
 	mu        sync.Mutex
 	retiredOn map[types.NamespacedName]bool
@@ -44,9 +47,23 @@ var registerOnce = sync.OnceValue(func() *metrics {
 			Name: "gitseal_sealedsecrets_on_retired_keys",
 			Help: "SealedSecrets with a value still sealed to a retired key.",
 		}),
+		syncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gitseal_gitsync_syncs_total",
+			Help: "GitSync syncs (fetch, build, apply, prune), successful or not.",
+		}),
+		syncErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gitseal_gitsync_sync_errors_total",
+			Help: "Failed GitSync syncs, by the Reason of the Ready condition.",
+		}, []string{"reason"}),
+		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gitseal_gitsync_sync_duration_seconds",
+			Help:    "Time of one GitSync sync: fetch, build, apply and prune.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}),
 		retiredOn: map[types.NamespacedName]bool{},
 	}
-	ctrlmetrics.Registry.MustRegister(m.unseals, m.unsealErrors, m.unsealDuration, m.keys, m.onRetired)
+	ctrlmetrics.Registry.MustRegister(m.unseals, m.unsealErrors, m.unsealDuration, m.keys, m.onRetired,
+		m.syncs, m.syncErrors, m.syncDuration)
 	return m
 })
 

@@ -122,7 +122,7 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.written.Delete(ss.UID)
 	}
 	ss.Status.ObservedGeneration = ss.Generation
-	setConditions(&ss.Status.Conditions, o, ss.Generation)
+	setConditions(&ss.Status.Conditions, o, o.stalled(), ss.Generation)
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
 	if warnNow(prevReady, o) {
 		r.Recorder.Eventf(&ss, nil, corev1.EventTypeWarning, o.Reason, "Unseal", "%s", o.Message)

@@ -1,7 +1,8 @@
 // Package controllers holds gitseal's reconcilers: the key manager that
 // generates, renews and publishes the sealing keys, the key loader that keeps
-// every replica's key ring current, and the SealedSecret reconciler that
-// writes Secrets. Setup wires them, and the HTTP API, into a manager.
+// every replica's key ring current, the SealedSecret reconciler that writes
+// Secrets, and the GitSync reconciler that keeps a path of a Git repository
+// applied. Setup wires them, and the HTTP API, into a manager.
 package controllers
 
 import (
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
@@ -44,6 +46,17 @@ import (
 // +kubebuilder:rbac:groups="",namespace=gitseal-system,resources=configmaps,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=gitseal-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",namespace=gitseal-system,resources=events,verbs=create;patch
+//
+// GitSyncs: it reads them, keeps their status and finalizer, and applies
+// as the ServiceAccount each one names (impersonation), so what a GitSync
+// may write is what its ServiceAccount may write. Only a GitSync in the
+// controller's namespace that names none applies with the controller's own
+// rights, which are the ones above unless the operator grants more.
+//
+// +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=impersonate
 
 // FieldManager is the server-side apply field manager of everything the
 // controller writes.
@@ -66,6 +79,11 @@ type Options struct {
 	AllowServiceAccountTokens bool
 	// Workers is the number of SealedSecrets reconciled at once.
 	Workers int
+	// GitSyncWorkers is the number of GitSyncs synced at once.
+	GitSyncWorkers int
+	// TempDir holds Git checkouts while a sync runs; empty means the
+	// system's temporary directory.
+	TempDir string
 	// HTTPAddr is where the HTTP API listens; empty disables it.
 	HTTPAddr string
 	// HTTPListener, if set, is used instead of HTTPAddr (tests pass one
@@ -86,6 +104,7 @@ func DefaultOptions() Options {
 		KeyRenewalPeriod: 720 * time.Hour,
 		RetiredKeysOpen:  true,
 		Workers:          8,
+		GitSyncWorkers:   4,
 		HTTPAddr:         ":8000",
 		ResealRate:       10,
 		ResealBurst:      20,
@@ -96,9 +115,10 @@ func DefaultOptions() Options {
 // CacheOptions restrict the manager's cache to what the controllers read,
 // in the watched namespaces (all when watch is empty): the Secrets gitseal
 // manages, in full, and the metadata of the others, so that taking over a
-// Secret can be refused without reading its data. Managed fields are
-// dropped from every cached object.
-func CacheOptions(watch []string) cache.Options {
+// Secret can be refused without reading its data. GitSyncs are also watched
+// in the controller's own namespace, where the platform's own live.
+// Managed fields are dropped from every cached object.
+func CacheOptions(watch []string, controllerNamespace string) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
@@ -108,9 +128,12 @@ func CacheOptions(watch []string) cache.Options {
 	}
 	if len(watch) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
+		gitSyncNamespaces := map[string]cache.Config{controllerNamespace: {}}
 		for _, ns := range watch {
 			opts.DefaultNamespaces[ns] = cache.Config{}
+			gitSyncNamespaces[ns] = cache.Config{}
 		}
+		opts.ByObject[&gitsealv1alpha1.GitSync{}] = cache.ByObject{Namespaces: gitSyncNamespaces}
 	}
 	return opts
 }
@@ -122,8 +145,8 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 	return m
 }
 
-// Setup adds the key loader, key manager, SealedSecret reconciler and HTTP
-// API to mgr, and returns the shared key ring. The manager's cache must be
+// Setup adds the key loader, key manager, SealedSecret and GitSync
+// reconcilers and HTTP API to mgr, and returns the shared key ring. The manager's cache must be
 // built with CacheOptions.
 func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	if opts.Clock == nil {
@@ -170,6 +193,18 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		metrics:                   metrics,
 	}
 	if err := ssr.SetupWithManager(mgr, opts.Workers); err != nil {
+		return nil, err
+	}
+	gsr := &GitSyncReconciler{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Config: mgr.GetConfig(),
+		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
+		Recorder:  mgr.GetEventRecorder("gitseal-gitsync"),
+		Clock:     opts.Clock,
+		Namespace: opts.Namespace,
+		TempDir:   opts.TempDir,
+		metrics:   metrics,
+	}
+	if err := gsr.SetupWithManager(mgr, opts.GitSyncWorkers); err != nil {
 		return nil, err
 	}
 	if opts.HTTPAddr != "" || opts.HTTPListener != nil {

@@ -7,7 +7,7 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
 
-// outcome is what one reconcile of a SealedSecret came to.
+// outcome is what one reconcile came to.
 type outcome struct {
 	// Reason is ReasonSucceeded or the failure's Reason.
 	Reason string
@@ -17,8 +17,9 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.Reason == gitsealv1alpha1.ReasonSucceeded }
 
-// stalled reports whether retrying cannot help until the object, the keys
-// or the cluster change, each of which triggers a new reconcile.
+// stalled reports whether retrying a SealedSecret cannot help until the
+// object, the keys or the cluster change, each of which triggers a new
+// reconcile.
 func (o outcome) stalled() bool {
 	switch o.Reason {
 	case gitsealv1alpha1.ReasonSucceeded, gitsealv1alpha1.ReasonApplyFailed, gitsealv1alpha1.ReasonKeyUnavailable:
@@ -30,14 +31,14 @@ func (o outcome) stalled() bool {
 // setConditions writes Ready, Reconciling and Stalled the way kstatus reads
 // them: Ready=True alone when done; Ready=False with Reconciling=True while a
 // transient failure is retried; Ready=False with Stalled=True when only a
-// change can help.
-func setConditions(conds *[]metav1.Condition, o outcome, generation int64) {
+// change can help (stalled).
+func setConditions(conds *[]metav1.Condition, o outcome, stalled bool, generation int64) {
 	ready := metav1.Condition{Type: gitsealv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: o.Reason, Message: o.Message, ObservedGeneration: generation}
 	switch {
 	case o.ok():
 		meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionStalled)
-	case o.stalled():
+	case stalled:
 		ready.Status = metav1.ConditionFalse
 		meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionReconciling)
 		meta.SetStatusCondition(conds, metav1.Condition{Type: gitsealv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: o.Reason, Message: o.Message, ObservedGeneration: generation})

@@ -104,7 +104,7 @@ func startController(t *testing.T, so setupOpts) *controller {
 		Logger:                        logging.Safe(c.logs.logger()),
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:        "0",
-		Cache:                         controllers.CacheOptions([]string{so.watch}),
+		Cache:                         controllers.CacheOptions([]string{so.watch}, so.ns),
 		Controller:                    config.Controller{SkipNameValidation: new(true)},
 		LeaderElection:                so.leaderElect,
 		LeaderElectionID:              "gitseal-test",

@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package v1alpha1 contains the gitseal.dev/v1alpha1 API types: the
-// SealedSecret custom resource that the controller unseals into a Secret.
+// SealedSecret custom resource that the controller unseals into a Secret,
+// and the GitSync that keeps a path of a Git repository applied.
 // +kubebuilder:object:generate=true
 // +groupName=gitseal.dev
 package v1alpha1
@@ -41,6 +42,8 @@ func addKnownTypes(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&SealedSecret{},
 		&SealedSecretList{},
+		&GitSync{},
+		&GitSyncList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

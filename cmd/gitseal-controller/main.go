@@ -83,7 +83,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace,
 		"The controller's namespace, where the sealing keys and the public-keys ConfigMap live (default: $POD_NAMESPACE or gitseal-system).")
 	fs.StringVar(&o.watch, "watch-namespaces", "",
-		"Comma-separated namespaces whose SealedSecrets are unsealed; empty means all.")
+		"Comma-separated namespaces whose SealedSecrets and GitSyncs are reconciled; empty means all.")
 	fs.StringVar(&o.keyType, "key-type", string(c.KeyType),
 		"Kind of key to generate: hybrid (ML-KEM-768 + X25519, post-quantum) or x25519.")
 	fs.DurationVar(&c.KeyRenewalPeriod, "key-renewal-period", c.KeyRenewalPeriod,
@@ -93,6 +93,9 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowServiceAccountTokens, "allow-service-account-token-secrets", false,
 		"Allow templates of type kubernetes.io/service-account-token.")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "SealedSecrets reconciled in parallel.")
+	fs.IntVar(&c.GitSyncWorkers, "gitsync-workers", c.GitSyncWorkers, "GitSyncs synced in parallel.")
+	fs.StringVar(&c.TempDir, "temp-dir", "",
+		"Directory for Git checkouts while a GitSync syncs; each is removed when its sync ends (default: $TMPDIR or /tmp).")
 	fs.StringVar(&c.HTTPAddr, "http-bind-address", c.HTTPAddr,
 		"Address of the HTTP API (/v1/keys, /v1/reseal, /v1/validate); empty disables it.")
 	fs.Float64Var(&c.ResealRate, "reseal-rate", c.ResealRate, "Re-seal and validate requests allowed per second.")
@@ -167,7 +170,7 @@ func run(args []string) error {
 	cfg.DisableCompression = true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
-		Cache:                         controllers.CacheOptions(watch),
+		Cache:                         controllers.CacheOptions(watch, opts.controllers.Namespace),
 		Metrics:                       metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:        opts.probeAddr,
 		PprofBindAddress:              opts.pprofAddr,

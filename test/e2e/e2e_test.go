@@ -68,7 +68,7 @@ func startController(t *testing.T, ns string) *controller {
 		Logger:                 logr.Discard(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions([]string{c.apps}),
+		Cache:                  controllers.CacheOptions([]string{c.apps}, c.ns),
 		Controller:             config.Controller{SkipNameValidation: new(true)},
 	})
 	if err != nil {

@@ -1,0 +1,237 @@
+/*
+Copyright 2026 The gitseal Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// GitSyncSpec is the desired state of a GitSync: which revision of which
+// repository to build, and how to apply it.
+type GitSyncSpec struct {
+	// URL of the Git repository: https://host/path or ssh://user@host/path
+	// (or the short form user@host:path). Credentials never go in the URL:
+	// name a Secret in secretRef.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^(https://|ssh://|[-._a-zA-Z0-9]+@[-._a-zA-Z0-9]+:)[^\s]+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[a-z]+://[^/@]*:[^/@]*@')",message="url must not hold a password: put credentials in the Secret named by secretRef"
+	URL string `json:"url"`
+
+	// Ref selects the revision: a branch, a tag or a commit. Empty means
+	// the repository's default branch.
+	// +optional
+	Ref *GitRef `json:"ref,omitempty"`
+
+	// Path in the repository to build: a directory with a
+	// kustomization.yaml, or a directory of plain manifests. Defaults to
+	// the root of the repository.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.split('/').exists(s, s == '..')",message="path must be relative to the repository root and must not contain '..'"
+	Path string `json:"path,omitempty"`
+
+	// Interval between syncs. Every sync fetches, builds and applies, so a
+	// change made by hand to an applied object is corrected within one
+	// interval.
+	// +required
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	Interval metav1.Duration `json:"interval"`
+
+	// Timeout bounds one sync: fetch, build and apply. Defaults to 2m.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// SecretRef names a Secret in the GitSync's namespace with the
+	// credentials for the repository: username and password, or
+	// bearerToken, for https; identity (a private key) and known_hosts for
+	// ssh; ca.crt for an https server with a private certificate authority.
+	// +optional
+	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+
+	// ServiceAccountName is the ServiceAccount, in the GitSync's namespace,
+	// whose permissions the apply and prune use. It is required outside the
+	// controller's namespace; there the GitSync may also only write
+	// namespaced objects in its own namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// TargetNamespace is the namespace of the namespaced objects that name
+	// none. Defaults to the GitSync's namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	TargetNamespace string `json:"targetNamespace,omitempty"`
+
+	// Prune deletes the objects that an earlier sync applied and the
+	// current revision no longer has. Defaults to true.
+	// +optional
+	// +kubebuilder:default=true
+	Prune *bool `json:"prune,omitempty"`
+
+	// Suspend stops syncing; what is applied stays as it is.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// PruneEnabled reports whether objects removed from Git are deleted.
+func (s *GitSyncSpec) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
+
+// GitRef selects a revision. At most one field is set.
+// +kubebuilder:validation:XValidation:rule="(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) <= 1",message="set at most one of branch, tag and commit"
+type GitRef struct {
+	// Branch to follow.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:Pattern=`^[^-\s~^:?*\[\\][^\s~^:?*\[\\]*$`
+	Branch string `json:"branch,omitempty"`
+
+	// Tag to apply.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:Pattern=`^[^-\s~^:?*\[\\][^\s~^:?*\[\\]*$`
+	Tag string `json:"tag,omitempty"`
+
+	// Commit to apply: a full 40-character SHA-1.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{40}$`
+	Commit string `json:"commit,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// Name of the object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// Reasons of a GitSync's Ready condition, in addition to ReasonSucceeded,
+// ReasonProgressing, ReasonInvalidSpec, ReasonPolicyDenied and
+// ReasonApplyFailed. They are stable: alerts may match them.
+const (
+	// ReasonGitFetchFailed: the repository could not be fetched (network,
+	// missing branch, tag or commit, repository too large).
+	ReasonGitFetchFailed = "GitFetchFailed"
+	// ReasonGitVerificationFailed: authentication or the SSH host key check
+	// failed.
+	ReasonGitVerificationFailed = "GitVerificationFailed"
+	// ReasonBuildFailed: the path is missing or kustomize refused or failed
+	// to build it.
+	ReasonBuildFailed = "BuildFailed"
+	// ReasonPruneFailed: objects removed from Git could not be deleted.
+	ReasonPruneFailed = "PruneFailed"
+	// ReasonSuspended: syncing is suspended.
+	ReasonSuspended = "Suspended"
+)
+
+// AnnotationReconcileRequestedAt on a GitSync asks for a sync now: any
+// new value (a timestamp, by convention) starts one.
+const AnnotationReconcileRequestedAt = "gitseal.dev/reconcile-requested-at"
+
+// GitSyncStatus is the observed state of a GitSync.
+type GitSyncStatus struct {
+	// ObservedGeneration is the metadata.generation that the controller last
+	// acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions are the latest observations of the GitSync's state: Ready,
+	// Reconciling and Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// LastAppliedRevision is the revision last applied in full, as
+	// "<branch or tag>@sha1:<commit>" or "sha1:<commit>".
+	// +optional
+	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+
+	// LastAttemptedRevision is the revision of the last sync, whether or
+	// not it succeeded.
+	// +optional
+	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
+
+	// LastSyncTime is when the last successful sync finished.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// Inventory lists the objects the last successful sync applied: the
+	// ones a later sync prunes when they leave the repository.
+	// +optional
+	Inventory *Inventory `json:"inventory,omitempty"`
+}
+
+// Inventory is the set of objects a GitSync manages.
+type Inventory struct {
+	// Entries, sorted by ID.
+	// +listType=atomic
+	Entries []InventoryEntry `json:"entries"`
+}
+
+// InventoryEntry is one object a GitSync manages.
+type InventoryEntry struct {
+	// ID is "<namespace>_<name>_<group>_<kind>", the namespace empty for a
+	// cluster-scoped object.
+	ID string `json:"id"`
+	// Version is the API version the object was applied with.
+	Version string `json:"v"`
+}
+
+// GitSync keeps the objects built from a path of a Git repository applied:
+// the controller fetches the revision, builds it with kustomize in a
+// sandbox, refuses plaintext Secrets, applies the result with server-side
+// apply, prunes what was removed and corrects drift.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=gsync,categories=gitseal
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`,priority=1
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.lastAppliedRevision`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type GitSync struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec says what to sync and how.
+	// +required
+	Spec GitSyncSpec `json:"spec"`
+
+	// Status is written by the controller.
+	// +optional
+	Status GitSyncStatus `json:"status,omitempty"`
+}
+
+// GitSyncList is a list of GitSyncs.
+// +kubebuilder:object:root=true
+type GitSyncList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items are the GitSyncs in the list.
+	Items []GitSync `json:"items"`
+}

@@ -1,0 +1,445 @@
+package controllers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/internal/apply"
+	"github.com/gitseal/gitseal/internal/gitsource"
+	"github.com/gitseal/gitseal/internal/policy"
+	"github.com/gitseal/gitseal/internal/render"
+)
+
+// Labels and finalizer of the GitSync controller.
+const (
+	// LabelGitSyncName and LabelGitSyncNamespace mark every object a
+	// GitSync applied; prune deletes only objects that still carry both.
+	LabelGitSyncName      = "gitseal.dev/gitsync-name"
+	LabelGitSyncNamespace = "gitseal.dev/gitsync-namespace"
+	// GitSyncFinalizer lets a deleted GitSync prune what it applied.
+	GitSyncFinalizer = "gitseal.dev/gitsync"
+)
+
+const defaultSyncTimeout = 2 * time.Minute
+
+// GitSyncReconciler keeps the objects built from a path of a Git repository
+// applied: fetch, build in a sandbox, refuse plaintext Secrets, apply with
+// server-side apply, prune.
+type GitSyncReconciler struct {
+	Client   client.Client // cached: GitSyncs
+	Reader   client.Reader // uncached: the credentials Secret, read only when needed
+	Config   *rest.Config  // for the clients that apply, as the GitSync's ServiceAccount
+	Scheme   *runtime.Scheme
+	Mapper   meta.RESTMapper
+	Recorder recorder.EventRecorder
+	Clock    clock.PassiveClock
+	// Namespace is the controller's own namespace: a GitSync there may
+	// apply with the controller's own rights and write any namespace.
+	Namespace string
+	// TempDir holds the checkouts while a sync runs; empty means the
+	// system's temporary directory.
+	TempDir string
+
+	policy  *policy.Policy
+	metrics *metrics
+}
+
+// SetupWithManager registers the reconciler. A sync runs when the spec or
+// the annotations change (gitseal.dev/reconcile-requested-at asks for one
+// now), and again after every interval.
+func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	r.policy = policy.New(policy.Options{})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&gitsealv1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
+		Complete(r)
+}
+
+// syncResult is what one sync came to, for the status.
+type syncResult struct {
+	outcome
+	// transient failures are retried with backoff; the others wait for the
+	// next interval, a new commit or a new spec.
+	transient bool
+	revision  string
+	applied   *apply.Result
+}
+
+// Reconcile runs one sync and patches the status once, at the end.
+func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var gs gitsealv1alpha1.GitSync
+	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !gs.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &gs)
+	}
+	if gs.Spec.Suspend {
+		return ctrl.Result{}, nil
+	}
+	if !controllerutil.ContainsFinalizer(&gs, GitSyncFinalizer) {
+		patch := client.MergeFrom(gs.DeepCopy())
+		controllerutil.AddFinalizer(&gs, GitSyncFinalizer)
+		if err := r.Client.Patch(ctx, &gs, patch); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+
+	start := r.Clock.Now()
+	timeout := defaultSyncTimeout
+	if gs.Spec.Timeout != nil && gs.Spec.Timeout.Duration > 0 {
+		timeout = gs.Spec.Timeout.Duration
+	}
+	syncCtx, cancel := context.WithTimeout(ctx, timeout)
+	res := r.sync(syncCtx, &gs)
+	cancel()
+	r.metrics.syncs.Inc()
+	r.metrics.syncDuration.Observe(r.Clock.Since(start).Seconds())
+
+	orig := gs.DeepCopy()
+	if res.revision != "" {
+		gs.Status.LastAttemptedRevision = res.revision
+	}
+	if res.applied != nil {
+		gs.Status.Inventory = toInventory(res.applied.Inventory)
+	}
+	if res.ok() {
+		gs.Status.LastAppliedRevision = res.revision
+		now := metav1.NewTime(r.Clock.Now())
+		gs.Status.LastSyncTime = &now
+	} else {
+		r.metrics.syncErrors.WithLabelValues(res.Reason).Inc()
+	}
+	gs.Status.ObservedGeneration = gs.Generation
+	setConditions(&gs.Status.Conditions, res.outcome, !res.ok() && !res.transient, gs.Generation)
+	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	if warnNow(prevReady, res.outcome) {
+		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, res.Reason, "Sync", "%s", res.Message)
+	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || orig.Status.LastAppliedRevision != res.revision) {
+		r.Recorder.Eventf(&gs, nil, corev1.EventTypeNormal, res.Reason, "Sync", "%s", res.Message)
+	}
+	if err := r.Client.Status().Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+
+	log := ctrl.LoggerFrom(ctx)
+	if res.ok() {
+		log.V(1).Info("synced", "revision", res.revision)
+	} else {
+		log.Info("sync failed", "reason", res.Reason, "message", res.Message, "revision", res.revision)
+	}
+	if res.transient {
+		return ctrl.Result{}, fmt.Errorf("%s: %s", res.Reason, res.Message) // retried with backoff
+	}
+	return ctrl.Result{RequeueAfter: gs.Spec.Interval.Duration}, nil
+}
+
+// sync fetches, builds, checks and applies one revision. Nothing is applied
+// or pruned unless every step before it succeeded.
+func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSync) syncResult {
+	tenant := gs.Namespace != r.Namespace
+	if tenant && gs.Spec.ServiceAccountName == "" {
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "",
+			"spec.serviceAccountName is required for a GitSync outside %s: it applies with that ServiceAccount's permissions", r.Namespace)
+	}
+	targetNS := cmp.Or(gs.Spec.TargetNamespace, gs.Namespace)
+	if tenant && targetNS != gs.Namespace {
+		return failed(gitsealv1alpha1.ReasonPolicyDenied, false, "",
+			"spec.targetNamespace %s is refused: a GitSync outside %s may only write its own namespace", targetNS, r.Namespace)
+	}
+
+	opts, res, ok := r.fetchOptions(ctx, gs)
+	if !ok {
+		return res
+	}
+	dir, err := os.MkdirTemp(r.TempDir, "gitsync-")
+	if err != nil {
+		return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "create a directory for the checkout: %v", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	checkout, err := gitsource.Fetch(ctx, opts, dir)
+	if err != nil {
+		return fetchFailed(err)
+	}
+	rev := checkout.Revision
+
+	objs, res, ok := r.build(ctx, dir, gs.Spec.Path, rev)
+	if !ok {
+		return res
+	}
+	if msg := plaintextSecrets(r.policy, objs); msg != "" {
+		return failed(gitsealv1alpha1.ReasonPolicyDenied, false, rev, "%s", msg)
+	}
+	if tenant {
+		if msg := tenancyViolations(objs, gs.Namespace, r.namespaced); msg != "" {
+			return failed(gitsealv1alpha1.ReasonPolicyDenied, false, rev, "%s", msg)
+		}
+	}
+
+	c, err := r.applyClient(gs)
+	if err != nil {
+		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
+	}
+	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), apply.Options{
+		FieldManager:     FieldManager,
+		Labels:           gitSyncLabels(gs),
+		Prune:            gs.Spec.PruneEnabled(),
+		DefaultNamespace: targetNS,
+	})
+	if err != nil {
+		res := applyFailed(err, rev)
+		res.applied = applied // what may have been written stays in the inventory
+		return res
+	}
+	return syncResult{
+		outcome:  outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},
+		revision: rev,
+		applied:  applied,
+	}
+}
+
+// fetchOptions reads the spec and the credentials Secret into fetch
+// options.
+func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha1.GitSync) (gitsource.Options, syncResult, bool) {
+	opts := gitsource.Options{URL: gs.Spec.URL}
+	if ref := gs.Spec.Ref; ref != nil {
+		opts.Ref = gitsource.Ref{Branch: ref.Branch, Tag: ref.Tag, Commit: ref.Commit}
+	}
+	if gs.Spec.Timeout != nil {
+		opts.Timeout = gs.Spec.Timeout.Duration
+	}
+	if ref := gs.Spec.SecretRef; ref != nil {
+		var s corev1.Secret
+		err := r.Reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: ref.Name}, &s)
+		switch {
+		case apierrors.IsNotFound(err):
+			return opts, failed(gitsealv1alpha1.ReasonGitVerificationFailed, true, "", "credentials Secret %s/%s not found", gs.Namespace, ref.Name), false
+		case err != nil:
+			return opts, failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "read credentials Secret %s/%s: %v", gs.Namespace, ref.Name, err), false
+		}
+		auth, err := gitsource.AuthFromSecret(s.Data)
+		if err != nil {
+			return opts, failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "credentials Secret %s/%s: %v", gs.Namespace, ref.Name, err), false
+		}
+		opts.Auth = auth
+	}
+	return opts, syncResult{}, true
+}
+
+// build renders the path of the checkout. A directory without a
+// kustomization is built as every manifest under it.
+func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
+	clean := path.Clean("/" + relPath)
+	dir := filepath.Join(root, filepath.FromSlash(clean))
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "path %s does not exist in revision %s", strings.TrimPrefix(clean, "/"), rev), false
+	}
+	if err := render.WriteKustomization(dir); err != nil {
+		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
+	}
+	out, err := render.Build(ctx, root, dir, render.Options{})
+	if err != nil {
+		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
+	}
+	return out.Unstructured(), syncResult{}, true
+}
+
+// applyClient returns an uncached client that acts as the GitSync's
+// ServiceAccount, or as the controller when none is named (allowed only in
+// the controller's namespace).
+func (r *GitSyncReconciler) applyClient(gs *gitsealv1alpha1.GitSync) (client.Client, error) {
+	cfg := rest.CopyConfig(r.Config)
+	if sa := gs.Spec.ServiceAccountName; sa != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + gs.Namespace + ":" + sa}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: r.Scheme, Mapper: r.Mapper})
+	if err != nil {
+		return nil, fmt.Errorf("create client: %w", err)
+	}
+	return c, nil
+}
+
+// finalize prunes what a deleted GitSync applied, when it prunes and is not
+// suspended, then lets it go.
+func (r *GitSyncReconciler) finalize(ctx context.Context, gs *gitsealv1alpha1.GitSync) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(gs, GitSyncFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	if gs.Spec.PruneEnabled() && !gs.Spec.Suspend && gs.Status.Inventory != nil {
+		c, err := r.applyClient(gs)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if _, err := apply.Apply(ctx, c, nil, fromInventory(gs.Status.Inventory), apply.Options{
+			FieldManager: FieldManager, Labels: gitSyncLabels(gs), Prune: true,
+		}); err != nil {
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, gitsealv1alpha1.ReasonPruneFailed, "Delete", "prune the objects of the deleted GitSync: %v", err)
+			return ctrl.Result{}, fmt.Errorf("prune on delete: %w", err)
+		}
+	}
+	patch := client.MergeFrom(gs.DeepCopy())
+	controllerutil.RemoveFinalizer(gs, GitSyncFinalizer)
+	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, gs, patch))
+}
+
+// namespaced reports whether objects of a kind live in namespaces.
+func (r *GitSyncReconciler) namespaced(u *unstructured.Unstructured) (bool, error) {
+	m, err := r.Mapper.RESTMapping(u.GroupVersionKind().GroupKind(), u.GroupVersionKind().Version)
+	if err != nil {
+		return false, err
+	}
+	return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
+}
+
+func gitSyncLabels(gs *gitsealv1alpha1.GitSync) map[string]string {
+	return map[string]string{LabelGitSyncName: gs.Name, LabelGitSyncNamespace: gs.Namespace}
+}
+
+func failed(reason string, transient bool, rev, format string, args ...any) syncResult {
+	return syncResult{outcome: outcome{reason, fmt.Sprintf(format, args...)}, transient: transient, revision: rev}
+}
+
+// fetchFailed maps a fetch error to a Reason. A missing ref or an oversized
+// repository waits for the next interval; network errors back off.
+func fetchFailed(err error) syncResult {
+	switch {
+	case errors.Is(err, gitsource.ErrAuth):
+		return failed(gitsealv1alpha1.ReasonGitVerificationFailed, false, "", "%v", err)
+	case errors.Is(err, gitsource.ErrInvalid):
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%v", err)
+	case errors.Is(err, gitsource.ErrNotFound), errors.Is(err, gitsource.ErrTooLarge), errors.Is(err, gitsource.ErrRefused):
+		return failed(gitsealv1alpha1.ReasonGitFetchFailed, false, "", "%v", err)
+	}
+	return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "%v", err)
+}
+
+// applyFailed maps an apply error: objects the API server refuses wait for
+// a new commit; anything else is retried.
+func applyFailed(err error, rev string) syncResult {
+	reason := gitsealv1alpha1.ReasonApplyFailed
+	if errors.Is(err, apply.ErrPrune) {
+		reason = gitsealv1alpha1.ReasonPruneFailed
+	}
+	var refused *apply.Error
+	return failed(reason, !errors.As(err, &refused), rev, "%v", err)
+}
+
+func summary(rev string, r *apply.Result) string {
+	msg := fmt.Sprintf("applied revision %s: %d created, %d configured, %d unchanged, %d pruned",
+		rev, len(r.Created), len(r.Configured), len(r.Unchanged), len(r.Pruned))
+	if n := len(r.Orphaned); n > 0 {
+		msg += fmt.Sprintf(", %d left in place (still in use or not prunable)", n)
+	}
+	return msg
+}
+
+// plaintextSecrets returns why the rendered objects are refused, or "":
+// a Secret with data or stringData from Git is plaintext in Git. The message
+// names objects, fields and keys, never values.
+func plaintextSecrets(p *policy.Policy, objs []*unstructured.Unstructured) string {
+	var found []string
+	for _, u := range objs {
+		for _, f := range p.CheckObject(u.Object) {
+			if f.Rule != policy.RuleSecretData && f.Rule != policy.RuleSecretStringData {
+				continue
+			}
+			where := fmt.Sprintf("%s %s", u.GetKind(), objectName(u))
+			if f.Object != nil && f.Object.Field != "" {
+				where += " (" + strings.Trim(f.Object.Field+"."+f.Object.Key, ".") + ")"
+			}
+			found = append(found, where)
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	slices.Sort(found)
+	found = slices.Compact(found)
+	return fmt.Sprintf("refused to apply plaintext Secrets from Git: %s; seal them with `gitseal seal` and commit the SealedSecret instead", limitList(found, 10))
+}
+
+// tenancyViolations returns why a GitSync outside the controller's namespace
+// may not apply the objects, or "": only namespaced objects in its own
+// namespace (or with none, which apply defaults to it).
+func tenancyViolations(objs []*unstructured.Unstructured, ns string, namespaced func(*unstructured.Unstructured) (bool, error)) string {
+	var bad []string
+	for _, u := range objs {
+		isNamespaced, err := namespaced(u)
+		switch {
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("%s %s (unknown kind)", u.GetKind(), objectName(u)))
+		case !isNamespaced:
+			bad = append(bad, fmt.Sprintf("%s %s (cluster-scoped)", u.GetKind(), objectName(u)))
+		case u.GetNamespace() != "" && u.GetNamespace() != ns:
+			bad = append(bad, fmt.Sprintf("%s %s (namespace %s)", u.GetKind(), objectName(u), u.GetNamespace()))
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("a GitSync in %s may only write namespaced objects in %s; refused: %s", ns, ns, limitList(bad, 10))
+}
+
+func objectName(u *unstructured.Unstructured) string {
+	if u.GetNamespace() == "" {
+		return u.GetName()
+	}
+	return u.GetNamespace() + "/" + u.GetName()
+}
+
+func limitList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+func toInventory(refs []apply.ObjectRef) *gitsealv1alpha1.Inventory {
+	inv := &gitsealv1alpha1.Inventory{Entries: make([]gitsealv1alpha1.InventoryEntry, 0, len(refs))}
+	for _, ref := range refs {
+		inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: ref.String(), Version: ref.Version})
+	}
+	return inv
+}
+
+// fromInventory reads the status inventory back. An entry that does not
+// parse is dropped: it was not written by this controller.
+func fromInventory(inv *gitsealv1alpha1.Inventory) []apply.ObjectRef {
+	if inv == nil {
+		return nil
+	}
+	refs := make([]apply.ObjectRef, 0, len(inv.Entries))
+	for _, e := range inv.Entries {
+		parts := strings.Split(e.ID, "_")
+		if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
+			continue
+		}
+		refs = append(refs, apply.ObjectRef{Namespace: parts[0], Name: parts[1], Group: parts[2], Kind: parts[3], Version: e.Version})
+	}
+	return refs
+}

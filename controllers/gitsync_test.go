@@ -1,0 +1,417 @@
+package controllers_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/controllers"
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/test/gitserver"
+	"github.com/gitseal/gitseal/test/testenv"
+)
+
+// gitRepo is a repository served over SSH on 127.0.0.1, with a Secret
+// holding the key and known_hosts to fetch it.
+type gitRepo struct {
+	*gitserver.Repo
+	url string
+}
+
+// newGitRepo serves a new repository over SSH and writes its credentials
+// Secret, named "git", into each of namespaces.
+func newGitRepo(t *testing.T, namespaces ...string) *gitRepo {
+	t.Helper()
+	root := t.TempDir()
+	repo := gitserver.NewRepo(t, root, "env")
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, hostKey := gitserver.ServeSSH(t, root, signer.PublicKey())
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range namespaces {
+		create(t, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "git"},
+			Data: map[string][]byte{
+				"identity":    pem.EncodeToMemory(block),
+				"known_hosts": []byte(gitserver.KnownHostsLine(u.Host, hostKey)),
+			},
+		})
+	}
+	return &gitRepo{Repo: repo, url: base + "/env.git"}
+}
+
+func configMap(ns, name, value string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: %s\ndata:\n  value: %q\n", name, ns, value)
+}
+
+func manifest(t *testing.T, obj any) string {
+	t.Helper()
+	out, err := yaml.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func newGitSync(ns, name, repoURL string, mutate ...func(*gitsealv1alpha1.GitSync)) *gitsealv1alpha1.GitSync {
+	gs := &gitsealv1alpha1.GitSync{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: gitsealv1alpha1.GitSyncSpec{
+			URL:       repoURL,
+			Path:      "apps",
+			Interval:  metav1.Duration{Duration: time.Hour}, // tests ask for syncs
+			SecretRef: &gitsealv1alpha1.LocalObjectReference{Name: "git"},
+		},
+	}
+	for _, m := range mutate {
+		m(gs)
+	}
+	return gs
+}
+
+// requestSync asks for a sync now, the way `gitseal sync` does.
+func requestSync(t *testing.T, key client.ObjectKey) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var gs gitsealv1alpha1.GitSync
+		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
+			return err
+		}
+		if gs.Annotations == nil {
+			gs.Annotations = map[string]string{}
+		}
+		gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt] = time.Now().Format(time.RFC3339Nano)
+		return env.Client.Update(t.Context(), &gs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitSync waits until the GitSync's Ready condition has the reason and
+// its last attempt was at revision (any revision when empty).
+func waitSync(t *testing.T, key client.ObjectKey, reason, revision string) *gitsealv1alpha1.GitSync {
+	t.Helper()
+	var gs gitsealv1alpha1.GitSync
+	testenv.Eventually(t, fmt.Sprintf("%s reaches %s at %q", key, reason, revision), func() error {
+		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionReady)
+		if c == nil || c.Reason != reason || c.ObservedGeneration != gs.Generation {
+			return fmt.Errorf("ready condition %+v", c)
+		}
+		if revision != "" && gs.Status.LastAttemptedRevision != revision {
+			return fmt.Errorf("last attempted revision %q", gs.Status.LastAttemptedRevision)
+		}
+		return nil
+	})
+	return &gs
+}
+
+func getConfigMap(t *testing.T, ns, name string) (*corev1.ConfigMap, error) {
+	t.Helper()
+	var cm corev1.ConfigMap
+	err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &cm)
+	return &cm, err
+}
+
+// TestGitSyncAppliesPrunesAndCorrectsDrift follows one repository through
+// the life of a platform GitSync (in the controller's namespace): first
+// sync, a hand edit undone, an object removed from Git and pruned, a
+// plaintext Secret and a broken build refused with the last good revision
+// left in place (C2, C5, C7), and a delete that prunes everything.
+func TestGitSyncAppliesPrunesAndCorrectsDrift(t *testing.T) {
+	c := startController(t, setupOpts{})
+	r := c.activeKey(t)
+	repo := newGitRepo(t, c.ns)
+	apps := c.watch
+	const canary = "canary-plaintext-2b9e-never-logged"
+
+	sealed := c.sealed(t, "db", crypto.Strict, map[string]string{"password": "from-git"}, r)
+	sealed.TypeMeta = metav1.TypeMeta{APIVersion: gitsealv1alpha1.GroupVersion.String(), Kind: "SealedSecret"}
+	first := repo.Commit(t, map[string]string{
+		"apps/a.yaml":        configMap(apps, "a", "1"),
+		"apps/b.yaml":        configMap(apps, "b", "1"),
+		"apps/db.yaml":       manifest(t, sealed),
+		"README.md":          "not a manifest",
+		"other/ignored.yaml": configMap(apps, "not-in-path", "1"),
+	}, "first")
+	gs := newGitSync(c.ns, "platform", repo.url)
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+
+	got := waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+	if got.Status.LastAppliedRevision != "main@sha1:"+first || got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 3 {
+		t.Fatalf("status after the first sync: %+v", got.Status)
+	}
+	a, err := getConfigMap(t, apps, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Labels[controllers.LabelGitSyncName] != "platform" || a.Labels[controllers.LabelGitSyncNamespace] != c.ns {
+		t.Errorf("ownership labels %v", a.Labels)
+	}
+	if _, err := getConfigMap(t, apps, "not-in-path"); !apierrors.IsNotFound(err) {
+		t.Errorf("an object outside spec.path was applied: %v", err)
+	}
+	testenv.Eventually(t, "the SealedSecret from Git is unsealed", func() error {
+		var s corev1.Secret
+		if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: apps, Name: "db"}, &s); err != nil {
+			return err
+		}
+		if string(s.Data["password"]) != "from-git" {
+			return fmt.Errorf("wrong value")
+		}
+		return nil
+	})
+
+	// Drift: a hand edit is undone by the next sync.
+	a.Data["value"] = "edited by hand"
+	if err := env.Client.Update(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	requestSync(t, key)
+	testenv.Eventually(t, "the hand edit is undone", func() error {
+		a, err := getConfigMap(t, apps, "a")
+		if err != nil {
+			return err
+		}
+		if a.Data["value"] != "1" {
+			return fmt.Errorf("value %q", a.Data["value"])
+		}
+		return nil
+	})
+
+	// A new commit changes a and drops b, which is pruned.
+	second := repo.Commit(t, map[string]string{
+		"apps/a.yaml":  configMap(apps, "a", "2"),
+		"apps/db.yaml": manifest(t, sealed),
+	}, "second")
+	requestSync(t, key)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+second)
+	if len(got.Status.Inventory.Entries) != 2 {
+		t.Errorf("inventory %+v", got.Status.Inventory)
+	}
+	if _, err := getConfigMap(t, apps, "b"); !apierrors.IsNotFound(err) {
+		t.Errorf("b was not pruned: %v", err)
+	}
+	if a, _ := getConfigMap(t, apps, "a"); a.Data["value"] != "2" {
+		t.Errorf("a not updated: %q", a.Data["value"])
+	}
+
+	// A plaintext Secret in Git is refused, and nothing of that revision is
+	// applied or pruned.
+	third := repo.Commit(t, map[string]string{
+		"apps/a.yaml":    configMap(apps, "a", "3"),
+		"apps/leak.yaml": fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\n  namespace: %s\nstringData:\n  token: %s\n", apps, canary),
+	}, "third")
+	requestSync(t, key)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonPolicyDenied, "main@sha1:"+third)
+	cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	if !strings.Contains(cond.Message, "Secret "+apps+"/leak (stringData.token)") || !strings.Contains(cond.Message, "gitseal seal") {
+		t.Errorf("message %q does not name the Secret and the fix", cond.Message)
+	}
+	if got.Status.LastAppliedRevision != "main@sha1:"+second {
+		t.Errorf("last applied revision moved to %q", got.Status.LastAppliedRevision)
+	}
+	if a, _ := getConfigMap(t, apps, "a"); a.Data["value"] != "2" {
+		t.Errorf("a changed by a refused revision: %q", a.Data["value"])
+	}
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: apps, Name: "db"}, &gitsealv1alpha1.SealedSecret{}); err != nil {
+		t.Errorf("the SealedSecret was pruned by a refused revision: %v", err)
+	}
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: apps, Name: "leak"}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the plaintext Secret was applied: %v", err)
+	}
+
+	// A build that the sandbox refuses is BuildFailed, again keeping the
+	// last good revision.
+	fourth := repo.Commit(t, map[string]string{
+		"apps/kustomization.yaml": "resources:\n- https://github.com/example/base?ref=main\n",
+	}, "fourth")
+	requestSync(t, key)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonBuildFailed, "main@sha1:"+fourth)
+	if got.Status.LastAppliedRevision != "main@sha1:"+second || len(got.Status.Inventory.Entries) != 2 {
+		t.Errorf("a failed build changed the status: %+v", got.Status)
+	}
+	if meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionStalled) == false {
+		t.Errorf("a failed build is not Stalled: %+v", got.Status.Conditions)
+	}
+
+	// Nothing of the canary anywhere.
+	var events eventsv1.EventList
+	if err := env.Client.List(t.Context(), &events, client.InNamespace(c.ns)); err != nil {
+		t.Fatal(err)
+	}
+	var warnings int
+	for _, e := range events.Items {
+		assertNoLeak(t, "event", e.Note, canary)
+		if e.Regarding.Name == "platform" && e.Type == corev1.EventTypeWarning {
+			warnings++
+		}
+	}
+	if warnings < 2 {
+		t.Errorf("%d Warning events for the two refused revisions", warnings)
+	}
+	assertNoLeak(t, "status", manifest(t, got.Status), canary)
+	assertNoLeak(t, "logs", c.logs.String(), canary)
+
+	// Deleting the GitSync prunes what it applied.
+	if err := env.Client.Delete(t.Context(), got); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the GitSync's objects are pruned and it is gone", func() error {
+		if _, err := getConfigMap(t, apps, "a"); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("a still exists: %v", err)
+		}
+		if err := env.Client.Get(t.Context(), key, &gitsealv1alpha1.GitSync{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("GitSync still exists: %v", err)
+		}
+		return nil
+	})
+}
+
+// TestGitSyncTenantAppliesAsItsServiceAccount checks the tenancy rules: a
+// GitSync outside the controller's namespace must name a ServiceAccount,
+// gets exactly that account's rights, and may write only namespaced
+// objects of its own namespace.
+func TestGitSyncTenantAppliesAsItsServiceAccount(t *testing.T) {
+	c := startController(t, setupOpts{})
+	tenant := c.watch
+	repo := newGitRepo(t, tenant)
+	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap("", "a", "1")}, "first")
+
+	noSA := newGitSync(tenant, "no-sa", repo.url)
+	create(t, noSA)
+	got := waitSync(t, client.ObjectKeyFromObject(noSA), gitsealv1alpha1.ReasonInvalidSpec, "")
+	if cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady); !strings.Contains(cond.Message, "serviceAccountName is required") {
+		t.Errorf("message %q", cond.Message)
+	}
+
+	create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: tenant, Name: "deployer"}})
+	gs := newGitSync(tenant, "tenant", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.ServiceAccountName = "deployer" })
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonApplyFailed, "main@sha1:"+first)
+	if cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady); !strings.Contains(cond.Message, "forbidden") {
+		t.Errorf("an account without rights: message %q", cond.Message)
+	}
+	if _, err := getConfigMap(t, tenant, "a"); !apierrors.IsNotFound(err) {
+		t.Errorf("applied without the account's rights: %v", err)
+	}
+
+	create(t, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: tenant, Name: "deployer"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"}}},
+	})
+	create(t, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: tenant, Name: "deployer"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "deployer"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: tenant, Name: "deployer"}},
+	})
+	requestSync(t, key)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+	if a, err := getConfigMap(t, tenant, "a"); err != nil || a.Data["value"] != "1" {
+		t.Fatalf("the tenant's ConfigMap: %v", err)
+	}
+
+	second := repo.Commit(t, map[string]string{
+		"apps/a.yaml":     configMap("", "a", "2"),
+		"apps/crb.yaml":   "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: tenant-admin\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: deployer\n  namespace: " + tenant + "\n",
+		"apps/other.yaml": configMap("kube-system", "planted", "1"),
+	}, "second")
+	requestSync(t, key)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonPolicyDenied, "main@sha1:"+second)
+	msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+	for _, want := range []string{"ClusterRoleBinding tenant-admin (cluster-scoped)", "ConfigMap kube-system/planted (namespace kube-system)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q does not name %q", msg, want)
+		}
+	}
+	if a, _ := getConfigMap(t, tenant, "a"); a.Data["value"] != "1" {
+		t.Errorf("a refused revision was applied in part: %q", a.Data["value"])
+	}
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Name: "tenant-admin"}, &rbacv1.ClusterRoleBinding{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the tenant created a ClusterRoleBinding: %v", err)
+	}
+}
+
+// TestGitSyncOverHTTPSRefusesBadCredentialsWithoutLeakingThem fetches over
+// https from a server with a private authority (ca.crt in the Secret), then
+// with a wrong token: GitVerificationFailed, the last good revision stays,
+// and neither token appears anywhere (C5).
+func TestGitSyncOverHTTPSRefusesBadCredentialsWithoutLeakingThem(t *testing.T) {
+	c := startController(t, setupOpts{})
+	const token, wrong = "canary-token-71c4-right", "canary-token-71c4-wrong"
+	root := t.TempDir()
+	repo := gitserver.NewRepo(t, root, "env")
+	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "1")}, "first")
+	base, ca := gitserver.ServeHTTPS(t, root, gitserver.HTTPOptions{BearerToken: token})
+	creds := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "git"},
+		Data:       map[string][]byte{"bearerToken": []byte(token), "ca.crt": ca},
+	}
+	create(t, creds)
+	gs := newGitSync(c.ns, "https", base+"/env.git")
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+
+	creds.Data["bearerToken"] = []byte(wrong)
+	if err := env.Client.Update(t.Context(), creds); err != nil {
+		t.Fatal(err)
+	}
+	repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "2")}, "second")
+	requestSync(t, key)
+	got := waitSync(t, key, gitsealv1alpha1.ReasonGitVerificationFailed, "")
+	msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+	if !strings.Contains(msg, base+"/env.git") {
+		t.Errorf("message %q does not name the repository", msg)
+	}
+	if got.Status.LastAppliedRevision != "main@sha1:"+first {
+		t.Errorf("last applied revision %q", got.Status.LastAppliedRevision)
+	}
+	if a, _ := getConfigMap(t, c.watch, "a"); a.Data["value"] != "1" {
+		t.Errorf("value %q", a.Data["value"])
+	}
+	var events eventsv1.EventList
+	if err := env.Client.List(t.Context(), &events, client.InNamespace(c.ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Items {
+		assertNoLeak(t, "event", e.Note, token, wrong)
+	}
+	assertNoLeak(t, "status", manifest(t, got.Status), token, wrong)
+	assertNoLeak(t, "logs", c.logs.String(), token, wrong)
+}

@@ -1,0 +1,95 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// WriteKustomization makes a directory of plain manifests buildable, the
+// way Flux does: unless dir already has a kustomization file, it writes a
+// kustomization.yaml listing every manifest under dir (files ending in
+// .yaml, .yml or .json that name an apiVersion and a kind), and every
+// subdirectory that has a kustomization of its own instead of its files.
+// Hidden files and directories and symbolic links are left out. It is meant
+// for a checkout the caller owns; Build still enforces the sandbox on
+// everything listed.
+func WriteKustomization(dir string) error {
+	if hasKustomization(dir) {
+		return nil
+	}
+	var resources []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if hasKustomization(p) {
+				resources = append(resources, filepath.ToSlash(rel))
+				return filepath.SkipDir
+			}
+		case d.Type().IsRegular() && isManifest(p):
+			resources = append(resources, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: list manifests: %v", ErrBuildFailed, err)
+	}
+	out, err := yaml.Marshal(map[string]any{
+		"apiVersion": "kustomize.config.k8s.io/v1beta1",
+		"kind":       "Kustomization",
+		"resources":  resources,
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), out, 0o600); err != nil {
+		return fmt.Errorf("%w: write the generated kustomization: %v", ErrBuildFailed, err)
+	}
+	return nil
+}
+
+func hasKustomization(dir string) bool {
+	for _, name := range kustomizationFiles {
+		if info, err := os.Lstat(filepath.Join(dir, name)); err == nil && info.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// isManifest reports whether a file looks like Kubernetes objects: a
+// manifest extension and both fields every object has. Anything else (CI
+// configuration, Helm values) would only make kustomize fail.
+func isManifest(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+	default:
+		return false
+	}
+	data, err := os.ReadFile(p) //nolint:gosec // G304: a file of the caller's own checkout.
+	if err != nil || int64(len(data)) > DefaultMaxFileSize {
+		return err == nil // too large: listed, so that Build refuses it by name
+	}
+	return bytes.Contains(data, []byte("apiVersion")) && bytes.Contains(data, []byte("kind"))
+}
