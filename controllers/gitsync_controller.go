@@ -136,6 +136,9 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		r.metrics.syncErrors.WithLabelValues(res.Reason).Inc()
 	}
 	gs.Status.ObservedGeneration = gs.Generation
+	if v, ok := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]; ok {
+		gs.Status.LastHandledReconcileAt = v
+	}
 	setConditions(&gs.Status.Conditions, res.outcome, !res.ok() && !res.transient, gs.Generation)
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
 	if warnNow(prevReady, res.outcome) {

@@ -99,9 +99,11 @@ func newGitSync(ns, name, repoURL string, mutate ...func(*gitsealv1alpha1.GitSyn
 	return gs
 }
 
-// requestSync asks for a sync now, the way `gitseal sync` does.
+// requestSync asks for a sync now, the way `gitseal sync` does, and waits
+// until the controller has acted on it.
 func requestSync(t *testing.T, key client.ObjectKey) {
 	t.Helper()
+	request := time.Now().Format(time.RFC3339Nano)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var gs gitsealv1alpha1.GitSync
 		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
@@ -110,12 +112,22 @@ func requestSync(t *testing.T, key client.ObjectKey) {
 		if gs.Annotations == nil {
 			gs.Annotations = map[string]string{}
 		}
-		gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt] = time.Now().Format(time.RFC3339Nano)
+		gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt] = request
 		return env.Client.Update(t.Context(), &gs)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.Eventually(t, "the requested sync ran", func() error {
+		var gs gitsealv1alpha1.GitSync
+		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
+			return err
+		}
+		if gs.Status.LastHandledReconcileAt != request {
+			return fmt.Errorf("last handled %q", gs.Status.LastHandledReconcileAt)
+		}
+		return nil
+	})
 }
 
 // waitSync waits until the GitSync's Ready condition has the reason and

@@ -171,6 +171,12 @@ type GitSyncStatus struct {
 	// +optional
 	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
 
+	// LastHandledReconcileAt is the value of the
+	// gitseal.dev/reconcile-requested-at annotation that the last sync
+	// acted on, so a client that asked for a sync knows when it ran.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+
 	// LastSyncTime is when the last successful sync finished.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
