@@ -367,22 +367,25 @@ func summary(rev string, r *apply.Result) string {
 func plaintextSecrets(p *policy.Policy, objs []*unstructured.Unstructured) string {
 	var found []string
 	for _, u := range objs {
+		var fields []string
 		for _, f := range p.CheckObject(u.Object) {
 			if f.Rule != policy.RuleSecretData && f.Rule != policy.RuleSecretStringData {
 				continue
 			}
-			where := fmt.Sprintf("%s %s", u.GetKind(), objectName(u))
+			field := string(f.Rule)
 			if f.Object != nil && f.Object.Field != "" {
-				where += " (" + strings.Trim(f.Object.Field+"."+f.Object.Key, ".") + ")"
+				field = strings.Trim(f.Object.Field+"."+f.Object.Key, ".")
 			}
-			found = append(found, where)
+			fields = append(fields, field)
+		}
+		if len(fields) > 0 {
+			slices.Sort(fields)
+			found = append(found, fmt.Sprintf("%s %s (%s)", u.GetKind(), objectName(u), strings.Join(slices.Compact(fields), ", ")))
 		}
 	}
 	if len(found) == 0 {
 		return ""
 	}
-	slices.Sort(found)
-	found = slices.Compact(found)
 	return fmt.Sprintf("refused to apply plaintext Secrets from Git: %s; seal them with `gitseal seal` and commit the SealedSecret instead", limitList(found, 10))
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole gitseal story on a local control plane: the controller makes its
-# key in the cluster, a Secret is sealed on "a laptop", scanned, applied and
-# unsealed, a copy into another namespace is refused, the key is rotated and
-# the file re-sealed without plaintext leaving the cluster, and a backup key
+# key in the cluster, a Secret is sealed on "a laptop", scanned and pushed to
+# Git, a GitSync pulls the repository and the controller unseals it, a
+# plaintext Secret pushed by mistake is refused while the last good revision
+# stays, a copy into another namespace is refused, the key is rotated and the
+# file re-sealed without plaintext leaving the cluster, and a backup key
 # opens it offline. Run it with `make demo`.
 set -euo pipefail
 
@@ -22,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "${*#$root/}" >&2; "$@"; }
+show() { local cmd="$*"; cmd=${cmd//$assets\//}; cmd=${cmd//$root\//}; cmd=${cmd//$work\//}; printf '$ %s\n' "$cmd" >&2; "$@"; }
 wait_for() { # what, command...
 	local what=$1; shift
 	for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
@@ -34,6 +36,7 @@ wait_for() { # what, command...
 step "Build gitseal and gitseal-controller"
 make --no-print-directory build >/dev/null
 go build -o "$work/controlplane" ./hack/controlplane
+go build -o "$work/gitserver" ./hack/gitserver
 
 step "Start a local control plane (kube-apiserver + etcd)"
 "$work/controlplane" --kubeconfig "$work/kubeconfig" 2>"$work/controlplane.log" &
@@ -68,13 +71,61 @@ cp "$work/db.secret.yaml" "$work/repo/apps/prod/oops.yaml"
 if "$gitseal" scan "$work/repo"; then echo "demo: scan should have failed" >&2; exit 1; fi
 rm "$work/repo/apps/prod/oops.yaml"
 
-step "Apply the SealedSecret: the controller writes the Secret"
-show "$kubectl" apply -f "$work/repo/apps/prod/db.yaml"
+step "Push the repository; a GitSync pulls it and the controller writes the Secret"
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.com GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.com
+git init --quiet --bare --initial-branch=main "$work/git/env.git"
+"$work/gitserver" --root "$work/git" --url-file "$work/git.url" --ca-file "$work/git.ca" 2>"$work/gitserver.log" &
+pids+=($!)
+wait_for "the Git server" test -s "$work/git.url"
+"$kubectl" create configmap app -n prod --from-literal=greeting=hello --dry-run=client -o yaml >"$work/repo/apps/prod/app.yaml"
+push() { # message
+	git -C "$work/repo" add -A && git -C "$work/repo" commit --quiet -m "$1" && git -C "$work/repo" push --quiet origin main
+	echo "pushed: $1 ($(git -C "$work/repo" rev-parse --short HEAD))"
+}
+git -C "$work/repo" init --quiet --initial-branch=main
+git -C "$work/repo" remote add origin "$work/git/env.git"
+push "prod: db password (sealed) and app config"
+show "$kubectl" -n gitseal-system create secret generic git --from-file=ca.crt="$work/git.ca"
+cat >"$work/gitsync.yaml" <<YAML
+apiVersion: gitseal.dev/v1alpha1
+kind: GitSync
+metadata: {name: prod, namespace: gitseal-system}
+spec:
+  url: $(cat "$work/git.url")/env.git
+  path: apps/prod
+  interval: 1m
+  secretRef: {name: git}
+YAML
+cat "$work/gitsync.yaml"
+show "$kubectl" apply -f "$work/gitsync.yaml"
+show "$kubectl" -n gitseal-system wait --for=condition=Ready gitsync/prod --timeout=60s
+show "$kubectl" -n gitseal-system get gitsync prod
 show "$kubectl" -n prod wait --for=condition=Ready sealedsecret/db --timeout=60s
 show "$kubectl" -n prod get sealedsecret db -o wide
 printf '$ kubectl -n prod get secret db -o jsonpath={.data.password} | base64 -d\n'
 "$kubectl" -n prod get secret db -o jsonpath='{.data.password}' | base64 -d
 echo
+
+sync_now() { # the reason to wait for
+	local request
+	request=$(date +%s%N)
+	"$kubectl" -n gitseal-system annotate gitsync prod --overwrite gitseal.dev/reconcile-requested-at="$request" >/dev/null
+	wait_for "the sync" sh -c "'$kubectl' -n gitseal-system get gitsync prod -o jsonpath='{.status.lastHandledReconcileAt}' | grep -qx '$request'"
+	show "$kubectl" -n gitseal-system get gitsync prod
+	"$kubectl" -n gitseal-system get gitsync prod -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}' | grep -qx "$1"
+}
+
+step "A plaintext Secret pushed by mistake is refused; the last good revision stays"
+cp "$work/db.secret.yaml" "$work/repo/apps/prod/oops.yaml"
+push "oops: plaintext Secret (no pre-commit hook here)"
+sync_now PolicyDenied
+"$kubectl" -n gitseal-system get gitsync prod -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'
+echo
+show "$kubectl" -n prod get secret/db configmap/app
+git -C "$work/repo" rm --quiet apps/prod/oops.yaml
+push "remove the plaintext Secret"
+sync_now Succeeded
 
 step "The same ciphertext copied into another namespace does not open"
 sed 's/namespace: prod/namespace: dev/' "$work/repo/apps/prod/db.yaml" | "$kubectl" apply -f -
@@ -87,7 +138,8 @@ cp "$work/repo/apps/prod/db.yaml" "$work/db.before.yaml"
 show "$gitseal" keys rotate
 show "$gitseal" --controller-url "$GITSEAL_URL" reseal "$work/repo/apps/prod/db.yaml"
 show "$gitseal" diff "$work/db.before.yaml" "$work/repo/apps/prod/db.yaml" || true
-show "$kubectl" apply -f "$work/repo/apps/prod/db.yaml"
+push "re-seal to the new key"
+sync_now Succeeded
 show "$gitseal" keys list
 
 step "Disaster recovery: back up the keys, open the file offline"
