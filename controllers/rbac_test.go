@@ -3,7 +3,7 @@ package controllers_test
 import (
 	"bytes"
 	"errors"
-
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -77,6 +79,24 @@ func TestRunsAsItsServiceAccountWithExactlyConfigRBAC(t *testing.T) {
 	taken := c.sealed(t, "rbac-foreign", crypto.Strict, map[string]string{"k": "v"}, r)
 	create(t, taken)
 	waitReason(t, client.ObjectKeyFromObject(taken), gitsealv1alpha1.ReasonSecretNotManaged)
+
+	// A tenant's GitSync: the controller reads its credentials, impersonates
+	// its ServiceAccount, and keeps its status and finalizer.
+	repo := newGitRepo(t, c.watch)
+	rev := repo.Commit(t, map[string]string{"apps/a.yaml": configMap("", "rbac-a", "1")}, "first")
+	grantConfigMaps(t, c.watch, "deployer")
+	gs := newGitSync(c.watch, "rbac", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.ServiceAccountName = "deployer" })
+	create(t, gs)
+	waitSync(t, client.ObjectKeyFromObject(gs), gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+rev)
+	if err := env.Client.Delete(t.Context(), gs); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the deleted GitSync's objects are pruned", func() error {
+		if _, err := getConfigMap(t, c.watch, "rbac-a"); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there: %v", err)
+		}
+		return nil
+	})
 	for _, logs := range []string{c.logs.String(), klogLogs.String()} {
 		if strings.Contains(logs, "forbidden") {
 			t.Errorf("the controller hit a forbidden request:\n%s", grepLines(logs, "forbidden"))
@@ -99,12 +119,52 @@ func TestRunsAsItsServiceAccountWithExactlyConfigRBAC(t *testing.T) {
 		{"create Namespaces", func() error {
 			return saClient.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "rbac-should-fail"}})
 		}},
+		{"create ConfigMaps in a tenant's namespace with its own rights", func() error {
+			return saClient.Create(t.Context(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: c.watch, Name: "rbac-should-fail"}})
+		}},
+		{"impersonate users", func() error { return mayImpersonate(t, "users") }},
+		{"impersonate groups", func() error { return mayImpersonate(t, "groups") }},
 	}
 	for _, e := range excess {
 		if err := e.do(); !apierrors.IsForbidden(err) {
 			t.Errorf("the controller's account may %s: %v", e.name, err)
 		}
 	}
+}
+
+// mayImpersonate asks the API server whether the controller's account may
+// impersonate the resource ("users", "groups"), and returns a Forbidden
+// error when it may not.
+func mayImpersonate(t *testing.T, resource string) error {
+	t.Helper()
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:               "system:serviceaccount:gitseal-system:gitseal-controller",
+		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:gitseal-system", "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "impersonate", Resource: resource, Name: "admin"},
+	}}
+	if err := env.Client.Create(t.Context(), review); err != nil {
+		return err
+	}
+	if review.Status.Allowed {
+		return nil
+	}
+	return apierrors.NewForbidden(authorizationv1.Resource(resource), "admin", errors.New(review.Status.Reason))
+}
+
+// grantConfigMaps creates the ServiceAccount sa in ns, allowed to manage
+// ConfigMaps there and nothing else.
+func grantConfigMaps(t *testing.T, ns, sa string) {
+	t.Helper()
+	create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}})
+	create(t, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"}}},
+	})
+	create(t, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: sa},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa}},
+	})
 }
 
 func grepLines(s, substr string) string {
