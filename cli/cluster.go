@@ -229,7 +229,7 @@ func (k *kubeClient) createSecret(ctx context.Context, s *corev1.Secret) error {
 	return err
 }
 
-// mergePatch applies a JSON merge patch to a ConfigMap or Secret.
+// mergePatch applies a JSON merge patch to an object of the resource.
 func (k *kubeClient) mergePatch(ctx context.Context, res schema.GroupVersionResource, ns, name string, patch []byte) error {
 	_, err := k.dyn.Resource(res).Namespace(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err

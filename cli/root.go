@@ -84,6 +84,7 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdDiff(streams))
 	cmd.AddCommand(NewCmdScan(streams))
 	cmd.AddCommand(NewCmdHook(streams))
+	cmd.AddCommand(NewCmdSync(streams, cluster))
 
 	if strings.TrimSuffix(executable, ".exe") == PluginName {
 		asKubectlPlugin(cmd)

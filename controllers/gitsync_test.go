@@ -427,3 +427,75 @@ func TestGitSyncOverHTTPSRefusesBadCredentialsWithoutLeakingThem(t *testing.T) {
 	assertNoLeak(t, "status", manifest(t, got.Status), token, wrong)
 	assertNoLeak(t, "logs", c.logs.String(), token, wrong)
 }
+
+// TestGitSyncFailuresKeepTheLastGoodRevision walks the Git cases of
+// RELIABILITY.md on one GitSync: a path missing, a branch deleted and an
+// unreachable remote each set their Reason, keep what the last good
+// revision applied and its inventory (C7), and only the network failure is
+// retried as transient (Reconciling rather than Stalled, C6).
+func TestGitSyncFailuresKeepTheLastGoodRevision(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	good := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "kept", "1")}, "good")
+	repo.Branch(t, "release", good)
+	gs := newGitSync(c.ns, "failures", repo.url, func(gs *gitsealv1alpha1.GitSync) {
+		gs.Spec.Ref = &gitsealv1alpha1.GitRef{Branch: "release"}
+	})
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "release@sha1:"+good)
+
+	update := func(mutate func(*gitsealv1alpha1.GitSync)) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var gs gitsealv1alpha1.GitSync
+			if err := env.Client.Get(t.Context(), key, &gs); err != nil {
+				return err
+			}
+			mutate(&gs)
+			return env.Client.Update(t.Context(), &gs)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func(got *gitsealv1alpha1.GitSync, stalled bool) {
+		t.Helper()
+		if got.Status.LastAppliedRevision != "release@sha1:"+good || got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 1 {
+			t.Errorf("status lost the last good revision: %+v", got.Status)
+		}
+		if cm, err := getConfigMap(t, c.watch, "kept"); err != nil || cm.Data["value"] != "1" {
+			t.Errorf("the applied ConfigMap changed: %v", err)
+		}
+		if s := meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionStalled); s != stalled {
+			t.Errorf("Stalled=%v, want %v: %+v", s, stalled, got.Status.Conditions)
+		}
+		if r := meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionReconciling); r == stalled {
+			t.Errorf("Reconciling=%v, want %v", r, !stalled)
+		}
+	}
+
+	update(func(gs *gitsealv1alpha1.GitSync) { gs.Spec.Path = "missing" })
+	got := waitSync(t, key, gitsealv1alpha1.ReasonBuildFailed, "release@sha1:"+good)
+	if msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message; !strings.Contains(msg, "path missing does not exist") {
+		t.Errorf("message %q", msg)
+	}
+	kept(got, true)
+
+	update(func(gs *gitsealv1alpha1.GitSync) { gs.Spec.Path = "apps" })
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "release@sha1:"+good)
+	repo.DeleteBranch(t, "release")
+	requestSync(t, key)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonGitFetchFailed, "")
+	if msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message; !strings.Contains(msg, `"release"`) {
+		t.Errorf("message %q does not name the branch", msg)
+	}
+	kept(got, true)
+
+	update(func(gs *gitsealv1alpha1.GitSync) {
+		gs.Spec.URL = "https://127.0.0.1:1/env.git" // nothing listens there
+		gs.Spec.Ref = nil
+	})
+	got = waitSync(t, key, gitsealv1alpha1.ReasonGitFetchFailed, "")
+	kept(got, false)
+}

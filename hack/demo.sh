@@ -107,11 +107,8 @@ printf '$ kubectl -n prod get secret db -o jsonpath={.data.password} | base64 -d
 "$kubectl" -n prod get secret db -o jsonpath='{.data.password}' | base64 -d
 echo
 
-sync_now() { # the reason to wait for
-	local request
-	request=$(date +%s%N)
-	"$kubectl" -n gitseal-system annotate gitsync prod --overwrite gitseal.dev/reconcile-requested-at="$request" >/dev/null
-	wait_for "the sync" sh -c "'$kubectl' -n gitseal-system get gitsync prod -o jsonpath='{.status.lastHandledReconcileAt}' | grep -qx '$request'"
+sync_now() { # the Ready reason the sync must end with
+	show "$gitseal" sync prod -n gitseal-system || true # exits 1 when the sync fails
 	show "$kubectl" -n gitseal-system get gitsync prod
 	"$kubectl" -n gitseal-system get gitsync prod -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}' | grep -qx "$1"
 }
@@ -120,8 +117,6 @@ step "A plaintext Secret pushed by mistake is refused; the last good revision st
 cp "$work/db.secret.yaml" "$work/repo/apps/prod/oops.yaml"
 push "oops: plaintext Secret (no pre-commit hook here)"
 sync_now PolicyDenied
-"$kubectl" -n gitseal-system get gitsync prod -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'
-echo
 show "$kubectl" -n prod get secret/db configmap/app
 git -C "$work/repo" rm --quiet apps/prod/oops.yaml
 push "remove the plaintext Secret"

@@ -137,6 +137,12 @@ func (r *Repo) Branch(t testing.TB, name, sha string) {
 	runGit(t, gitPath(t), r.env, r.work, "push", "--quiet", "--force", "origin", sha+":refs/heads/"+name)
 }
 
+// DeleteBranch deletes the branch name from the bare repository.
+func (r *Repo) DeleteBranch(t testing.TB, name string) {
+	t.Helper()
+	runGit(t, gitPath(t), r.env, r.work, "push", "--quiet", "origin", "--delete", "refs/heads/"+name)
+}
+
 // workPath returns the path of a commit entry in the work tree, with its
 // parent directories created.
 func (r *Repo) workPath(t testing.TB, name string) string {
