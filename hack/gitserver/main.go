@@ -58,4 +58,3 @@ func run(root, urlFile, caFile string) error {
 	<-signals
 	return nil
 }
-
