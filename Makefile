@@ -22,7 +22,8 @@ GOLANGCI_LINT          := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # package:FuzzTarget pairs run by `make fuzz`, each for FUZZTIME. Minimizing a
 # new input is capped at 5s: the default (60s) spends a short run minimizing
 # one multi-kilobyte hybrid ciphertext instead of fuzzing.
-FUZZ_TARGETS := crypto:FuzzOpen crypto:FuzzParseEnvelope internal/policy:FuzzCheckFile
+FUZZ_TARGETS := crypto:FuzzOpen crypto:FuzzParseEnvelope internal/policy:FuzzCheckFile \
+                internal/gitsource:FuzzValidateURL internal/gitsource:FuzzParseKnownHosts
 FUZZTIME     ?= 2m
 # Passed to -benchtime when set, e.g. BENCHTIME=5x.
 BENCHTIME    ?=

@@ -499,3 +499,39 @@ func TestGitSyncFailuresKeepTheLastGoodRevision(t *testing.T) {
 	got = waitSync(t, key, gitsealv1alpha1.ReasonGitFetchFailed, "")
 	kept(got, false)
 }
+
+// TestGitSyncRefusesSecretsThatKustomizeGenerates: a secretGenerator is
+// plaintext in Git as much as a Secret is, whether its values are literals
+// or files next to the kustomization.
+func TestGitSyncRefusesSecretsThatKustomizeGenerates(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	const canary = "canary-generated-6d02"
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"literals", map[string]string{
+			"apps/kustomization.yaml": "namespace: " + c.watch + "\nsecretGenerator:\n- name: gen\n  literals:\n  - token=" + canary + "\n",
+		}, "(data.token)"},
+		{"files", map[string]string{
+			"apps/kustomization.yaml": "namespace: " + c.watch + "\nsecretGenerator:\n- name: gen\n  files:\n  - token.txt\n",
+			"apps/token.txt":          canary,
+		}, "(data.token.txt)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rev := repo.Commit(t, tt.files, tt.name)
+			gs := newGitSync(c.ns, "gen-"+tt.name, repo.url)
+			create(t, gs)
+			got := waitSync(t, client.ObjectKeyFromObject(gs), gitsealv1alpha1.ReasonPolicyDenied, "main@sha1:"+rev)
+			msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("message %q does not name %s", msg, tt.want)
+			}
+			assertNoLeak(t, "status", manifest(t, got.Status), canary)
+		})
+	}
+	assertNoLeak(t, "logs", c.logs.String(), canary)
+}
