@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/test/gitserver"
+)
+
+// TestSealCommitAndTheClusterPullsIt is the GitOps loop end to end: a
+// developer seals a Secret with the CLI and commits it next to a
+// Deployment's ConfigMap; a GitSync pulls the repository over https; the
+// SealedSecret becomes a Secret; `gitseal sync` reports the applied
+// revision, and refuses to call a revision with a plaintext Secret synced.
+func TestSealCommitAndTheClusterPullsIt(t *testing.T) {
+	c := startController(t, "")
+	r := newRunner(t, c)
+	t.Chdir(t.TempDir())
+
+	writeFile(t, "db.yaml", secretYAML(c.apps, "db", map[string]string{"password": "from-the-laptop"}))
+	sealed := r.ok("", "seal", "db.yaml").stdout
+	root := t.TempDir()
+	repo := gitserver.NewRepo(t, root, "env")
+	first := repo.Commit(t, map[string]string{
+		"apps/db.sealed.yaml": sealed,
+		"apps/config.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\n  namespace: " + c.apps + "\ndata:\n  mode: prod\n",
+	}, "db password, sealed")
+	base, ca := gitserver.ServeHTTPS(t, root, gitserver.HTTPOptions{})
+	if err := env.Client.Create(t.Context(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "git"},
+		Data:       map[string][]byte{"ca.crt": ca},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(t.Context(), &gitsealv1alpha1.GitSync{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "env"},
+		Spec: gitsealv1alpha1.GitSyncSpec{
+			URL: base + "/env.git", Path: "apps", Interval: metav1.Duration{Duration: time.Hour},
+			SecretRef: &gitsealv1alpha1.LocalObjectReference{Name: "git"},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	res := r.ok("", "sync", "env", "-n", c.ns)
+	if !strings.Contains(res.stdout, "synced "+c.ns+"/env at main@sha1:"+first) {
+		t.Errorf("gitseal sync does not report the revision:\n%s", res)
+	}
+	if got := string(secretData(t, c.apps, "db")["password"]); got != "from-the-laptop" {
+		t.Errorf("password %q", got)
+	}
+
+	writeFile(t, "oops.yaml", secretYAML(c.apps, "oops", map[string]string{"token": "plain"}))
+	repo.Commit(t, map[string]string{
+		"apps/db.sealed.yaml": sealed,
+		"apps/oops.yaml":      readFile(t, "oops.yaml"),
+	}, "oops")
+	res = r.run("", "sync", "env", "-n", c.ns)
+	if res.code != 1 || !strings.Contains(res.stderr, "PolicyDenied") || !strings.Contains(res.stderr, "Secret "+c.apps+"/oops (stringData.token)") {
+		t.Errorf("a revision with a plaintext Secret: want exit 1 and PolicyDenied naming it:\n%s", res)
+	}
+	if got := string(secretData(t, c.apps, "db")["password"]); got != "from-the-laptop" {
+		t.Errorf("the refused revision changed the Secret: %q", got)
+	}
+}
