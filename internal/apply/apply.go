@@ -24,9 +24,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -65,6 +65,20 @@ type Options struct {
 	// DefaultNamespace is the namespace of namespaced objects that have
 	// none. When empty, such objects are refused.
 	DefaultNamespace string
+	// Concurrency is how many requests Apply sends at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+}
+
+// DefaultConcurrency is the number of requests Apply sends at once unless
+// Options say otherwise.
+const DefaultConcurrency = 8
+
+func (o Options) concurrency() int {
+	if o.Concurrency > 0 {
+		return o.Concurrency
+	}
+	return DefaultConcurrency
 }
 
 func (o Options) validate() error {
@@ -89,9 +103,9 @@ type Result struct {
 	// may have written, less what it pruned or orphaned, so that recording
 	// it loses nothing that a later prune should delete.
 	Inventory []ObjectRef
-	// Created, Configured and Unchanged list the applied objects in the
-	// order they were applied: created by this call, changed by it (their
-	// resourceVersion moved), or left exactly as they were.
+	// Created, Configured and Unchanged list the applied objects, stage 1
+	// first and then in the order of the set: created by this call, changed
+	// by it (their resourceVersion moved), or left exactly as they were.
 	Created, Configured, Unchanged []ObjectRef
 	// Pruned lists the objects prune deleted or found already gone, in the
 	// order it deleted them.
@@ -110,14 +124,16 @@ type Result struct {
 // It checks the set before any API call: every object needs apiVersion,
 // kind and metadata.name, and no object may appear twice. It then
 // validates every object with a server-side dry run; if any fails it
-// applies nothing. Otherwise it applies in stages, with server-side apply
+// applies nothing. Dry runs and the applies of stage 2 go out
+// opts.Concurrency at a time; the dry run also tells which objects exist,
+// so no object is read before it is applied. Otherwise it applies in stages, with server-side apply
 // forcing ownership as opts.FieldManager: CustomResourceDefinitions and
 // Namespaces first, waiting (bounded by ctx, and a minute per CRD) until the
 // CRDs are Established, then the rest. Objects that need a CRD or Namespace
 // of the set (of its kind, or inside it) are validated again after stage
 // 1; if they fail then, stage 1 stays applied but nothing else is. A
-// failure of the real apply, rare after a passing dry run, ends Apply at
-// that object. Prune (opts.Prune) runs only after the whole
+// failure of the real apply, rare after a passing dry run, ends Apply once
+// the requests under way have returned. Prune (opts.Prune) runs only after the whole
 // set applied: it deletes namespaced objects first, then other
 // cluster-scoped ones, then Namespaces, and CRDs last; it skips objects
 // that lack an ownership label or are annotated gitseal.dev/prune:
@@ -145,6 +161,8 @@ type session struct {
 	c    client.Client
 	opts Options
 	res  *Result
+	// mu guards inventory while objects are applied in parallel.
+	mu sync.Mutex
 	// inventory is previous, plus what this call applied, less what it
 	// pruned or orphaned, by ID.
 	inventory map[string]ObjectRef
@@ -156,7 +174,20 @@ type item struct {
 	// resolved, the final namespace.
 	obj *unstructured.Unstructured
 	ref ObjectRef
+	// before is the object's resourceVersion as its last dry run saw it,
+	// "" when it did not exist: a dry run writes nothing, so the API
+	// server answers with the live version.
+	before string
 }
+
+// outcome is what the real apply did to one object.
+type outcome int
+
+const (
+	created outcome = iota
+	configured
+	unchanged
+)
 
 func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, previous []ObjectRef) error {
 	if err := s.opts.validate(); err != nil {
@@ -186,11 +217,12 @@ func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, pr
 	stage1, stage2 := items[:n], items[n:]
 	changed := map[string]bool{}
 	for _, it := range stage1 {
-		ch, err := s.apply(ctx, it)
+		o, err := s.apply(ctx, it)
 		if err != nil {
 			return err
 		}
-		changed[it.ref.String()] = ch
+		s.record(it.ref, o)
+		changed[it.ref.String()] = o != unchanged
 	}
 	for _, it := range stage1 {
 		if it.ref.groupKind() == crdGroupKind {
@@ -221,10 +253,21 @@ func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, pr
 	for _, it := range stage1 {
 		current = append(current, it.ref)
 	}
-	for _, it := range stage2 {
-		if _, err := s.apply(ctx, it); err != nil {
-			return err
+	outcomes := make([]outcome, len(stage2))
+	err = forEach(ctx, stage2, s.opts.concurrency(), func(i int, it *item) error {
+		o, err := s.apply(ctx, it)
+		outcomes[i] = o
+		return err
+	})
+	for i, it := range stage2 {
+		if s.applied(it) {
+			s.record(it.ref, outcomes[i])
 		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, it := range stage2 {
 		current = append(current, it.ref)
 	}
 
@@ -387,20 +430,35 @@ func namespaceFor(given string, namespaced bool, defaultNamespace string) (ns, r
 	return "", "namespaced object has no namespace and there is no default namespace"
 }
 
-// dryRun validates items with a server-side dry run. Failures of items
-// that deferrable accepts are returned for a second try; any other
-// failure refuses the set with an *Error listing every one of them. A
-// transient error ends the dry run at once.
+// dryRun validates items with a server-side dry run, several at a time,
+// and records in each the resourceVersion the API server answered with.
+// Failures of items that deferrable accepts are returned for a second try;
+// any other failure refuses the set with an *Error listing every one of
+// them, in the order of items. A transient error stops the dry run.
 func (s *session) dryRun(ctx context.Context, items []*item, deferrable func(*item) bool) (map[*item]bool, error) {
-	deferred := map[*item]bool{}
-	var refused []ObjectError
-	for _, it := range items {
-		err := s.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(it.obj.DeepCopy()),
+	failures := make([]error, len(items))
+	err := forEach(ctx, items, s.opts.concurrency(), func(i int, it *item) error {
+		u := it.obj.DeepCopy() // the response is decoded into it
+		err := s.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 			client.FieldOwner(s.opts.FieldManager), client.ForceOwnership, client.DryRunAll)
 		switch {
 		case err == nil:
+			it.before = u.GetResourceVersion()
 		case transient(err):
-			return nil, fmt.Errorf("dry-run apply %s: %w", it.ref, capError(err))
+			return fmt.Errorf("dry-run apply %s: %w", it.ref, capError(err))
+		default:
+			failures[i] = err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	deferred := map[*item]bool{}
+	var refused []ObjectError
+	for i, it := range items {
+		switch err := failures[i]; {
+		case err == nil:
 		case deferrable != nil && deferrable(it):
 			deferred[it] = true
 		default:
@@ -413,41 +471,84 @@ func (s *session) dryRun(ctx context.Context, items []*item, deferrable func(*it
 	return deferred, nil
 }
 
-// apply applies one object for real and records in the Result whether it
-// was created, configured or unchanged. It reports whether it changed.
-func (s *session) apply(ctx context.Context, it *item) (changed bool, err error) {
-	before, err := s.resourceVersion(ctx, it.ref)
-	if err != nil {
-		return false, refusal("get", it.ref, err)
-	}
+// apply applies one object for real and says whether that created it,
+// changed it (its resourceVersion moved since the dry run) or left it as
+// it was. The object joins the inventory first: once the request is sent,
+// it may exist.
+func (s *session) apply(ctx context.Context, it *item) (outcome, error) {
+	s.mu.Lock()
 	s.inventory[it.ref.String()] = it.ref
+	s.mu.Unlock()
 	u := it.obj.DeepCopy() // the response is decoded into it
-	err = s.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
+	err := s.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 		client.FieldOwner(s.opts.FieldManager), client.ForceOwnership)
 	if err != nil {
-		return false, refusal("apply", it.ref, err)
+		return unchanged, refusal("apply", it.ref, err)
 	}
 	switch after := u.GetResourceVersion(); {
-	case before == "":
-		s.res.Created = append(s.res.Created, it.ref)
-	case after != before:
-		s.res.Configured = append(s.res.Configured, it.ref)
-	default:
-		s.res.Unchanged = append(s.res.Unchanged, it.ref)
-		return false, nil
+	case it.before == "":
+		return created, nil
+	case after != it.before:
+		return configured, nil
 	}
-	return true, nil
+	return unchanged, nil
 }
 
-// resourceVersion returns the resourceVersion of the object ref names, or
-// "" when it does not exist. It reads metadata only.
-func (s *session) resourceVersion(ctx context.Context, ref ObjectRef) (string, error) {
-	m := metadataOnly(ref.groupVersionKind())
-	err := s.c.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, m)
-	if apierrors.IsNotFound(err) {
-		return "", nil
+// applied reports whether the real apply of it was sent.
+func (s *session) applied(it *item) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.inventory[it.ref.String()]
+	return ok
+}
+
+// record adds an applied object to the Result.
+func (s *session) record(ref ObjectRef, o outcome) {
+	switch o {
+	case created:
+		s.res.Created = append(s.res.Created, ref)
+	case configured:
+		s.res.Configured = append(s.res.Configured, ref)
+	default:
+		s.res.Unchanged = append(s.res.Unchanged, ref)
 	}
-	return m.GetResourceVersion(), err
+}
+
+// forEach calls f for every item, at most n at a time, and returns the
+// first error; after an error it starts no more calls, and it returns once
+// those under way have ended.
+func forEach(ctx context.Context, items []*item, n int, f func(i int, it *item) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan int)
+	)
+	for range min(n, len(items)) {
+		wg.Go(func() {
+			for i := range next {
+				if err := f(i, items[i]); err != nil {
+					once.Do(func() { first = err; cancel(err) })
+				}
+			}
+		})
+	}
+feed:
+	for i := range items {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return context.Cause(ctx)
 }
 
 // waitEstablished waits until the applied CRD ref is Established. A CRD
