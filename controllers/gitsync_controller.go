@@ -64,16 +64,28 @@ type GitSyncReconciler struct {
 	// TempDir holds the checkouts while a sync runs; empty means the
 	// system's temporary directory.
 	TempDir string
+	// MaxRepositoryBytes caps the files of one checked-out revision; the
+	// objects of a fetch, held in memory, may take about four times as
+	// much. Zero means gitsource's default.
+	MaxRepositoryBytes int64
 
 	policy  *policy.Policy
 	metrics *metrics
+	// fetches bounds the fetches under way, whose objects are in memory,
+	// so that several large repositories cannot exhaust the controller's
+	// memory between them; builds and applies still run side by side.
+	fetches chan struct{}
 }
+
+// maxConcurrentFetches is how many repositories are fetched at once.
+const maxConcurrentFetches = 2
 
 // SetupWithManager registers the reconciler. A sync runs when the spec or
 // the annotations change (gitseal.dev/reconcile-requested-at asks for one
 // now), and again after every interval.
 func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.policy = policy.New(policy.Options{})
+	r.fetches = make(chan struct{}, maxConcurrentFetches)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&gitsealv1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
@@ -185,7 +197,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 		return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "create a directory for the checkout: %v", err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	checkout, err := gitsource.Fetch(ctx, opts, dir)
+	checkout, err := r.fetch(ctx, opts, dir)
 	if err != nil {
 		return fetchFailed(err)
 	}
@@ -229,7 +241,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 // fetchOptions reads the spec and the credentials Secret into fetch
 // options.
 func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha1.GitSync) (gitsource.Options, syncResult, bool) {
-	opts := gitsource.Options{URL: gs.Spec.URL}
+	opts := gitsource.Options{URL: gs.Spec.URL, MaxBytes: r.MaxRepositoryBytes}
 	if ref := gs.Spec.Ref; ref != nil {
 		opts.Ref = gitsource.Ref{Branch: ref.Branch, Tag: ref.Tag, Commit: ref.Commit}
 	}
@@ -252,6 +264,17 @@ func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha
 		opts.Auth = auth
 	}
 	return opts, syncResult{}, true
+}
+
+// fetch fetches when one of the fetch slots is free.
+func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, dir string) (*gitsource.Checkout, error) {
+	select {
+	case r.fetches <- struct{}{}:
+		defer func() { <-r.fetches }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for a free fetch slot: %w", gitsource.ErrUnavailable, ctx.Err())
+	}
+	return gitsource.Fetch(ctx, opts, dir)
 }
 
 // build renders the path of the checkout. A directory without a

@@ -535,3 +535,20 @@ func TestGitSyncRefusesSecretsThatKustomizeGenerates(t *testing.T) {
 	}
 	assertNoLeak(t, "logs", c.logs.String(), canary)
 }
+
+// TestGitSyncRefusesARepositoryOverTheSizeCap: a revision larger than
+// --git-max-repository-bytes is not fetched, and says why.
+func TestGitSyncRefusesARepositoryOverTheSizeCap(t *testing.T) {
+	c := startController(t, setupOpts{opts: func(o *controllers.Options) { o.MaxRepositoryBytes = 4096 }})
+	repo := newGitRepo(t, c.ns)
+	repo.Commit(t, map[string]string{"apps/big.yaml": configMap(c.watch, "big", strings.Repeat("x", 8192))}, "big")
+	gs := newGitSync(c.ns, "big", repo.url)
+	create(t, gs)
+	got := waitSync(t, client.ObjectKeyFromObject(gs), gitsealv1alpha1.ReasonGitFetchFailed, "")
+	if msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message; !strings.Contains(msg, "more than 4096 bytes") {
+		t.Errorf("message %q", msg)
+	}
+	if _, err := getConfigMap(t, c.watch, "big"); !apierrors.IsNotFound(err) {
+		t.Errorf("applied anyway: %v", err)
+	}
+}

@@ -84,6 +84,8 @@ type Options struct {
 	// TempDir holds Git checkouts while a sync runs; empty means the
 	// system's temporary directory.
 	TempDir string
+	// MaxRepositoryBytes caps the files of one checked-out revision.
+	MaxRepositoryBytes int64
 	// HTTPAddr is where the HTTP API listens; empty disables it.
 	HTTPAddr string
 	// HTTPListener, if set, is used instead of HTTPAddr (tests pass one
@@ -99,16 +101,17 @@ type Options struct {
 // DefaultOptions returns the defaults the controller's flags start from.
 func DefaultOptions() Options {
 	return Options{
-		Namespace:        "gitseal-system",
-		KeyType:          crypto.Hybrid,
-		KeyRenewalPeriod: 720 * time.Hour,
-		RetiredKeysOpen:  true,
-		Workers:          8,
-		GitSyncWorkers:   4,
-		HTTPAddr:         ":8000",
-		ResealRate:       10,
-		ResealBurst:      20,
-		Clock:            clock.RealClock{},
+		Namespace:          "gitseal-system",
+		KeyType:            crypto.Hybrid,
+		KeyRenewalPeriod:   720 * time.Hour,
+		RetiredKeysOpen:    true,
+		Workers:            8,
+		GitSyncWorkers:     4,
+		MaxRepositoryBytes: 32 << 20,
+		HTTPAddr:           ":8000",
+		ResealRate:         10,
+		ResealBurst:        20,
+		Clock:              clock.RealClock{},
 	}
 }
 
@@ -198,11 +201,12 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	gsr := &GitSyncReconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Config: mgr.GetConfig(),
 		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
-		Recorder:  mgr.GetEventRecorder("gitseal-gitsync"),
-		Clock:     opts.Clock,
-		Namespace: opts.Namespace,
-		TempDir:   opts.TempDir,
-		metrics:   metrics,
+		Recorder:           mgr.GetEventRecorder("gitseal-gitsync"),
+		Clock:              opts.Clock,
+		Namespace:          opts.Namespace,
+		TempDir:            opts.TempDir,
+		MaxRepositoryBytes: opts.MaxRepositoryBytes,
+		metrics:            metrics,
 	}
 	if err := gsr.SetupWithManager(mgr, opts.GitSyncWorkers); err != nil {
 		return nil, err

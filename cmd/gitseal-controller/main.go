@@ -94,6 +94,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 		"Allow templates of type kubernetes.io/service-account-token.")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "SealedSecrets reconciled in parallel.")
 	fs.IntVar(&c.GitSyncWorkers, "gitsync-workers", c.GitSyncWorkers, "GitSyncs synced in parallel.")
+	fs.Int64Var(&c.MaxRepositoryBytes, "git-max-repository-bytes", c.MaxRepositoryBytes,
+		"Largest checked-out revision a GitSync may fetch, in bytes of files; a fetch holds up to about four times as much in memory, two fetches at a time.")
 	fs.StringVar(&c.TempDir, "temp-dir", "",
 		"Directory for Git checkouts while a GitSync syncs; each is removed when its sync ends (default: $TMPDIR or /tmp).")
 	fs.StringVar(&c.HTTPAddr, "http-bind-address", c.HTTPAddr,
