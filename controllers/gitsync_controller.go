@@ -100,6 +100,9 @@ type syncResult struct {
 	transient bool
 	revision  string
 	applied   *apply.Result
+	// appliedRevision is set when the revision was applied in full but the
+	// sync failed after that (a health check).
+	appliedRevision bool
 }
 
 // Reconcile runs one sync and patches the status once, at the end.
@@ -140,8 +143,10 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if res.applied != nil {
 		gs.Status.Inventory = toInventory(res.applied.Inventory)
 	}
-	if res.ok() {
+	if res.ok() || res.appliedRevision {
 		gs.Status.LastAppliedRevision = res.revision
+	}
+	if res.ok() {
 		now := metav1.NewTime(r.Clock.Now())
 		gs.Status.LastSyncTime = &now
 	} else {
@@ -230,6 +235,12 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 		res := applyFailed(err, rev)
 		res.applied = applied // what may have been written stays in the inventory
 		return res
+	}
+	if gs.Spec.Wait {
+		if res := waitReady(ctx, c, applied.Inventory, rev); res.Reason != "" {
+			res.applied, res.appliedRevision = applied, true
+			return res
+		}
 	}
 	return syncResult{
 		outcome:  outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},

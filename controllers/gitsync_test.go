@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -551,4 +552,57 @@ func TestGitSyncRefusesARepositoryOverTheSizeCap(t *testing.T) {
 	if _, err := getConfigMap(t, c.watch, "big"); !apierrors.IsNotFound(err) {
 		t.Errorf("applied anyway: %v", err)
 	}
+}
+
+// TestGitSyncWaitsForItsObjectsToBeReady: with spec.wait, a sync succeeds
+// only once what it applied is ready. envtest runs no Deployment
+// controller, so the test rolls the Deployment out by writing its status.
+func TestGitSyncWaitsForItsObjectsToBeReady(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	deployment := fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: %s
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: example.com/web:1}]
+`, c.watch)
+	rev := repo.Commit(t, map[string]string{"apps/web.yaml": deployment, "apps/a.yaml": configMap(c.watch, "a", "1")}, "web")
+	gs := newGitSync(c.ns, "wait", repo.url, func(gs *gitsealv1alpha1.GitSync) {
+		gs.Spec.Wait = true
+		gs.Spec.Timeout = &metav1.Duration{Duration: 3 * time.Second}
+	})
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	got := waitSync(t, key, gitsealv1alpha1.ReasonHealthCheckFailed, "main@sha1:"+rev)
+	msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+	if !strings.Contains(msg, "Deployment "+c.watch+"/web (InProgress") || strings.Contains(msg, "ConfigMap") {
+		t.Errorf("message %q should name the Deployment only", msg)
+	}
+	if got.Status.LastAppliedRevision != "main@sha1:"+rev || !meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionReconciling) {
+		t.Errorf("an applied revision that is not ready yet: %+v", got.Status)
+	}
+
+	var web appsv1.Deployment
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: c.watch, Name: "web"}, &web); err != nil {
+		t.Fatal(err)
+	}
+	web.Status = appsv1.DeploymentStatus{
+		ObservedGeneration: web.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1,
+		Conditions: []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"},
+			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable"},
+		},
+	}
+	if err := env.Client.Status().Update(t.Context(), &web); err != nil {
+		t.Fatal(err)
+	}
+	requestSync(t, key)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+rev)
 }

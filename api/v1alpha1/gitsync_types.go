@@ -86,6 +86,13 @@ type GitSyncSpec struct {
 	// +kubebuilder:default=true
 	Prune *bool `json:"prune,omitempty"`
 
+	// Wait makes a sync succeed only once every object it applied is
+	// ready, as kstatus judges it (a Deployment rolled out, a custom
+	// resource Ready), within timeout. Without it a sync succeeds when the
+	// API server has accepted every object.
+	// +optional
+	Wait bool `json:"wait,omitempty"`
+
 	// Suspend stops syncing; what is applied stays as it is.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
@@ -137,6 +144,9 @@ const (
 	// ReasonBuildFailed: the path is missing or kustomize refused or failed
 	// to build it.
 	ReasonBuildFailed = "BuildFailed"
+	// ReasonHealthCheckFailed: with spec.wait, an applied object failed or
+	// was not ready within the timeout.
+	ReasonHealthCheckFailed = "HealthCheckFailed"
 	// ReasonPruneFailed: objects removed from Git could not be deleted.
 	ReasonPruneFailed = "PruneFailed"
 	// ReasonSuspended: syncing is suspended.
