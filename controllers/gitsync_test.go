@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -605,4 +606,47 @@ spec:
 	}
 	requestSync(t, key)
 	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+rev)
+}
+
+// TestGitSyncQuotaRefusalAppliesNothing: a ResourceQuota that refuses one
+// object of a revision refuses the revision: the dry run of every object
+// comes first, so the object that would fit is not changed either, and
+// the last good revision stays.
+func TestGitSyncQuotaRefusalAppliesNothing(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "1")}, "first")
+	gs := newGitSync(c.ns, "quota", repo.url)
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+
+	// envtest runs no quota controller: the test writes the usage it
+	// would, one ConfigMap of one allowed.
+	full := corev1.ResourceList{"count/configmaps": resource.MustParse("1")}
+	quota := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.watch, Name: "configmaps"},
+		Spec:       corev1.ResourceQuotaSpec{Hard: full},
+	}
+	create(t, quota)
+	quota.Status = corev1.ResourceQuotaStatus{Hard: full, Used: full}
+	if err := env.Client.Status().Update(t.Context(), quota); err != nil {
+		t.Fatal(err)
+	}
+	second := repo.Commit(t, map[string]string{
+		"apps/a.yaml": configMap(c.watch, "a", "2"),
+		"apps/b.yaml": configMap(c.watch, "b", "1"),
+	}, "second")
+	requestSync(t, key)
+	got := waitSync(t, key, gitsealv1alpha1.ReasonApplyFailed, "main@sha1:"+second)
+	msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+	if !strings.Contains(msg, "quota") || !strings.Contains(msg, "b") {
+		t.Errorf("message %q does not say the quota refused b", msg)
+	}
+	if a, _ := getConfigMap(t, c.watch, "a"); a.Data["value"] != "1" {
+		t.Errorf("a was changed by a refused revision: %q", a.Data["value"])
+	}
+	if got.Status.LastAppliedRevision != "main@sha1:"+first {
+		t.Errorf("last applied revision %q", got.Status.LastAppliedRevision)
+	}
 }
