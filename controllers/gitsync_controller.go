@@ -322,7 +322,10 @@ func (r *GitSyncReconciler) applyClient(gs *gitsealv1alpha1.GitSync) (client.Cli
 }
 
 // finalize prunes what a deleted GitSync applied, when it prunes and is not
-// suspended, then lets it go.
+// suspended, then lets it go. A prune the API server refuses for good (the
+// ServiceAccount is gone or may no longer delete) leaves the objects in
+// place, says so in a Warning event, and still lets the GitSync go, so a
+// deletion never hangs on a finalizer; a transient failure is retried.
 func (r *GitSyncReconciler) finalize(ctx context.Context, gs *gitsealv1alpha1.GitSync) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(gs, GitSyncFinalizer) {
 		return ctrl.Result{}, nil
@@ -332,10 +335,15 @@ func (r *GitSyncReconciler) finalize(ctx context.Context, gs *gitsealv1alpha1.Gi
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		if _, err := apply.Apply(ctx, c, nil, fromInventory(gs.Status.Inventory), apply.Options{
+		_, err = apply.Apply(ctx, c, nil, fromInventory(gs.Status.Inventory), apply.Options{
 			FieldManager: FieldManager, Labels: gitSyncLabels(gs), Prune: true,
-		}); err != nil {
-			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, gitsealv1alpha1.ReasonPruneFailed, "Delete", "prune the objects of the deleted GitSync: %v", err)
+		})
+		var refused *apply.Error
+		switch {
+		case errors.As(err, &refused):
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, gitsealv1alpha1.ReasonPruneFailed, "Delete",
+				"the objects of the deleted GitSync were left in place: %v", err)
+		case err != nil:
 			return ctrl.Result{}, fmt.Errorf("prune on delete: %w", err)
 		}
 	}

@@ -650,3 +650,34 @@ func TestGitSyncQuotaRefusalAppliesNothing(t *testing.T) {
 		t.Errorf("last applied revision %q", got.Status.LastAppliedRevision)
 	}
 }
+
+// TestGitSyncDeletionNeverHangsOnARefusedPrune: when the ServiceAccount may
+// no longer delete what it applied, deleting the GitSync leaves the objects
+// in place with a Warning, and the GitSync still goes away.
+func TestGitSyncDeletionNeverHangsOnARefusedPrune(t *testing.T) {
+	c := startController(t, setupOpts{})
+	tenant := c.watch
+	repo := newGitRepo(t, tenant)
+	rev := repo.Commit(t, map[string]string{"apps/a.yaml": configMap("", "kept", "1")}, "first")
+	grantConfigMaps(t, tenant, "deployer")
+	gs := newGitSync(tenant, "orphaning", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.ServiceAccountName = "deployer" })
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+rev)
+
+	if err := env.Client.Delete(t.Context(), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: tenant, Name: "deployer"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(t.Context(), gs); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the GitSync is gone", func() error {
+		if err := env.Client.Get(t.Context(), key, &gitsealv1alpha1.GitSync{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there: %v", err)
+		}
+		return nil
+	})
+	if _, err := getConfigMap(t, tenant, "kept"); err != nil {
+		t.Errorf("the ConfigMap should be left in place: %v", err)
+	}
+}
