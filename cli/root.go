@@ -85,6 +85,8 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdScan(streams))
 	cmd.AddCommand(NewCmdHook(streams))
 	cmd.AddCommand(NewCmdSync(streams, cluster))
+	cmd.AddCommand(NewCmdSuspend(streams, cluster))
+	cmd.AddCommand(NewCmdResume(streams, cluster))
 
 	if strings.TrimSuffix(executable, ".exe") == PluginName {
 		asKubectlPlugin(cmd)

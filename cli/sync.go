@@ -53,13 +53,8 @@ suspended GitSync is refused: the controller would not act on the request.`,
 
   # Request the sync and return; kubectl get gitsync apps shows the result
   gitseal sync apps --no-wait`,
-		Args: cobra.ExactArgs(1),
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-			if len(args) > 0 {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return o.gitSyncNames(cmd.Context()), cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: o.completeName,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if err := o.Validate(); err != nil {
@@ -217,7 +212,7 @@ func gitSyncError(err error, ns, name string) error {
 
 func suspendedError(ns, name string) error {
 	return withHint(fmt.Errorf("GitSync %s/%s is suspended: the controller does not sync it", ns, name),
-		fmt.Sprintf(`resume it first: kubectl -n %s patch gitsync %s --type merge -p '{"spec":{"suspend":false}}'`, ns, name))
+		fmt.Sprintf("resume it, which also syncs it: gitseal resume %s -n %s", name, ns))
 }
 
 // namespace returns --namespace, else the kube context's namespace.

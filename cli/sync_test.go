@@ -181,12 +181,39 @@ func TestSync(t *testing.T) {
 	t.Run("a suspended GitSync is refused and not annotated", func(t *testing.T) {
 		createGitSync(t, c, ns, "paused", true)
 		_, stderr, code := gitseal(t, inNS, "suspended", "sync", "paused")
-		wantHint := `hint: resume it first: kubectl -n ` + ns + ` patch gitsync paused --type merge -p '{"spec":{"suspend":false}}'`
+		wantHint := "hint: resume it, which also syncs it: gitseal resume paused -n " + ns
 		if code != ExitFailure || !strings.Contains(stderr, "is suspended") || !strings.Contains(stderr, wantHint) {
 			t.Errorf("exit %d, stderr:\n%s", code, stderr)
 		}
 		if got := requested(t, "paused"); got != "" {
 			t.Errorf("a sync of a suspended GitSync was requested: %q", got)
+		}
+	})
+
+	t.Run("suspend sets spec.suspend, and resume clears it and syncs", func(t *testing.T) {
+		createGitSync(t, c, ns, "incident", false)
+		suspended := func() bool {
+			var gs gitsealv1alpha1.GitSync
+			if err := c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "incident"}, &gs); err != nil {
+				t.Fatal(err)
+			}
+			return gs.Spec.Suspend
+		}
+		stdout, stderr, code := gitseal(t, inNS, "suspend", "suspend", "incident")
+		if code != ExitOK || stdout != "suspended "+ns+"/incident\n" || !suspended() {
+			t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+		}
+		if requested(t, "incident") != "" {
+			t.Error("suspend requested a sync")
+		}
+		playController(t, c, client.ObjectKey{Namespace: ns, Name: "incident"}, func(s *gitsealv1alpha1.GitSyncStatus) {
+			s.LastAppliedRevision = "main@sha1:0123456789abcdef0123456789abcdef01234567"
+			s.Conditions = []metav1.Condition{readyCondition(metav1.ConditionTrue, gitsealv1alpha1.ReasonSucceeded, "applied")}
+		})
+		stdout, stderr, code = gitseal(t, inNS, "resume", "resume", "incident")
+		if code != ExitOK || suspended() || stdout != "synced "+ns+"/incident at main@sha1:0123456789abcdef0123456789abcdef01234567\n" ||
+			!strings.Contains(stderr, "resumed "+ns+"/incident") {
+			t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 		}
 	})
 
@@ -223,7 +250,7 @@ func TestSync(t *testing.T) {
 		if err := cmd.ExecuteContext(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"apps", "broken", "idle", "later", "paused"} {
+		for _, name := range []string{"apps", "broken", "idle", "incident", "later", "paused"} {
 			if !strings.Contains(out.String(), name+"\n") {
 				t.Errorf("completion lacks %s:\n%s", name, out.String())
 			}
