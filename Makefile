@@ -23,7 +23,8 @@ GOLANGCI_LINT          := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # new input is capped at 5s: the default (60s) spends a short run minimizing
 # one multi-kilobyte hybrid ciphertext instead of fuzzing.
 FUZZ_TARGETS := crypto:FuzzOpen crypto:FuzzParseEnvelope internal/policy:FuzzCheckFile \
-                internal/gitsource:FuzzValidateURL internal/gitsource:FuzzParseKnownHosts
+                internal/gitsource:FuzzValidateURL internal/gitsource:FuzzParseKnownHosts \
+                internal/bitnami:FuzzOpen internal/bitnami:FuzzParseKeys
 FUZZTIME     ?= 2m
 # Passed to -benchtime when set, e.g. BENCHTIME=5x.
 BENCHTIME    ?=

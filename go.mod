@@ -1,10 +1,11 @@
 module github.com/gitseal/gitseal
 
-go 1.26.0
+go 1.26.2
 
 require (
 	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d
 	filippo.io/age v1.3.2
+	github.com/bitnami-labs/sealed-secrets v0.36.6
 	github.com/go-git/go-git/v5 v5.19.3
 	github.com/go-logr/logr v1.4.3
 	github.com/prometheus/client_golang v1.24.0

@@ -85,6 +85,7 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdScan(streams))
 	cmd.AddCommand(NewCmdHook(streams))
 	cmd.AddCommand(NewCmdSync(streams, cluster))
+	cmd.AddCommand(NewCmdMigrate(streams, cluster))
 	cmd.AddCommand(NewCmdSuspend(streams, cluster))
 	cmd.AddCommand(NewCmdResume(streams, cluster))
 
