@@ -1,6 +1,7 @@
 package gitsource
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -454,4 +455,76 @@ func TestFetchCredentialsDoNotFollowARedirectToAnotherHost(t *testing.T) {
 	if n := elsewhereAuthorized.Load(); n != 0 {
 		t.Errorf("the other host received %d requests with credentials", n)
 	}
+}
+
+// TestFetchGivesUpOnAServerThatTrickles: a server that answers one byte a
+// second never finishes a fetch; the total deadline ends it.
+func TestFetchGivesUpOnAServerThatTrickles(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
+		for range 60 {
+			if _, err := w.Write([]byte("0")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	start := time.Now()
+	_, dir, err := fetchInto(t, Options{URL: srv.URL + "/repo.git", Timeout: 1500 * time.Millisecond})
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("fetch returned after %v", elapsed)
+	}
+	checkErr(t, err, ErrUnavailable)
+	checkEmpty(t, dir)
+}
+
+// TestFetchRefusesACorruptPack: a pack whose bytes were changed on the way
+// fails, and nothing is written.
+func TestFetchRefusesACorruptPack(t *testing.T) {
+	root := t.TempDir()
+	gitserver.NewRepo(t, root, "env").Commit(t, map[string]string{"a.yaml": strings.Repeat("content ", 500)}, "init")
+	backend := gitserver.ServeHTTP(t, root, gitserver.HTTPOptions{})
+	var corrupted atomic.Bool
+	corrupting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, backend+r.URL.RequestURI(), r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		req.ContentLength = r.ContentLength
+		req.Header.Del("Accept-Encoding") // to see the pack, not a compressed stream
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		if strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			if i := bytes.Index(body, []byte("PACK")); i >= 0 && len(body) > i+200 {
+				body[i+150] ^= 0xff // inside the compressed objects
+				corrupted.Store(true)
+			}
+		}
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(corrupting.Close)
+	_, dir, err := fetchInto(t, Options{URL: corrupting.URL + "/env.git"})
+	if !corrupted.Load() {
+		t.Fatalf("the test server found no pack to corrupt (fetch: %v)", err)
+	}
+	checkErr(t, err, ErrUnavailable)
+	checkEmpty(t, dir)
 }

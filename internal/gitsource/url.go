@@ -37,6 +37,16 @@ func ValidateURL(raw string) error {
 // bracketed IPv6 address.
 var scpLike = regexp.MustCompile(`^(?:([^@/:\[\]\s]+)@)?(\[[^\]/\s]+\]|[^@/:\[\]\s]+):(.*)$`)
 
+// hostName is a DNS name (underscores tolerated) that cannot be read as an
+// option: it starts and ends with a letter or digit.
+var hostName = regexp.MustCompile(`^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
+// validHost accepts a host name or an IP address, nothing that a program
+// down the line could take for an option or a command.
+func validHost(host string) bool {
+	return net.ParseIP(host) != nil || hostName.MatchString(host)
+}
+
 func parseRemote(raw string) (remote, error) {
 	if raw == "" {
 		return remote{}, invalidURL("empty")
@@ -61,6 +71,9 @@ func parseRemote(raw string) (remote, error) {
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
 		return remote{}, invalidURL("no host")
+	}
+	if !validHost(u.Hostname()) {
+		return remote{}, invalidURL("the host is not a host name or IP address")
 	}
 	if _, hasPassword := u.User.Password(); hasPassword {
 		return remote{}, invalidURL("password in its userinfo")
@@ -98,6 +111,12 @@ func parseSCPLike(raw string) (remote, error) {
 	user, host, path := m[1], strings.Trim(m[2], "[]"), m[3]
 	if host == "" || path == "" {
 		return remote{}, invalidURL("no host or no repository path")
+	}
+	if !validHost(host) || strings.HasPrefix(user, "-") {
+		return remote{}, invalidURL("the host is not a host name or IP address")
+	}
+	if strings.HasPrefix(path, "-") || strings.HasPrefix(path, ":") {
+		return remote{}, invalidURL("the repository path looks like an option or a transport")
 	}
 	// "user:password@host:path" parses as host "user" and a path holding the
 	// password: refuse what looks like userinfo in the path.

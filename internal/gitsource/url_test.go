@@ -36,6 +36,10 @@ func TestValidateURL(t *testing.T) {
 		{name: "no path is invalid", url: "https://github.com/"},
 		{name: "query is invalid", url: "https://github.com/org/repo.git?x=1"},
 		{name: "control characters are invalid", url: "https://github.com/org/repo.git\n"},
+		{name: "an option in place of the url is invalid", url: "--upload-pack=touch /tmp/pwned"},
+		{name: "an option as the ssh host is invalid", url: "ssh://-oProxyCommand=touch%20pwned/repo.git"},
+		{name: "an option as the scp-like host is invalid", url: "git@-oProxyCommand=x:repo.git"},
+		{name: "git's ext transport is invalid", url: "ext::sh -c touch% /tmp/pwned"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
