@@ -103,6 +103,10 @@ type syncResult struct {
 	// appliedRevision is set when the revision was applied in full but the
 	// sync failed after that (a health check).
 	appliedRevision bool
+	// drifted lists what a check without correction found changed, when
+	// driftChecked; a sync that applied corrected any drift.
+	drifted      []apply.ObjectRef
+	driftChecked bool
 }
 
 // Reconcile runs one sync and patches the status once, at the end.
@@ -157,6 +161,10 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		gs.Status.LastHandledReconcileAt = v
 	}
 	setConditions(&gs.Status.Conditions, res.outcome, !res.ok() && !res.transient, gs.Generation)
+	if setDrifted(&gs.Status.Conditions, res, gs.Generation) {
+		cond := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionDrifted)
+		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, cond.Reason, "Sync", "%s", cond.Message)
+	}
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
 	if warnNow(prevReady, res.outcome) {
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, res.Reason, "Sync", "%s", res.Message)
@@ -225,6 +233,20 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
+	if onlyCheckDrift(gs, rev) {
+		drifted, err := apply.Drift(ctx, c, objs, apply.Options{
+			FieldManager: FieldManager, Labels: gitSyncLabels(gs), DefaultNamespace: targetNS,
+		})
+		if err != nil {
+			return applyFailed(err, rev)
+		}
+		return syncResult{
+			outcome:      outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("revision %s is applied; %d objects drifted from it", rev, len(drifted))},
+			revision:     rev,
+			drifted:      drifted,
+			driftChecked: true,
+		}
+	}
 	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), apply.Options{
 		FieldManager:     FieldManager,
 		Labels:           gitSyncLabels(gs),
@@ -247,6 +269,41 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 		revision: rev,
 		applied:  applied,
 	}
+}
+
+// onlyCheckDrift decides whether a sync compares instead of applying: drift
+// correction is off, and this revision and generation were already applied
+// in full.
+func onlyCheckDrift(gs *gitsealv1alpha1.GitSync, rev string) bool {
+	ready := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	return !gs.Spec.CorrectDriftEnabled() && rev == gs.Status.LastAppliedRevision &&
+		ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == gs.Generation
+}
+
+// setDrifted records drift in the Drifted condition, or removes it once a
+// sync has applied (and so corrected) the revision. It reports whether
+// drift was newly found.
+func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) bool {
+	if !res.driftChecked {
+		if res.ok() {
+			meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionDrifted)
+		}
+		return false
+	}
+	was := meta.IsStatusConditionTrue(*conds, gitsealv1alpha1.ConditionDrifted)
+	c := metav1.Condition{Type: gitsealv1alpha1.ConditionDrifted, Status: metav1.ConditionFalse, Reason: "NoDrift",
+		Message: "the cluster matches the applied revision", ObservedGeneration: generation}
+	if len(res.drifted) > 0 {
+		names := make([]string, len(res.drifted))
+		for i, ref := range res.drifted {
+			names[i] = refName(ref)
+		}
+		c.Status, c.Reason = metav1.ConditionTrue, "DriftDetected"
+		c.Message = fmt.Sprintf("%d objects differ from revision %s and are left as they are (spec.correctDrift is false): %s",
+			len(res.drifted), res.revision, limitList(names, 10))
+	}
+	meta.SetStatusCondition(conds, c)
+	return c.Status == metav1.ConditionTrue && !was
 }
 
 // fetchOptions reads the spec and the credentials Secret into fetch

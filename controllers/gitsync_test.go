@@ -681,3 +681,62 @@ func TestGitSyncDeletionNeverHangsOnARefusedPrune(t *testing.T) {
 		t.Errorf("the ConfigMap should be left in place: %v", err)
 	}
 }
+
+// TestGitSyncCanReportDriftWithoutCorrectingIt: with correctDrift false, a
+// hand edit is reported in the Drifted condition and left alone, once, with
+// one Warning; a new commit is still applied.
+func TestGitSyncCanReportDriftWithoutCorrectingIt(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "1"), "apps/b.yaml": configMap(c.watch, "b", "1")}, "first")
+	gs := newGitSync(c.ns, "detect", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.CorrectDrift = new(false) })
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	got := waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+	if cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionDrifted); cond != nil {
+		t.Errorf("Drifted after the first apply: %+v", cond)
+	}
+
+	a, err := getConfigMap(t, c.watch, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Data["value"] = "edited by hand"
+	if err := env.Client.Update(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		requestSync(t, key)
+	}
+	got = waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+	cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionDrifted)
+	if cond == nil || cond.Status != metav1.ConditionTrue || !strings.Contains(cond.Message, "ConfigMap "+c.watch+"/a") || strings.Contains(cond.Message, "/b") {
+		t.Fatalf("Drifted condition %+v, want True naming a only", cond)
+	}
+	if a, _ := getConfigMap(t, c.watch, "a"); a.Data["value"] != "edited by hand" {
+		t.Errorf("the hand edit was undone: %q", a.Data["value"])
+	}
+	var events eventsv1.EventList
+	if err := env.Client.List(t.Context(), &events, client.InNamespace(c.ns)); err != nil {
+		t.Fatal(err)
+	}
+	var drift int
+	for _, e := range events.Items {
+		if e.Regarding.Name == "detect" && e.Reason == "DriftDetected" {
+			drift++
+		}
+	}
+	if drift != 1 {
+		t.Errorf("%d DriftDetected events for one drift found twice, want 1", drift)
+	}
+
+	second := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "2"), "apps/b.yaml": configMap(c.watch, "b", "1")}, "second")
+	requestSync(t, key)
+	got = waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+second)
+	if a, _ := getConfigMap(t, c.watch, "a"); a.Data["value"] != "2" {
+		t.Errorf("a new revision was not applied: %q", a.Data["value"])
+	}
+	if cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionDrifted); cond != nil {
+		t.Errorf("Drifted after applying a new revision: %+v", cond)
+	}
+}

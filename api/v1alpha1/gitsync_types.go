@@ -86,6 +86,15 @@ type GitSyncSpec struct {
 	// +kubebuilder:default=true
 	Prune *bool `json:"prune,omitempty"`
 
+	// CorrectDrift, true by default, makes every sync apply the revision,
+	// which undoes hand edits. When false, a sync of a revision that is
+	// already applied only compares the cluster with it and reports the
+	// objects that drifted in the Drifted condition, changing nothing; a
+	// new revision or a new spec is still applied.
+	// +optional
+	// +kubebuilder:default=true
+	CorrectDrift *bool `json:"correctDrift,omitempty"`
+
 	// Wait makes a sync succeed only once every object it applied is
 	// ready, as kstatus judges it (a Deployment rolled out, a custom
 	// resource Ready), within timeout. Without it a sync succeeds when the
@@ -97,6 +106,9 @@ type GitSyncSpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 }
+
+// CorrectDriftEnabled reports whether syncs undo hand edits.
+func (s *GitSyncSpec) CorrectDriftEnabled() bool { return s.CorrectDrift == nil || *s.CorrectDrift }
 
 // PruneEnabled reports whether objects removed from Git are deleted.
 func (s *GitSyncSpec) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
@@ -152,6 +164,10 @@ const (
 	// ReasonSuspended: syncing is suspended.
 	ReasonSuspended = "Suspended"
 )
+
+// ConditionDrifted on a GitSync with spec.correctDrift false is True when
+// objects it applied no longer match the applied revision.
+const ConditionDrifted = "Drifted"
 
 // AnnotationReconcileRequestedAt on a GitSync asks for a sync now: any
 // new value (a timestamp, by convention) starts one.

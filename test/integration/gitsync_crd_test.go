@@ -75,6 +75,9 @@ func TestGitSyncCRDValidation(t *testing.T) {
 				if gs.Spec.Prune == nil || !*gs.Spec.Prune {
 					t.Error("prune does not default to true")
 				}
+				if gs.Spec.CorrectDrift == nil || !*gs.Spec.CorrectDrift {
+					t.Error("correctDrift does not default to true")
+				}
 				return
 			}
 			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tt.msg) {
