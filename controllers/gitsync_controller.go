@@ -107,7 +107,14 @@ type syncResult struct {
 	// driftChecked; a sync that applied corrected any drift.
 	drifted      []apply.ObjectRef
 	driftChecked bool
+	// waitFor, when set, checks again after this long without counting as
+	// a failure to back off from: a dependency is not ready.
+	waitFor time.Duration
 }
+
+// dependencyPoll is how often a GitSync waiting for its dependencies looks
+// again.
+const dependencyPoll = 5 * time.Second
 
 // Reconcile runs one sync and patches the status once, at the end.
 func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -160,14 +167,18 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if v, ok := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]; ok {
 		gs.Status.LastHandledReconcileAt = v
 	}
-	setConditions(&gs.Status.Conditions, res.outcome, !res.ok() && !res.transient, gs.Generation)
+	setConditions(&gs.Status.Conditions, res.outcome, !res.ok() && !res.transient && res.waitFor == 0, gs.Generation)
 	if setDrifted(&gs.Status.Conditions, res, gs.Generation) {
 		cond := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionDrifted)
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, cond.Reason, "Sync", "%s", cond.Message)
 	}
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
 	if warnNow(prevReady, res.outcome) {
-		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, res.Reason, "Sync", "%s", res.Message)
+		kind := corev1.EventTypeWarning
+		if res.waitFor > 0 {
+			kind = corev1.EventTypeNormal // waiting for a dependency is not a failure
+		}
+		r.Recorder.Eventf(&gs, nil, kind, res.Reason, "Sync", "%s", res.Message)
 	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || orig.Status.LastAppliedRevision != res.revision) {
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeNormal, res.Reason, "Sync", "%s", res.Message)
 	}
@@ -181,8 +192,11 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	} else {
 		log.Info("sync failed", "reason", res.Reason, "message", res.Message, "revision", res.revision)
 	}
-	if res.transient {
+	switch {
+	case res.transient:
 		return ctrl.Result{}, fmt.Errorf("%s: %s", res.Reason, res.Message) // retried with backoff
+	case res.waitFor > 0:
+		return ctrl.Result{RequeueAfter: min(res.waitFor, gs.Spec.Interval.Duration)}, nil
 	}
 	return ctrl.Result{RequeueAfter: gs.Spec.Interval.Duration}, nil
 }
@@ -194,6 +208,9 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 	if tenant && gs.Spec.ServiceAccountName == "" {
 		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "",
 			"spec.serviceAccountName is required for a GitSync outside %s: it applies with that ServiceAccount's permissions", r.Namespace)
+	}
+	if res, waiting := r.waitForDependencies(ctx, gs); waiting {
+		return res
 	}
 	targetNS := cmp.Or(gs.Spec.TargetNamespace, gs.Namespace)
 	if tenant && targetNS != gs.Namespace {
@@ -269,6 +286,37 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 		revision: rev,
 		applied:  applied,
 	}
+}
+
+// waitForDependencies reports whether a GitSync of spec.dependsOn is not
+// Ready at its current generation, with the result that says which.
+func (r *GitSyncReconciler) waitForDependencies(ctx context.Context, gs *gitsealv1alpha1.GitSync) (syncResult, bool) {
+	for _, dep := range gs.Spec.DependsOn {
+		var d gitsealv1alpha1.GitSync
+		why := ""
+		switch err := r.Client.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: dep.Name}, &d); {
+		case apierrors.IsNotFound(err):
+			why = "does not exist"
+		case err != nil:
+			return failed(gitsealv1alpha1.ReasonDependencyNotReady, true, "", "read GitSync %s/%s: %v", gs.Namespace, dep.Name, err), true
+		default:
+			ready := meta.FindStatusCondition(d.Status.Conditions, gitsealv1alpha1.ConditionReady)
+			switch {
+			case d.Spec.Suspend:
+				why = "is suspended"
+			case ready == nil || ready.ObservedGeneration != d.Generation:
+				why = "has not synced its current spec yet"
+			case ready.Status != metav1.ConditionTrue:
+				why = fmt.Sprintf("is not Ready (%s)", ready.Reason)
+			}
+		}
+		if why != "" {
+			res := failed(gitsealv1alpha1.ReasonDependencyNotReady, false, "", "waiting for GitSync %s/%s, which %s", gs.Namespace, dep.Name, why)
+			res.waitFor = dependencyPoll
+			return res, true
+		}
+	}
+	return syncResult{}, false
 }
 
 // onlyCheckDrift decides whether a sync compares instead of applying: drift

@@ -740,3 +740,46 @@ func TestGitSyncCanReportDriftWithoutCorrectingIt(t *testing.T) {
 		t.Errorf("Drifted after applying a new revision: %+v", cond)
 	}
 }
+
+// TestGitSyncWaitsForItsDependencies: a GitSync that depends on another
+// waits, Reconciling and not Stalled, until that one is Ready, and then
+// syncs on its own.
+func TestGitSyncWaitsForItsDependencies(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	broken := repo.Commit(t, map[string]string{
+		"infra/kustomization.yaml": "resources: [missing.yaml]\n",
+		"apps/a.yaml":              configMap(c.watch, "app", "1"),
+	}, "infra is broken")
+	infra := newGitSync(c.ns, "infra", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.Path = "infra" })
+	apps := newGitSync(c.ns, "apps", repo.url, func(gs *gitsealv1alpha1.GitSync) {
+		gs.Spec.DependsOn = []gitsealv1alpha1.LocalObjectReference{{Name: "infra"}}
+	})
+	create(t, infra)
+	create(t, apps)
+	waitSync(t, client.ObjectKeyFromObject(infra), gitsealv1alpha1.ReasonBuildFailed, "main@sha1:"+broken)
+	var got *gitsealv1alpha1.GitSync
+	testenv.Eventually(t, "apps waits for infra, which failed", func() error {
+		got = waitSync(t, client.ObjectKeyFromObject(apps), gitsealv1alpha1.ReasonDependencyNotReady, "")
+		msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+		if !strings.Contains(msg, "waiting for GitSync "+c.ns+"/infra, which is not Ready (BuildFailed)") {
+			return fmt.Errorf("message %q", msg)
+		}
+		return nil
+	})
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionReconciling) ||
+		meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionStalled) {
+		t.Errorf("waiting should be Reconciling, not Stalled: %+v", got.Status.Conditions)
+	}
+	if _, err := getConfigMap(t, c.watch, "app"); !apierrors.IsNotFound(err) {
+		t.Errorf("applied before its dependency was ready: %v", err)
+	}
+
+	fixed := repo.Commit(t, map[string]string{
+		"infra/ns.yaml": configMap(c.watch, "infra", "1"),
+		"apps/a.yaml":   configMap(c.watch, "app", "1"),
+	}, "infra fixed")
+	requestSync(t, client.ObjectKeyFromObject(infra))
+	waitSync(t, client.ObjectKeyFromObject(infra), gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+fixed)
+	waitSync(t, client.ObjectKeyFromObject(apps), gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+fixed)
+}

@@ -66,6 +66,16 @@ type GitSyncSpec struct {
 	// +optional
 	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
 
+	// DependsOn names GitSyncs in the same namespace that must be Ready, at
+	// their current generation, before this one syncs: CRDs and
+	// controllers before what uses them, say. References to other
+	// namespaces are not allowed, so one tenant cannot wait on, or learn
+	// about, another's.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	DependsOn []LocalObjectReference `json:"dependsOn,omitempty"`
+
 	// ServiceAccountName is the ServiceAccount, in the GitSync's namespace,
 	// whose permissions the apply and prune use. It is required outside the
 	// controller's namespace; there the GitSync may also only write
@@ -161,6 +171,9 @@ const (
 	ReasonHealthCheckFailed = "HealthCheckFailed"
 	// ReasonPruneFailed: objects removed from Git could not be deleted.
 	ReasonPruneFailed = "PruneFailed"
+	// ReasonDependencyNotReady: a GitSync named in spec.dependsOn is not
+	// Ready yet; the sync waits for it.
+	ReasonDependencyNotReady = "DependencyNotReady"
 	// ReasonSuspended: syncing is suspended.
 	ReasonSuspended = "Suspended"
 )

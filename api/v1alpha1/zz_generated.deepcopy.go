@@ -118,6 +118,11 @@ func (in *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) {
 		*out = new(LocalObjectReference)
 		**out = **in
 	}
+	if in.DependsOn != nil {
+		in, out := &in.DependsOn, &out.DependsOn
+		*out = make([]LocalObjectReference, len(*in))
+		copy(*out, *in)
+	}
 	if in.Prune != nil {
 		in, out := &in.Prune, &out.Prune
 		*out = new(bool)
