@@ -379,8 +379,26 @@ func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha
 		}
 		opts.Auth = auth
 	}
+	if v := gs.Spec.Verify; v != nil {
+		var s corev1.Secret
+		err := r.Reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: v.SecretRef.Name}, &s)
+		switch {
+		case apierrors.IsNotFound(err):
+			return opts, failed(gitsealv1alpha1.ReasonGitVerificationFailed, true, "", "signers Secret %s/%s not found", gs.Namespace, v.SecretRef.Name), false
+		case err != nil:
+			return opts, failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "read signers Secret %s/%s: %v", gs.Namespace, v.SecretRef.Name, err), false
+		}
+		keys, err := gitsource.ParseAllowedSigners(s.Data[signersKey])
+		if err != nil {
+			return opts, failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "signers Secret %s/%s, item %s: %v", gs.Namespace, v.SecretRef.Name, signersKey, err), false
+		}
+		opts.AllowedSigners = keys
+	}
 	return opts, syncResult{}, true
 }
+
+// signersKey is the item of spec.verify's Secret that lists the signers.
+const signersKey = "authorized_keys"
 
 // fetch fetches when one of the fetch slots is free.
 func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, dir string) (*gitsource.Checkout, error) {
@@ -478,7 +496,7 @@ func failed(reason string, transient bool, rev, format string, args ...any) sync
 // repository waits for the next interval; network errors back off.
 func fetchFailed(err error) syncResult {
 	switch {
-	case errors.Is(err, gitsource.ErrAuth):
+	case errors.Is(err, gitsource.ErrAuth), errors.Is(err, gitsource.ErrVerification):
 		return failed(gitsealv1alpha1.ReasonGitVerificationFailed, false, "", "%v", err)
 	case errors.Is(err, gitsource.ErrInvalid):
 		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%v", err)

@@ -783,3 +783,43 @@ func TestGitSyncWaitsForItsDependencies(t *testing.T) {
 	waitSync(t, client.ObjectKeyFromObject(infra), gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+fixed)
 	waitSync(t, client.ObjectKeyFromObject(apps), gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+fixed)
 }
+
+// TestGitSyncAppliesOnlySignedCommits: with spec.verify, an unsigned commit,
+// or one signed by a key not listed, is GitVerificationFailed and nothing of
+// it is applied; a commit signed by a listed key is.
+func TestGitSyncAppliesOnlySignedCommits(t *testing.T) {
+	c := startController(t, setupOpts{})
+	repo := newGitRepo(t, c.ns)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "signers"},
+		Data:       map[string][]byte{"authorized_keys": ssh.MarshalAuthorizedKey(release.PublicKey())},
+	})
+	unsigned := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "unsigned")}, "pushed without a key")
+	gs := newGitSync(c.ns, "verified", repo.url, func(gs *gitsealv1alpha1.GitSync) {
+		gs.Spec.Verify = &gitsealv1alpha1.GitVerification{SecretRef: gitsealv1alpha1.LocalObjectReference{Name: "signers"}}
+	})
+	create(t, gs)
+	key := client.ObjectKeyFromObject(gs)
+	got := waitSync(t, key, gitsealv1alpha1.ReasonGitVerificationFailed, "")
+	if msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message; !strings.Contains(msg, unsigned+" is not signed") {
+		t.Errorf("message %q", msg)
+	}
+	if _, err := getConfigMap(t, c.watch, "a"); !apierrors.IsNotFound(err) {
+		t.Errorf("an unsigned commit was applied: %v", err)
+	}
+
+	signed := repo.SignedCopy(t, unsigned, release, "main")
+	requestSync(t, key)
+	waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+signed)
+	if a, err := getConfigMap(t, c.watch, "a"); err != nil || a.Data["value"] != "unsigned" {
+		t.Errorf("the signed commit was not applied: %v", err)
+	}
+}

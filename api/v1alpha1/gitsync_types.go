@@ -66,6 +66,13 @@ type GitSyncSpec struct {
 	// +optional
 	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
 
+	// Verify, when set, applies only a commit signed with SSH (git's
+	// gpg.format=ssh) by one of the keys of a Secret: a push by someone
+	// who can write to the repository but holds no signing key is refused
+	// (GitVerificationFailed) and the last good revision stays.
+	// +optional
+	Verify *GitVerification `json:"verify,omitempty"`
+
 	// DependsOn names GitSyncs in the same namespace that must be Ready, at
 	// their current generation, before this one syncs: CRDs and
 	// controllers before what uses them, say. References to other
@@ -144,6 +151,15 @@ type GitRef struct {
 	Commit string `json:"commit,omitempty"`
 }
 
+// GitVerification says whose signatures a GitSync accepts.
+type GitVerification struct {
+	// SecretRef names a Secret in the GitSync's namespace whose
+	// authorized_keys item lists the SSH public keys of the allowed
+	// signers, one a line, as in an authorized_keys file.
+	// +required
+	SecretRef LocalObjectReference `json:"secretRef"`
+}
+
 // LocalObjectReference names an object in the same namespace.
 type LocalObjectReference struct {
 	// Name of the object.
@@ -160,7 +176,8 @@ const (
 	// ReasonGitFetchFailed: the repository could not be fetched (network,
 	// missing branch, tag or commit, repository too large).
 	ReasonGitFetchFailed = "GitFetchFailed"
-	// ReasonGitVerificationFailed: authentication or the SSH host key check
+	// ReasonGitVerificationFailed: authentication, the SSH host key or TLS
+	// certificate check, or the commit signature check (spec.verify)
 	// failed.
 	ReasonGitVerificationFailed = "GitVerificationFailed"
 	// ReasonBuildFailed: the path is missing or kustomize refused or failed

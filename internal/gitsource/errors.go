@@ -23,6 +23,9 @@ type failure struct {
 
 func (e *failure) Error() string { return e.detail }
 
+// Unwrap lets errors.Is find the sentinel before fail has wrapped it.
+func (e *failure) Unwrap() error { return e.kind }
+
 func failf(kind error, format string, args ...any) error {
 	return &failure{kind: kind, detail: fmt.Sprintf(format, args...)}
 }

@@ -140,6 +140,11 @@ func (f *fetcher) fetch(ctx context.Context) (*fetched, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.opts.AllowedSigners != nil {
+		if err := verifyCommit(commit, f.opts.AllowedSigners); err != nil {
+			return nil, err
+		}
+	}
 	tree, err := commit.Tree()
 	if err != nil {
 		return nil, failf(ErrUnavailable, "the server sent an incomplete pack: tree of %s is missing", commit.Hash)

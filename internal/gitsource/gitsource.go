@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Errors a caller branches on. Every error Fetch returns wraps exactly one
@@ -35,6 +37,9 @@ var (
 	// succeed. With a timeout or cancellation it also wraps the context's
 	// error.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrVerification: Options.AllowedSigners is set and the commit is not
+	// signed, or not by an allowed signer.
+	ErrVerification = errors.New("verification failed")
 )
 
 // Defaults for the zero values of Options.
@@ -69,6 +74,10 @@ type Options struct {
 	// Zero means DefaultMaxBytes. The objects fetched, compressed or not,
 	// may total at most 4×MaxBytes+16 MiB.
 	MaxBytes int64
+	// AllowedSigners, when not nil, requires the commit to carry an SSH
+	// signature (git's gpg.format=ssh) by one of these keys; nothing is
+	// written otherwise. See ParseAllowedSigners.
+	AllowedSigners []ssh.PublicKey
 }
 
 // Checkout describes the revision that Fetch wrote.

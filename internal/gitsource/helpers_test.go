@@ -27,7 +27,7 @@ const (
 )
 
 // sentinels are the errors every Fetch error wraps exactly one of.
-var sentinels = []error{ErrInvalid, ErrAuth, ErrNotFound, ErrTooLarge, ErrRefused, ErrUnavailable}
+var sentinels = []error{ErrInvalid, ErrAuth, ErrNotFound, ErrTooLarge, ErrRefused, ErrUnavailable, ErrVerification}
 
 // fetchInto runs Fetch into a new empty directory.
 func fetchInto(t *testing.T, opts Options) (*Checkout, string, error) {

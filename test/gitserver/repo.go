@@ -5,6 +5,7 @@ package gitserver
 
 import (
 	"bytes"
+	"cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,8 +196,14 @@ func gitEnv(home string) []string {
 // test fails with git's standard error when git does.
 func runGit(t testing.TB, git string, env []string, dir string, args ...string) string {
 	t.Helper()
+	return runGitInput(t, git, env, "", append([]string{"-C", cmp.Or(dir, ".")}, args...)...)
+}
+
+// runGitInput runs git with stdin.
+func runGitInput(t testing.TB, git string, env []string, stdin string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(git, args...) //nolint:gosec // G204: tests name the arguments.
-	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
