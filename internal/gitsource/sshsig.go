@@ -40,22 +40,28 @@ func verifyCommit(commit *object.Commit, allowed []ssh.PublicKey) error {
 	if commit.PGPSignature == "" {
 		return failf(ErrVerification, "commit %s is not signed", commit.Hash)
 	}
-	enc := &plumbing.MemoryObject{}
-	if err := commit.EncodeWithoutSignature(enc); err != nil {
+	message, err := signedPayload(commit)
+	if err != nil {
 		return failf(ErrVerification, "commit %s cannot be encoded: %v", commit.Hash, err)
-	}
-	r, err := enc.Reader()
-	if err != nil {
-		return failf(ErrVerification, "commit %s cannot be read: %v", commit.Hash, err)
-	}
-	message, err := io.ReadAll(r)
-	if err != nil {
-		return failf(ErrVerification, "commit %s cannot be read: %v", commit.Hash, err)
 	}
 	if _, err := verifySSHSignature(message, commit.PGPSignature, "git", allowed); err != nil {
 		return failf(ErrVerification, "commit %s: %v", commit.Hash, err)
 	}
 	return nil
+}
+
+// signedPayload is what git signs: the commit object without its gpgsig
+// header.
+func signedPayload(commit *object.Commit) ([]byte, error) {
+	enc := &plumbing.MemoryObject{}
+	if err := commit.EncodeWithoutSignature(enc); err != nil {
+		return nil, err
+	}
+	r, err := enc.Reader()
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
 }
 
 // sshsigMagic starts every SSH signature (OpenSSH PROTOCOL.sshsig).

@@ -17,7 +17,7 @@ import (
 )
 
 // decodeCommit reads a raw commit object, as `git cat-file commit` prints it.
-func decodeCommit(t *testing.T, raw []byte) *object.Commit {
+func decodeCommit(t testing.TB, raw []byte) *object.Commit {
 	t.Helper()
 	obj := &plumbing.MemoryObject{}
 	obj.SetType(plumbing.CommitObject)
@@ -140,4 +140,31 @@ func TestFetchVerifiesTheCommitSignature(t *testing.T) {
 	_, dir, err = fetchInto(t, Options{URL: base + "/env.git", AllowedSigners: allowed})
 	checkErr(t, err, ErrVerification)
 	checkEmpty(t, dir)
+}
+
+// FuzzVerifySSHSignature feeds arbitrary signature text to the verifier,
+// seeded with the real signature of testdata: parsing it must never panic.
+func FuzzVerifySSHSignature(f *testing.F) {
+	raw, err := os.ReadFile("testdata/ssh-signed-commit")
+	if err != nil {
+		f.Fatal(err)
+	}
+	pub, err := os.ReadFile("testdata/ssh-signer.pub")
+	if err != nil {
+		f.Fatal(err)
+	}
+	allowed, err := ParseAllowedSigners(pub)
+	if err != nil {
+		f.Fatal(err)
+	}
+	commit := decodeCommit(f, raw)
+	message, err := signedPayload(commit)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(commit.PGPSignature)
+	f.Add("-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n")
+	f.Fuzz(func(t *testing.T, armored string) {
+		_, _ = verifySSHSignature(message, armored, "git", allowed)
+	})
 }
