@@ -31,7 +31,7 @@ or a migration, not a way of life.`,
 			return o.setSuspend(cmd.Context(), true)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Namespace, "namespace", "n", "", "namespace of the GitSync (default: the kube context's)")
+	o.addFlags(cmd, false, "")
 	return cmd
 }
 
@@ -59,10 +59,7 @@ or the reason the sync failed (exit 1).`,
 			return o.Run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of the GitSync (default: the kube context's)")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sync's result")
-	f.BoolVar(&o.NoWait, "no-wait", false, "resume and request the sync, without waiting for its result")
+	o.addFlags(cmd, true, "resume and request the sync, without waiting for its result")
 	return cmd
 }
 

@@ -63,11 +63,19 @@ suspended GitSync is refused: the controller would not act on the request.`,
 			return o.Run(cmd.Context())
 		},
 	}
+	o.addFlags(cmd, true, "request the sync and return without waiting for its result")
+	return cmd
+}
+
+// addFlags binds -n/--namespace and, for the commands that wait for a
+// sync, --timeout and --no-wait (described by noWait).
+func (o *SyncOptions) addFlags(cmd *cobra.Command, wait bool, noWait string) {
 	f := cmd.Flags()
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of the GitSync (default: the kube context's)")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sync's result")
-	f.BoolVar(&o.NoWait, "no-wait", false, "request the sync and return without waiting for its result")
-	return cmd
+	if wait {
+		f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sync's result")
+		f.BoolVar(&o.NoWait, "no-wait", false, noWait)
+	}
 }
 
 // Validate checks that the flags fit together.

@@ -545,7 +545,7 @@ func plaintextSecrets(p *policy.Policy, objs []*unstructured.Unstructured) strin
 		}
 		if len(fields) > 0 {
 			slices.Sort(fields)
-			found = append(found, fmt.Sprintf("%s %s (%s)", u.GetKind(), objectName(u), strings.Join(slices.Compact(fields), ", ")))
+			found = append(found, fmt.Sprintf("%s (%s)", describe(u), strings.Join(slices.Compact(fields), ", ")))
 		}
 	}
 	if len(found) == 0 {
@@ -563,11 +563,11 @@ func tenancyViolations(objs []*unstructured.Unstructured, ns string, namespaced 
 		isNamespaced, err := namespaced(u)
 		switch {
 		case err != nil:
-			bad = append(bad, fmt.Sprintf("%s %s (unknown kind)", u.GetKind(), objectName(u)))
+			bad = append(bad, describe(u)+" (unknown kind)")
 		case !isNamespaced:
-			bad = append(bad, fmt.Sprintf("%s %s (cluster-scoped)", u.GetKind(), objectName(u)))
+			bad = append(bad, describe(u)+" (cluster-scoped)")
 		case u.GetNamespace() != "" && u.GetNamespace() != ns:
-			bad = append(bad, fmt.Sprintf("%s %s (namespace %s)", u.GetKind(), objectName(u), u.GetNamespace()))
+			bad = append(bad, fmt.Sprintf("%s (namespace %s)", describe(u), u.GetNamespace()))
 		}
 	}
 	if len(bad) == 0 {
@@ -576,11 +576,9 @@ func tenancyViolations(objs []*unstructured.Unstructured, ns string, namespaced 
 	return fmt.Sprintf("a GitSync in %s may only write namespaced objects in %s; refused: %s", ns, ns, limitList(bad, 10))
 }
 
-func objectName(u *unstructured.Unstructured) string {
-	if u.GetNamespace() == "" {
-		return u.GetName()
-	}
-	return u.GetNamespace() + "/" + u.GetName()
+// describe names a rendered object in messages: "Kind namespace/name".
+func describe(u *unstructured.Unstructured) string {
+	return refName(apply.ObjectRef{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()})
 }
 
 func limitList(items []string, n int) string {
