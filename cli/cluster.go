@@ -219,13 +219,15 @@ func (k *kubeClient) listSecrets(ctx context.Context, ns, selector string) ([]co
 	return out, nil
 }
 
-func (k *kubeClient) createSecret(ctx context.Context, s *corev1.Secret) error {
+// createSecret creates s, recording fieldManager as the writer of its
+// fields.
+func (k *kubeClient) createSecret(ctx context.Context, s *corev1.Secret, fieldManager string) error {
 	s.APIVersion, s.Kind = "v1", "Secret"
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(s)
 	if err != nil {
 		return fmt.Errorf("secret %s/%s: %w", s.Namespace, s.Name, err)
 	}
-	_, err = k.dyn.Resource(secretsResource()).Namespace(s.Namespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
+	_, err = k.dyn.Resource(secretsResource()).Namespace(s.Namespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{FieldManager: fieldManager})
 	return err
 }
 

@@ -215,11 +215,19 @@ func TestGoldenKeysList(t *testing.T) {
 		return metav1.NewTime(tm)
 	}
 	meta := func(id, created string, retired bool) metav1.PartialObjectMetadata {
+		writer := keys.FieldManagerGenerate
+		if id == "0000000000000bad" {
+			writer = "kubectl-client-side-apply"
+		}
 		m := metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 			Name:              keys.SecretNamePrefix + id,
 			CreationTimestamp: at("2026-11-26T00:00:00Z"),
 			Labels:            map[string]string{keys.LabelSealingKey: "true", keys.LabelKeyID: id},
 			Annotations:       map[string]string{keys.AnnotationCreated: created},
+			ManagedFields: []metav1.ManagedFieldsEntry{{
+				Manager: writer, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:age.key":{}}}`)},
+			}},
 		}}
 		if retired {
 			m.Labels[keys.LabelRetired] = "true"
@@ -230,6 +238,7 @@ func TestGoldenKeysList(t *testing.T) {
 		meta("441d5081879ea203", "2026-06-01T09:00:00Z", false),
 		meta("1781a639514741f0", "2026-11-02T09:00:00Z", true),
 		meta("ad95a07f800fcc69", "2026-11-01T09:00:00Z", false),
+		meta("0000000000000bad", "2099-01-01T00:00:00Z", false), // applied by hand: never active
 	})
 	for _, f := range []string{"table", "json"} {
 		var b bytes.Buffer

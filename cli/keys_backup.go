@@ -84,7 +84,7 @@ func (o *KeysBackupOptions) Run(ctx context.Context) error {
 	var ks []*keys.Key
 	var broken []string
 	for i := range secrets {
-		k, err := keys.FromSecret(&secrets[i])
+		k, err := keys.Usable(&secrets[i])
 		if err != nil {
 			broken = append(broken, secrets[i].Name)
 			fmt.Fprintf(o.ErrOut, "warning: skipping %v\n", err)

@@ -139,7 +139,11 @@ func keyStates(items []metav1.PartialObjectMetadata) []keyInfo {
 		if t, err := time.Parse(time.RFC3339, it.Annotations[keys.AnnotationCreated]); err == nil {
 			created = t.UTC()
 		}
-		entries = append(entries, entry{keyInfo: keyInfo{ID: crypto.KeyID(id), Created: created}, retired: it.Labels[keys.LabelRetired] == "true"})
+		e := entry{keyInfo: keyInfo{ID: crypto.KeyID(id), Created: created}, retired: it.Labels[keys.LabelRetired] == "true"}
+		if keys.CheckOriginMetadata(&it) != nil {
+			e.State = keys.Untrusted
+		}
+		entries = append(entries, e)
 	}
 	slices.SortFunc(entries, func(a, b entry) int {
 		if c := b.Created.Compare(a.Created); c != 0 {
@@ -151,6 +155,7 @@ func keyStates(items []metav1.PartialObjectMetadata) []keyInfo {
 	active := false
 	for i, e := range entries {
 		switch {
+		case e.State == keys.Untrusted:
 		case e.retired:
 			e.State = keys.Retired
 		case !active:

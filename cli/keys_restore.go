@@ -80,7 +80,7 @@ func (o *KeysRestoreOptions) Run(ctx context.Context) error {
 		if retired {
 			s.Labels[keys.LabelRetired] = "true"
 		}
-		err := kc.createSecret(ctx, s)
+		err := kc.createSecret(ctx, s, keys.FieldManagerRestore)
 		clear(s.Data[keys.SecretDataKey])
 		switch {
 		case apierrors.IsAlreadyExists(err):

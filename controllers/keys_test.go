@@ -163,7 +163,10 @@ func TestACorruptKeyIsSkippedAndTheOthersKeepWorking(t *testing.T) {
 	r := c.activeKey(t)
 	corrupt := keys.NewSecret(c.ns, mustIdentity(t), time.Now())
 	corrupt.Data[keys.SecretDataKey] = []byte("AGE-SECRET-KEY-1NOTAREALKEYATALLQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ")
-	create(t, corrupt)
+	// Restored, so that only its content is wrong.
+	if err := env.Client.Create(t.Context(), corrupt, client.FieldOwner(keys.FieldManagerRestore)); err != nil {
+		t.Fatal(err)
+	}
 	testenv.Eventually(t, "a Warning about the corrupt key", func() error {
 		var list eventsv1.EventList
 		if err := env.Client.List(t.Context(), &list, client.InNamespace(c.ns)); err != nil {

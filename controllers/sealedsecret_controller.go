@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -194,6 +195,9 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 	if t := ss.Spec.Template; t != nil && t.Type != "" {
 		secretType = corev1.SecretType(t.Type)
 	}
+	if why := reservedTemplate(ss.Spec.Template); why != "" {
+		return outcome{gitsealv1alpha1.ReasonInvalidSpec, why}, nil, ""
+	}
 	if secretType == corev1.SecretTypeServiceAccountToken && !r.AllowServiceAccountTokens {
 		return outcome{gitsealv1alpha1.ReasonPolicyDenied, "a Secret of type kubernetes.io/service-account-token is refused; run the controller with --allow-service-account-token-secrets to allow it"}, nil, ""
 	}
@@ -228,6 +232,43 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil, ""
 	}
 	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs, *desired.ResourceVersion
+}
+
+// reservedTemplate returns why a template may not be written, or "": it
+// asks for the key Secret type, or for a label or annotation in gitseal's
+// own domain (keys.ReservedPrefix, or a subdomain of it), such as the marks
+// the key lifecycle reads. Otherwise whoever may create a SealedSecret in
+// the controller's namespace could have the controller write a sealing key
+// for them.
+func reservedTemplate(t *gitsealv1alpha1.SecretTemplate) string {
+	if t == nil {
+		return ""
+	}
+	if corev1.SecretType(t.Type) == keys.SecretType {
+		return fmt.Sprintf("template.type %s is reserved for the controller's sealing keys", keys.SecretType)
+	}
+	if t.Metadata == nil {
+		return ""
+	}
+	for _, f := range []struct {
+		field string
+		m     map[string]string
+	}{{"labels", t.Metadata.Labels}, {"annotations", t.Metadata.Annotations}} {
+		for _, k := range slices.Sorted(maps.Keys(f.m)) {
+			if reservedKey(k) {
+				return fmt.Sprintf("template.metadata.%s %s is not allowed: the %s domain is reserved for gitseal", f.field, k, strings.TrimSuffix(keys.ReservedPrefix, "/"))
+			}
+		}
+	}
+	return ""
+}
+
+// reservedKey reports whether a label or annotation key is in gitseal's
+// domain or a subdomain of it.
+func reservedKey(k string) bool {
+	prefix, _, ok := strings.Cut(k, "/")
+	domain := strings.TrimSuffix(keys.ReservedPrefix, "/")
+	return ok && (strings.EqualFold(prefix, domain) || strings.HasSuffix(strings.ToLower(prefix), "."+domain))
 }
 
 // existingSecret finds the metadata of the Secret of the same name: its

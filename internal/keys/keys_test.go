@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitseal/gitseal/crypto"
 )
@@ -77,7 +78,7 @@ func TestKeysMadeInTheSameSecondKeepTheirOrder(t *testing.T) {
 	older := newKey(t, t0.Add(100*time.Millisecond), false)
 	newer := newKey(t, t0.Add(900*time.Millisecond), false)
 	r := NewRing(true)
-	r.Load([]corev1.Secret{*NewSecret("ns", newer.Identity, newer.Created), *NewSecret("ns", older.Identity, older.Created)})
+	r.Load([]corev1.Secret{*stored("ns", newer.Identity, newer.Created), *stored("ns", older.Identity, older.Created)})
 	if r.Active().ID() != newer.ID() {
 		t.Error("the key made later in the same second is not active")
 	}
@@ -85,12 +86,12 @@ func TestKeysMadeInTheSameSecondKeepTheirOrder(t *testing.T) {
 
 func TestRingSkipsCorruptKeysAndKeepsTheOthers(t *testing.T) {
 	older, newer := newKey(t, t0.Add(-time.Hour), false), newKey(t, t0, false)
-	good1 := NewSecret("ns", older.Identity, older.Created)
-	good2 := NewSecret("ns", newer.Identity, newer.Created)
-	corrupt := NewSecret("ns", newKey(t, t0, false).Identity, t0)
+	good1 := stored("ns", older.Identity, older.Created)
+	good2 := stored("ns", newer.Identity, newer.Created)
+	corrupt := stored("ns", newKey(t, t0, false).Identity, t0)
 	secret := string(corrupt.Data[SecretDataKey])
 	corrupt.Data[SecretDataKey] = []byte(secret[:len(secret)-3] + "qqq")
-	missing := NewSecret("ns", newKey(t, t0, false).Identity, t0)
+	missing := stored("ns", newKey(t, t0, false).Identity, t0)
 	missing.Name = "gitseal-key-missing"
 	delete(missing.Data, SecretDataKey)
 
@@ -123,7 +124,7 @@ func TestRingSkipsCorruptKeysAndKeepsTheOthers(t *testing.T) {
 
 func TestRetiredKeys(t *testing.T) {
 	active, retired := newKey(t, t0, false), newKey(t, t0.Add(time.Hour), true)
-	secrets := []corev1.Secret{*NewSecret("ns", active.Identity, active.Created), *NewSecret("ns", retired.Identity, retired.Created)}
+	secrets := []corev1.Secret{*stored("ns", active.Identity, active.Created), *stored("ns", retired.Identity, retired.Created)}
 	secrets[1].Labels[LabelRetired] = "true"
 	for _, opens := range []bool{true, false} {
 		r := NewRing(opens)
@@ -145,7 +146,7 @@ func TestRetiredKeys(t *testing.T) {
 
 func TestLoadingTheSameKeysDoesNotSignal(t *testing.T) {
 	k := newKey(t, t0, false)
-	secrets := []corev1.Secret{*NewSecret("ns", k.Identity, k.Created)}
+	secrets := []corev1.Secret{*stored("ns", k.Identity, k.Created)}
 	r := NewRing(true)
 	r.Load(secrets)
 	ch := r.Changed()
@@ -154,5 +155,84 @@ func TestLoadingTheSameKeysDoesNotSignal(t *testing.T) {
 	case <-ch:
 		t.Error("signalled without a change")
 	default:
+	}
+}
+
+// stored is NewSecret as the API server returns it after the controller
+// created it: with the managed fields that record who wrote the data.
+func stored(ns string, id *crypto.Identity, created time.Time) *corev1.Secret {
+	return withWriter(NewSecret(ns, id, created), FieldManagerGenerate)
+}
+
+func withWriter(s *corev1.Secret, manager string) *corev1.Secret {
+	s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{
+		Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{".":{},"f:age.key":{}},"f:type":{}}`)},
+	})
+	return s
+}
+
+func TestCheckOrigin(t *testing.T) {
+	k := newKey(t, t0, false)
+	labelsOnly := func(s *corev1.Secret) *corev1.Secret {
+		s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{
+			Manager: "kubectl-label", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:gitseal.dev/retired":{}}}}`)},
+		})
+		return s
+	}
+	tests := []struct {
+		name    string
+		secret  *corev1.Secret
+		trusted bool
+	}{
+		{"a key the controller generated is trusted", stored("ns", k.Identity, t0), true},
+		{"a key gitseal keys restore created is trusted", withWriter(NewSecret("ns", k.Identity, t0), FieldManagerRestore), true},
+		{"a trusted key retired with kubectl label stays trusted", labelsOnly(stored("ns", k.Identity, t0)), true},
+		{"a key written for a SealedSecret is untrusted", withWriter(NewSecret("ns", k.Identity, t0), "gitseal"), false},
+		{"a key created with kubectl is untrusted", withWriter(NewSecret("ns", k.Identity, t0), "kubectl-create"), false},
+		{"a trusted key whose data someone else also wrote is untrusted", withWriter(stored("ns", k.Identity, t0), "kubectl-edit"), false},
+		{"a key without managed fields is untrusted", NewSecret("ns", k.Identity, t0), false},
+		{"a key Secret with an owner is untrusted", func() *corev1.Secret {
+			s := stored("ns", k.Identity, t0)
+			s.OwnerReferences = []metav1.OwnerReference{{Kind: "SealedSecret", Name: "x"}}
+			return s
+		}(), false},
+		{"a key Secret of another type is untrusted", func() *corev1.Secret {
+			s := stored("ns", k.Identity, t0)
+			s.Type = corev1.SecretTypeOpaque
+			return s
+		}(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckOrigin(tt.secret)
+			if (err == nil) != tt.trusted {
+				t.Fatalf("CheckOrigin = %v, want trusted=%v", err, tt.trusted)
+			}
+			if err != nil && strings.Contains(err.Error(), k.Identity.SecretKey()) {
+				t.Error("the error holds key material")
+			}
+		})
+	}
+}
+
+func TestRingNeverUsesAKeyOfUnknownOrigin(t *testing.T) {
+	real := newKey(t, t0, false)
+	// The injected key claims to be newer, as an attacker's would.
+	injected := newKey(t, t0.Add(24*time.Hour), false)
+	r := NewRing(true)
+	broken := r.Load([]corev1.Secret{*stored("ns", real.Identity, real.Created), *withWriter(NewSecret("ns", injected.Identity, injected.Created), "gitseal")})
+	if r.Active().ID() != real.ID() {
+		t.Fatalf("active key %s, want the generated %s", r.Active().ID(), real.ID())
+	}
+	if len(r.Identities()) != 1 {
+		t.Errorf("the injected key opens values")
+	}
+	if _, ok := broken[SecretName(injected.ID())]; !ok {
+		t.Errorf("the injected key is not reported: %v", broken)
+	}
+	if c := r.Counts(); c["untrusted"] != 1 || c["broken"] != 0 {
+		t.Errorf("counts: %v", c)
 	}
 }

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"errors"
 	"slices"
 	"sync"
 
@@ -31,13 +32,14 @@ func NewRing(retiredOpen bool) *Ring {
 }
 
 // Load replaces the ring's keys with those in the Secrets. A Secret that does
-// not hold a valid key is skipped and reported in the returned map; the
-// other keys keep working.
+// not hold a valid key, or whose origin is not trusted (CheckOrigin, an
+// *OriginError), is skipped and reported in the returned map; the other keys
+// keep working.
 func (r *Ring) Load(secrets []corev1.Secret) map[string]error {
 	var keys []*Key
 	broken := map[string]error{}
 	for i := range secrets {
-		k, err := FromSecret(&secrets[i])
+		k, err := Usable(&secrets[i])
 		if err != nil {
 			broken[secrets[i].Name] = err
 			continue
@@ -141,12 +143,20 @@ func publicKeys(keys []*Key, states map[crypto.KeyID]State) []PublicKey {
 	return out
 }
 
-// Counts returns the number of keys in each state, and the number of broken
-// key Secrets under "broken".
+// Counts returns the number of keys in each state, the number of key
+// Secrets of unknown origin under "untrusted", and of the other unusable
+// ones under "broken".
 func (r *Ring) Counts() map[string]int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := map[string]int{string(Active): 0, string(Old): 0, string(Retired): 0, "broken": len(r.broken)}
+	out := map[string]int{string(Active): 0, string(Old): 0, string(Retired): 0, "broken": 0, "untrusted": 0}
+	for _, err := range r.broken {
+		if _, ok := errors.AsType[*OriginError](err); ok {
+			out["untrusted"]++
+		} else {
+			out["broken"]++
+		}
+	}
 	for _, s := range r.states {
 		out[string(s)]++
 	}
