@@ -21,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
@@ -173,13 +174,20 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create key cache: %w", err)
 	}
-	if err := mgr.Add(keyCache); err != nil {
+	// As a cache, it starts on every replica, before any controller and
+	// whether or not this one leads: loading keys needs no leadership, and a
+	// standby serves the HTTP API with them. (A plain runnable would start
+	// on the leader only.)
+	if err := mgr.Add(keyCacheRunnable{keyCache}); err != nil {
 		return nil, fmt.Errorf("add key cache: %w", err)
 	}
 
 	loader := &KeyLoader{Cache: keyCache, Namespace: opts.Namespace, Ring: ring, Recorder: mgr.GetEventRecorder("gitseal-keys"), metrics: metrics}
 	if err := loader.SetupWithManager(mgr, keyCache); err != nil {
 		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("keys", KeysLoaded(ring)); err != nil {
+		return nil, fmt.Errorf("add keys readiness check: %w", err)
 	}
 	km := &KeyManager{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: opts.Namespace,
@@ -220,6 +228,24 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		}
 	}
 	return ring, nil
+}
+
+// keyCacheRunnable puts the key cache in the manager's group of caches,
+// which every replica starts, leader or not.
+type keyCacheRunnable struct{ cache.Cache }
+
+func (c keyCacheRunnable) GetCache() cache.Cache { return c.Cache }
+
+// KeysLoaded is a readiness check that fails until the ring holds an active
+// key: a replica that cannot open values or answer /v1/keys must not get
+// traffic from the Service.
+func KeysLoaded(ring *keys.Ring) healthz.Checker {
+	return func(*http.Request) error {
+		if ring.Active() == nil {
+			return errors.New("no sealing key loaded yet")
+		}
+		return nil
+	}
 }
 
 // httpRunnable serves the HTTP API on every replica, leader or not, so that

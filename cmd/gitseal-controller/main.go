@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -52,6 +53,7 @@ type options struct {
 	probeAddr    string
 	leaderElect  bool
 	leaderNS     string
+	lease        leaseTimes
 	printVersion bool
 	pprofAddr    string
 	watch        string
@@ -72,6 +74,13 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 		"Enable leader election, so that only one replica is active at a time.")
 	fs.StringVar(&o.leaderNS, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; defaults to the pod's namespace, and must be set out of cluster.")
+	o.lease = defaultLeaseTimes()
+	fs.DurationVar(&o.lease.duration, "leader-election-lease-duration", o.lease.duration,
+		"How long a standby waits, after the leader last renewed, before it takes over.")
+	fs.DurationVar(&o.lease.renewDeadline, "leader-election-renew-deadline", o.lease.renewDeadline,
+		"How long the leader keeps trying to renew before it gives up leading.")
+	fs.DurationVar(&o.lease.retryPeriod, "leader-election-retry-period", o.lease.retryPeriod,
+		"How often candidates try to acquire or renew the lease.")
 	fs.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the Go profiler endpoints; empty disables them.")
 
@@ -108,6 +117,14 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.burst, "kube-api-burst", 1000, "Burst of requests to the API server.")
 	config.RegisterFlags(fs) // --kubeconfig
 	o.zap.BindFlags(fs)
+}
+
+// leaseTimes are the leader election timings.
+type leaseTimes struct{ duration, renewDeadline, retryPeriod time.Duration }
+
+// defaultLeaseTimes are controller-runtime's, and Flux's.
+func defaultLeaseTimes() leaseTimes {
+	return leaseTimes{duration: 15 * time.Second, renewDeadline: 10 * time.Second, retryPeriod: 2 * time.Second}
 }
 
 func main() {
@@ -180,6 +197,9 @@ func run(args []string) error {
 		LeaderElectionID:              leaderElectionID,
 		LeaderElectionNamespace:       opts.leaderNS,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.lease.duration,
+		RenewDeadline:                 &opts.lease.renewDeadline,
+		RetryPeriod:                   &opts.lease.retryPeriod,
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

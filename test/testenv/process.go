@@ -1,0 +1,173 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Process is a gitseal controller running as its own process, the binary
+// users run, so that a test can kill it or read its memory use.
+type Process struct {
+	cmd    *exec.Cmd
+	output *lockedBuffer
+	done   chan struct{}
+}
+
+var controllerBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "gitseal-controller-")
+	if err != nil {
+		return "", err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "gitseal-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gitseal-controller")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the controller: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// repoRoot is the repository's top directory, found from this file.
+func repoRoot() (string, error) {
+	crds, err := crdDirectory()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Clean(filepath.Join(crds, "..", "..", "..")), nil
+}
+
+// WriteKubeconfig writes kubeconfig to a file in a test directory and
+// returns its path.
+func WriteKubeconfig(t testing.TB, kubeconfig []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// StartController builds (once) and starts cmd/gitseal-controller with the
+// kubeconfig file and the extra flags. The process is killed when the test
+// ends, and its output is logged if the test failed.
+func StartController(t testing.TB, kubeconfig string, args ...string) *Process {
+	t.Helper()
+	bin, err := controllerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Process{output: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	p.cmd.Env = append(os.Environ(), "POD_NAMESPACE=")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("controller %d output:\n%s", p.cmd.Process.Pid, p.Output())
+		}
+	})
+	return p
+}
+
+// Kill stops the process at once, as a node failure or the OOM killer
+// would, and waits for it to exit.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Exited reports whether the process has exited.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Output returns what the process wrote to stdout and stderr so far.
+func (p *Process) Output() string { return p.output.String() }
+
+// PeakRSS returns the process's peak resident set size (VmHWM), in bytes.
+func (p *Process) PeakRSS() (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.cmd.Process.Pid)
+}
+
+// WaitFor polls f every 100 ms until it returns nil or timeout passes, and
+// returns how long that took.
+func WaitFor(t testing.TB, what string, timeout time.Duration, f func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := f()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("%s after %v: %v", what, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
