@@ -92,7 +92,8 @@ type Options struct {
 	// HTTPListener, if set, is used instead of HTTPAddr (tests pass one
 	// bound to 127.0.0.1:0).
 	HTTPListener net.Listener
-	// ResealRate and ResealBurst limit /v1/reseal and /v1/validate.
+	// ResealRate and ResealBurst limit the SealedSecrets re-sealed and
+	// validated per second through the HTTP API, batched or not.
 	ResealRate  float64
 	ResealBurst int
 	// Clock is the time source; tests inject a fake one.
@@ -110,8 +111,8 @@ func DefaultOptions() Options {
 		GitSyncWorkers:     4,
 		MaxRepositoryBytes: 32 << 20,
 		HTTPAddr:           ":8000",
-		ResealRate:         10,
-		ResealBurst:        20,
+		ResealRate:         200,
+		ResealBurst:        1000,
 		Clock:              clock.RealClock{},
 	}
 }
@@ -221,7 +222,7 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	}
 	if opts.HTTPAddr != "" || opts.HTTPListener != nil {
 		h := httpapi.NewServer(ring, httpapi.ServerOptions{
-			RequestsPerSecond: opts.ResealRate, Burst: opts.ResealBurst, Log: mgr.GetLogger().WithName("http"),
+			ObjectsPerSecond: opts.ResealRate, Burst: opts.ResealBurst, Log: mgr.GetLogger().WithName("http"),
 		})
 		if err := mgr.Add(&httpRunnable{srv: httpapi.NewHTTPServer(opts.HTTPAddr, h), ln: opts.HTTPListener}); err != nil {
 			return nil, fmt.Errorf("add http server: %w", err)

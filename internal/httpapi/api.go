@@ -19,6 +19,13 @@ const (
 	// PathValidate: POST a SealedSecret (JSON) and get back
 	// ValidateResponse: whether it would open in this cluster, and why not.
 	PathValidate = "/v1/validate"
+	// PathResealBatch: POST a BatchRequest and get back a
+	// ResealBatchResponse, one result per item, in order. ?onlyRetired=true
+	// works as for PathReseal.
+	PathResealBatch = "/v1/reseal/batch"
+	// PathValidateBatch: POST a BatchRequest and get back a
+	// ValidateBatchResponse, one answer per item, in order.
+	PathValidateBatch = "/v1/validate/batch"
 )
 
 // Where the controller is found by default.
@@ -32,6 +39,33 @@ const (
 // MaxRequestBytes caps a request body: a SealedSecret can't exceed what
 // etcd stores (1.5 MiB), plus room for JSON.
 const MaxRequestBytes = 3 << 20
+
+// MaxBatchItems caps the items of one batch request. Every item counts
+// against the rate limit, as a request of its own would.
+const MaxBatchItems = 500
+
+// BatchRequest carries several SealedSecrets, each handled on its own: one
+// that fails does not fail the others.
+type BatchRequest struct {
+	Items []gitsealv1alpha1.SealedSecret `json:"items"`
+}
+
+// ResealResult is one item's answer in a batch: the re-sealed object and
+// the item keys that changed, or why it was refused.
+type ResealResult struct {
+	ResealResponse
+	Error          string `json:"error,omitempty"`
+}
+
+// ResealBatchResponse answers a BatchRequest to PathResealBatch.
+type ResealBatchResponse struct {
+	Items []ResealResult `json:"items"`
+}
+
+// ValidateBatchResponse answers a BatchRequest to PathValidateBatch.
+type ValidateBatchResponse struct {
+	Items []ValidateResponse `json:"items"`
+}
 
 // KeysResponse lists the keys that are not retired, newest first.
 type KeysResponse struct {

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 
@@ -18,7 +20,7 @@ import (
 	"github.com/gitseal/gitseal/internal/keys"
 )
 
-// maxResponseBytes caps an answer: a re-sealed object plus JSON overhead.
+// maxResponseBytes caps an answer: re-sealed objects plus JSON overhead.
 const maxResponseBytes = 2 * MaxRequestBytes
 
 // Client calls the controller's HTTP API, either through the API server's
@@ -120,44 +122,191 @@ func (c *Client) Validate(ctx context.Context, ss *gitsealv1alpha1.SealedSecret)
 	return &resp, nil
 }
 
+// ResealBatch re-seals many objects as Reseal does, in as few requests as
+// the server's limits allow (MaxBatchItems and MaxRequestBytes per
+// request). The results are in the order of items; an object the
+// controller refuses has Error set and does not fail the others. An object
+// too large to send gets an Error without a request. Errors: *StatusError,
+// or a transport error, for a request that failed as a whole.
+func (c *Client) ResealBatch(ctx context.Context, items []*gitsealv1alpha1.SealedSecret, onlyRetired bool) ([]ResealResult, error) {
+	var q url.Values
+	if onlyRetired {
+		q = url.Values{"onlyRetired": {"true"}}
+	}
+	out := make([]ResealResult, len(items))
+	err := c.batches(items, func(idx []int, req BatchRequest) error {
+		var resp ResealBatchResponse
+		if err := c.do(ctx, http.MethodPost, PathResealBatch, q, req, &resp); err != nil {
+			return err
+		}
+		if len(resp.Items) != len(idx) {
+			return fmt.Errorf("POST %s: %d answers for %d items", PathResealBatch, len(resp.Items), len(idx))
+		}
+		for j, i := range idx {
+			if out[i] = resp.Items[j]; out[i].Error == "" && out[i].SealedSecret == nil {
+				out[i].Error = "the answer has no sealedSecret"
+			}
+		}
+		return nil
+	}, func(i int, err error) { out[i].Error = err.Error() })
+	return out, err
+}
+
+// ValidateBatch validates many objects as Validate does, in as few
+// requests as the server's limits allow. The answers are in the order of
+// items. Errors as for ResealBatch.
+func (c *Client) ValidateBatch(ctx context.Context, items []*gitsealv1alpha1.SealedSecret) ([]ValidateResponse, error) {
+	out := make([]ValidateResponse, len(items))
+	err := c.batches(items, func(idx []int, req BatchRequest) error {
+		var resp ValidateBatchResponse
+		if err := c.do(ctx, http.MethodPost, PathValidateBatch, nil, req, &resp); err != nil {
+			return err
+		}
+		if len(resp.Items) != len(idx) {
+			return fmt.Errorf("POST %s: %d answers for %d items", PathValidateBatch, len(resp.Items), len(idx))
+		}
+		for j, i := range idx {
+			out[i] = resp.Items[j]
+		}
+		return nil
+	}, func(i int, err error) {
+		out[i] = ValidateResponse{Reason: gitsealv1alpha1.ReasonInvalidSpec, Message: err.Error()}
+	})
+	return out, err
+}
+
+// batchBytes leaves room under MaxRequestBytes for the request's framing.
+const batchBytes = MaxRequestBytes - 4<<10
+
+// batches groups items into requests of at most MaxBatchItems items and
+// batchBytes of JSON and sends them in order with send, which gets the
+// items' indexes. An item too large for any request goes to tooLarge.
+func (c *Client) batches(items []*gitsealv1alpha1.SealedSecret, send func([]int, BatchRequest) error, tooLarge func(int, error)) error {
+	var (
+		idx  []int
+		req  BatchRequest
+		size int
+	)
+	flush := func() error {
+		if len(idx) == 0 {
+			return nil
+		}
+		err := send(idx, req)
+		idx, req, size = nil, BatchRequest{}, 0
+		return err
+	}
+	for i, ss := range items {
+		raw, err := json.Marshal(ss)
+		if err != nil {
+			tooLarge(i, fmt.Errorf("encode: %w", err))
+			continue
+		}
+		if len(raw) > batchBytes {
+			tooLarge(i, fmt.Errorf("%s/%s is %d bytes, more than a request may carry (%d)", ss.Namespace, ss.Name, len(raw), batchBytes))
+			continue
+		}
+		if len(idx) == MaxBatchItems || size+len(raw)+1 > batchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		idx = append(idx, i)
+		req.Items = append(req.Items, *ss)
+		size += len(raw) + 1
+	}
+	return flush()
+}
+
+// Retries of a request the controller asked to repeat (429 or 503).
+const (
+	maxAttempts   = 8
+	maxRetryAfter = 30 * time.Second
+	firstBackoff  = 250 * time.Millisecond
+)
+
+// do sends one request and decodes the answer into out. A 429 or 503 is
+// retried, after the server's Retry-After when it gives one (capped at
+// maxRetryAfter) or else after an exponential backoff, up to maxAttempts
+// times or until ctx ends.
 func (c *Client) do(ctx context.Context, method, apiPath string, query url.Values, body, out any) error {
 	u := *c.base
 	u.Path = path.Join("/", u.Path, apiPath)
 	u.RawQuery = query.Encode()
-	var reqBody io.Reader
+	var payload []byte
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("encode request: %w", err)
 		}
-		reqBody = bytes.NewReader(raw)
+		payload = raw
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
+	backoff := firstBackoff
+	for attempt := 1; ; attempt++ {
+		raw, retryAfter, err := c.once(ctx, method, u.String(), apiPath, payload)
+		se, isStatus := errors.AsType[*StatusError](err)
+		retry := isStatus && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable)
+		if !retry || attempt == maxAttempts {
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fmt.Errorf("%s %s: decode answer: %w", method, apiPath, err)
+			}
+			return nil
+		}
+		wait := backoff
+		if retryAfter > 0 {
+			wait = min(retryAfter, maxRetryAfter)
+		}
+		backoff = min(2*backoff, maxRetryAfter)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// once sends one request and returns the answer's body, and the
+// Retry-After it asked for, if any.
+func (c *Client) once(ctx context.Context, method, rawURL, apiPath string, payload []byte) ([]byte, time.Duration, error) {
+	var reqBody io.Reader
+	if payload != nil {
+		reqBody = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, reqBody)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, apiPath, err)
+		return nil, 0, fmt.Errorf("%s %s: %w", method, apiPath, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s via %s: %w", method, apiPath, c.via, unwrapURLError(err))
+		return nil, 0, fmt.Errorf("%s %s via %s: %w", method, apiPath, c.via, unwrapURLError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	switch {
 	case err != nil:
-		return fmt.Errorf("%s %s: read answer: %w", method, apiPath, err)
+		return nil, 0, fmt.Errorf("%s %s: read answer: %w", method, apiPath, err)
 	case len(raw) > maxResponseBytes:
-		return fmt.Errorf("%s %s: answer exceeds %d bytes", method, apiPath, maxResponseBytes)
+		return nil, 0, fmt.Errorf("%s %s: answer exceeds %d bytes", method, apiPath, maxResponseBytes)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return fmt.Errorf("%s %s via %s: %w", method, apiPath, c.via, &StatusError{Code: resp.StatusCode, Message: errorMessage(raw)})
+		return nil, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("%s %s via %s: %w", method, apiPath, c.via, &StatusError{Code: resp.StatusCode, Message: errorMessage(raw)})
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s %s: decode answer: %w", method, apiPath, err)
+	return raw, 0, nil
+}
+
+// retryAfter reads a Retry-After header in seconds; 0 when absent or not
+// a number of seconds.
+func retryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0
 	}
-	return nil
+	return time.Duration(n) * time.Second
 }
 
 // errorMessage extracts the explanation from an error body: the
