@@ -412,14 +412,16 @@ func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, d
 }
 
 // build renders the path of the checkout. A directory without a
-// kustomization is built as every manifest under it.
+// kustomization is built as every manifest under it; the path may be a
+// link inside the checkout, but a link under such a directory is refused
+// (render.WriteKustomization says why).
 func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
 	clean := path.Clean("/" + relPath)
 	dir := filepath.Join(root, filepath.FromSlash(clean))
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "path %s does not exist in revision %s", strings.TrimPrefix(clean, "/"), rev), false
 	}
-	if err := render.WriteKustomization(dir); err != nil {
+	if err := render.WriteKustomization(root, dir); err != nil {
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
 	}
 	out, err := render.Build(ctx, root, dir, render.Options{})
