@@ -237,6 +237,11 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 	if !ok {
 		return res
 	}
+	if previous := fromInventory(gs.Status.Inventory); apply.RefuseEmpty(objs, previous, gs.Spec.AllowEmpty) {
+		return failed(gitsealv1alpha1.ReasonEmptyRevision, false, rev,
+			"revision %s renders no objects from %s while %d objects are applied: refused, nothing was applied or pruned; set spec.allowEmpty to accept an empty revision",
+			rev, path.Clean(gs.Spec.Path), len(previous))
+	}
 	if msg := plaintextSecrets(r.policy, objs); msg != "" {
 		return failed(gitsealv1alpha1.ReasonPolicyDenied, false, rev, "%s", msg)
 	}
