@@ -237,6 +237,11 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 	if !ok {
 		return res
 	}
+	if previous := fromInventory(gs.Status.Inventory); apply.RefuseEmpty(objs, previous, gs.Spec.AllowEmpty) {
+		return failed(gitsealv1alpha1.ReasonEmptyRevision, false, rev,
+			"revision %s renders no objects from %s while %d objects are applied: refused, nothing was applied or pruned; set spec.allowEmpty to accept an empty revision",
+			rev, path.Clean(gs.Spec.Path), len(previous))
+	}
 	if msg := plaintextSecrets(r.policy, objs); msg != "" {
 		return failed(gitsealv1alpha1.ReasonPolicyDenied, false, rev, "%s", msg)
 	}
@@ -412,14 +417,16 @@ func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, d
 }
 
 // build renders the path of the checkout. A directory without a
-// kustomization is built as every manifest under it.
+// kustomization is built as every manifest under it; the path may be a
+// link inside the checkout, but a link under such a directory is refused
+// (render.WriteKustomization says why).
 func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
 	clean := path.Clean("/" + relPath)
 	dir := filepath.Join(root, filepath.FromSlash(clean))
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "path %s does not exist in revision %s", strings.TrimPrefix(clean, "/"), rev), false
 	}
-	if err := render.WriteKustomization(dir); err != nil {
+	if err := render.WriteKustomization(root, dir); err != nil {
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
 	}
 	out, err := render.Build(ctx, root, dir, render.Options{})

@@ -103,6 +103,17 @@ type GitSyncSpec struct {
 	// +kubebuilder:default=true
 	Prune *bool `json:"prune,omitempty"`
 
+	// AllowEmpty lets a revision that renders no objects replace one that
+	// applied some, pruning everything (like allowEmpty in Argo CD's
+	// automated sync policy). Without it such a revision is refused
+	// (EmptyRevision): nothing is applied or pruned and the last good
+	// revision stays, because an emptied path or a kustomization that
+	// lists nothing is far more often a mistake than a wish to delete
+	// everything. A revision that renders nothing while nothing is applied
+	// yet is always accepted.
+	// +optional
+	AllowEmpty bool `json:"allowEmpty,omitempty"`
+
 	// CorrectDrift, true by default, makes every sync apply the revision,
 	// which undoes hand edits. When false, a sync of a revision that is
 	// already applied only compares the cluster with it and reports the
@@ -183,6 +194,10 @@ const (
 	// ReasonBuildFailed: the path is missing or kustomize refused or failed
 	// to build it.
 	ReasonBuildFailed = "BuildFailed"
+	// ReasonEmptyRevision: the revision renders no objects while the
+	// inventory holds some, and spec.allowEmpty is false; nothing was
+	// applied or pruned.
+	ReasonEmptyRevision = "EmptyRevision"
 	// ReasonHealthCheckFailed: with spec.wait, an applied object failed or
 	// was not ready within the timeout.
 	ReasonHealthCheckFailed = "HealthCheckFailed"

@@ -284,3 +284,14 @@ func sortedRefs(m map[string]ObjectRef) []ObjectRef {
 	slices.SortFunc(out, func(a, b ObjectRef) int { return cmp.Compare(a.String(), b.String()) })
 	return out
 }
+
+// RefuseEmpty decides whether an empty rendered set must not replace the
+// inventory previous: it is refused when previous holds objects, unless
+// allowEmpty. Applying it would prune every object of previous (with
+// prune off, drop them all from the inventory), and a revision that
+// renders nothing is far more often a mistake, such as a path emptied or
+// moved or a kustomization that lists nothing, than a wish to delete
+// everything. An empty set over an empty inventory loses nothing.
+func RefuseEmpty(set []*unstructured.Unstructured, previous []ObjectRef, allowEmpty bool) bool {
+	return len(set) == 0 && len(previous) > 0 && !allowEmpty
+}

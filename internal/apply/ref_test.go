@@ -182,6 +182,31 @@ func TestToPrune(t *testing.T) {
 	}
 }
 
+func TestRefuseEmpty(t *testing.T) {
+	one := []*unstructured.Unstructured{{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap"}}}
+	tests := []struct {
+		name       string
+		set        []*unstructured.Unstructured
+		previous   []ObjectRef
+		allowEmpty bool
+		want       bool
+	}{
+		{name: "an empty set over an inventory is refused", previous: []ObjectRef{cmA, cmB}, want: true},
+		{name: "an empty set over an inventory is accepted with allowEmpty", previous: []ObjectRef{cmA, cmB}, allowEmpty: true, want: false},
+		{name: "an empty set over an empty inventory is accepted", previous: nil, want: false},
+		{name: "an empty set over an empty, non-nil inventory is accepted", previous: []ObjectRef{}, want: false},
+		{name: "a set of one object over an inventory is accepted", set: one, previous: []ObjectRef{cmA, cmB}, want: false},
+		{name: "a set of one object over an empty inventory is accepted", set: one, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RefuseEmpty(tt.set, tt.previous, tt.allowEmpty); got != tt.want {
+				t.Errorf("RefuseEmpty = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestPrunable(t *testing.T) {
 	owner := map[string]string{"gitseal.dev/gitsync-name": "sync", "gitseal.dev/gitsync-namespace": "app"}
 	tests := []struct {

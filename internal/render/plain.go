@@ -11,22 +11,39 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// WriteKustomization makes a directory of plain manifests buildable, the
-// way Flux does: unless dir already has a kustomization file, it writes a
-// kustomization.yaml listing every manifest under dir (files ending in
-// .yaml, .yml or .json that name an apiVersion and a kind), and every
-// subdirectory that has a kustomization of its own instead of its files.
-// Hidden files and directories and symbolic links are left out. It is meant
-// for a checkout the caller owns; Build still enforces the sandbox on
+// WriteKustomization makes the directory dir, under root, buildable when it
+// holds plain manifests, the way Flux does: unless dir already has a
+// kustomization file, it writes a kustomization.yaml listing every manifest
+// under dir (files ending in .yaml, .yml or .json that name an apiVersion
+// and a kind), and every subdirectory that has a kustomization of its own
+// instead of its files. Hidden files and directories are left out. It is
+// meant for a checkout the caller owns; Build still enforces the sandbox on
 // everything listed.
-func WriteKustomization(dir string) error {
+//
+// Symbolic links: dir is resolved first, as Build resolves it, so a path
+// that is a link (or lies under one) names the same directory for both.
+// Under dir, a link is refused (ErrRefused, naming it) rather than left out
+// or followed. Left out, the objects behind it would silently vanish from
+// the set, and an apply would prune them; followed, the walk would list
+// files that kustomize refuses to load (a file that resolves above the
+// kustomization's directory) or lists twice. A kustomization, which names
+// what it loads, may name links: kustomize follows them within the sandbox.
+// A kustomization file that is itself a link counts as a kustomization.
+//
+// Errors wrap ErrRefused (dir resolves out of root, or a link under dir)
+// or ErrBuildFailed.
+func WriteKustomization(root, dir string) error {
+	s, dir, err := newSandbox(root, dir, Options{}.withDefaults())
+	if err != nil {
+		return err
+	}
 	if hasKustomization(dir) {
 		return nil
 	}
 	var resources []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: list manifests: %v", ErrBuildFailed, err)
 		}
 		if p == dir {
 			return nil
@@ -39,9 +56,11 @@ func WriteKustomization(dir string) error {
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: list manifests: %v", ErrBuildFailed, err)
 		}
 		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			return refused("%s is a symbolic link: a directory without a kustomization may not hold links (a kustomization may name them)", s.show(p))
 		case d.IsDir():
 			if hasKustomization(p) {
 				resources = append(resources, filepath.ToSlash(rel))
@@ -53,7 +72,7 @@ func WriteKustomization(dir string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w: list manifests: %v", ErrBuildFailed, err)
+		return err
 	}
 	out, err := yaml.Marshal(map[string]any{
 		"apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -69,9 +88,11 @@ func WriteKustomization(dir string) error {
 	return nil
 }
 
+// hasKustomization reports whether dir holds a kustomization file, or a
+// link to one, as kustomize (and checkKustomization) would read it.
 func hasKustomization(dir string) bool {
 	for _, name := range kustomizationFiles {
-		if info, err := os.Lstat(filepath.Join(dir, name)); err == nil && info.Mode().IsRegular() {
+		if info, err := os.Stat(filepath.Join(dir, name)); err == nil && info.Mode().IsRegular() {
 			return true
 		}
 	}

@@ -1,9 +1,11 @@
 package render
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,12 +31,13 @@ func TestWriteKustomizationBuildsADirectoryOfPlainManifests(t *testing.T) {
 	write("apps/values.yaml", "replicas: 3\n")              // not a manifest
 	write("apps/.github/workflow.yaml", cm("hidden"))       // hidden
 	write("apps/README.md", "apiVersion and kind in prose") // not a manifest extension
-	if err := os.Symlink(filepath.Join(root, "apps/one.yaml"), filepath.Join(root, "apps/link.yaml")); err != nil {
+	write("apps/.hidden/x.yaml", cm("hidden"))
+	if err := os.Symlink("x.yaml", filepath.Join(root, "apps/.hidden/link.yaml")); err != nil { // in a hidden directory
 		t.Fatal(err)
 	}
 
 	dir := filepath.Join(root, "apps")
-	if err := WriteKustomization(dir); err != nil {
+	if err := WriteKustomization(root, dir); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Build(t.Context(), root, dir, Options{})
@@ -57,10 +60,162 @@ func TestWriteKustomizationKeepsAnExistingOne(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yml"), []byte(own), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteKustomization(dir); err != nil {
+	if err := WriteKustomization(dir, dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "kustomization.yaml")); !os.IsNotExist(err) {
 		t.Error("wrote a second kustomization next to the repository's own")
+	}
+}
+
+// TestWriteKustomizationAndBuildSeeLinksAlike: a link is followed the same
+// way by the generated kustomization and by kustomize, or refused; it never
+// makes the set silently smaller.
+func TestWriteKustomizationAndBuildSeeLinksAlike(t *testing.T) {
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"
+	}
+	tests := []struct {
+		name    string
+		files   map[string]string
+		links   map[string]string // link -> target
+		want    []string          // objects built; nil when refused
+		refused string            // the path the error names
+	}{
+		{
+			name:  "path that is a link to a directory is followed",
+			files: map[string]string{"v2/a.yaml": cm("a"), "v2/b.yaml": cm("b")},
+			links: map[string]string{"apps": "v2"},
+			want:  []string{"a", "b"},
+		},
+		{
+			name:  "path under a linked directory is followed",
+			files: map[string]string{"real/apps/a.yaml": cm("a")},
+			links: map[string]string{"env": "real"},
+			want:  []string{"a"},
+		},
+		{
+			name:    "link to a directory of manifests is refused",
+			files:   map[string]string{"apps/a.yaml": cm("a"), "shared/b.yaml": cm("b")},
+			links:   map[string]string{"apps/sub": "../shared"},
+			refused: "apps/sub",
+		},
+		{
+			name:    "link to a directory with a kustomization is refused",
+			files:   map[string]string{"apps/a.yaml": cm("a"), "base/kustomization.yaml": "resources: [b.yaml]\n", "base/b.yaml": cm("b")},
+			links:   map[string]string{"apps/base": "../base"},
+			refused: "apps/base",
+		},
+		{
+			name:    "link to a manifest is refused",
+			files:   map[string]string{"apps/a.yaml": cm("a"), "shared/b.yaml": cm("b")},
+			links:   map[string]string{"apps/b.yaml": "../shared/b.yaml"},
+			refused: "apps/b.yaml",
+		},
+		{
+			name:    "link to a manifest beside it is refused",
+			files:   map[string]string{"apps/a.yaml": cm("a")},
+			links:   map[string]string{"apps/current.yaml": "a.yaml"},
+			refused: "apps/current.yaml",
+		},
+		{
+			name:    "link to a file that is not a manifest is refused",
+			files:   map[string]string{"apps/a.yaml": cm("a"), "docs/README.md": "read me"},
+			links:   map[string]string{"apps/README.md": "../docs/README.md"},
+			refused: "apps/README.md",
+		},
+		{
+			name:    "link named kustomization.yaml to a directory is refused, not written through",
+			files:   map[string]string{"apps/a.yaml": cm("a"), "other/keep.yaml": cm("keep")},
+			links:   map[string]string{"apps/kustomization.yaml": "../other"},
+			refused: "apps/kustomization.yaml",
+		},
+		{
+			name:  "kustomization file that is a link is read as the kustomization",
+			files: map[string]string{"apps/a.yaml": cm("a"), "apps/b.yaml": cm("b"), "apps/k.yaml": "resources: [a.yaml]\n"},
+			links: map[string]string{"apps/kustomization.yaml": "k.yaml"},
+			want:  []string{"a"},
+		},
+		{
+			name:  "kustomization may name a linked directory, which kustomize follows",
+			files: map[string]string{"apps/kustomization.yaml": "resources: [base]\n", "shared/kustomization.yaml": "resources: [b.yaml]\n", "shared/b.yaml": cm("b")},
+			links: map[string]string{"apps/base": "../shared"},
+			want:  []string{"b"},
+		},
+		{
+			name:  "link in a subdirectory that has its own kustomization is the kustomization's to name",
+			files: map[string]string{"apps/a.yaml": cm("a"), "apps/sub/kustomization.yaml": "resources: [b.yaml]\n", "apps/sub/b.yaml": cm("b")},
+			links: map[string]string{"apps/sub/unused.yaml": "b.yaml"},
+			want:  []string{"a", "b"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			for rel, content := range tt.files {
+				p := filepath.Join(root, filepath.FromSlash(rel))
+				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for link, target := range tt.links {
+				p := filepath.Join(root, filepath.FromSlash(link))
+				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.FromSlash(target), p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := filepath.Join(root, "apps")
+			if _, ok := tt.files["real/apps/a.yaml"]; ok {
+				dir = filepath.Join(root, "env", "apps")
+			}
+			err := WriteKustomization(root, dir)
+			if tt.refused != "" {
+				if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.refused+" is a symbolic link") {
+					t.Fatalf("error %v, want a refusal naming %s", err, tt.refused)
+				}
+				if _, err := os.Lstat(filepath.Join(root, "other", "kustomization.yaml")); !os.IsNotExist(err) {
+					t.Errorf("wrote through a link: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Build(t.Context(), root, dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, u := range res.Unstructured() {
+				names = append(names, u.GetName())
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, tt.want) {
+				t.Errorf("built %v, want %v", names, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteKustomizationRefusesAPathThatLeavesTheRoot(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "a.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "apps")); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteKustomization(root, filepath.Join(root, "apps"))
+	if !errors.Is(err, ErrRefused) {
+		t.Fatalf("error %v, want ErrRefused", err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "kustomization.yaml")); !os.IsNotExist(err) {
+		t.Errorf("wrote outside the root: %v", err)
 	}
 }
