@@ -227,7 +227,10 @@ func TestADeletedKeyIsRestoredFromBackup(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: backup.Name, Namespace: backup.Namespace, Labels: backup.Labels, Annotations: backup.Annotations},
 		Type:       backup.Type, Data: backup.Data, Immutable: backup.Immutable,
 	}
-	create(t, restored)
+	// As gitseal keys restore creates it.
+	if err := env.Client.Create(t.Context(), restored, client.FieldOwner(keys.FieldManagerRestore)); err != nil {
+		t.Fatal(err)
+	}
 	waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
 	if s, _ := c.ring.State(lost.ID()); s != keys.Old {
 		t.Errorf("restored key is %q, want old (the replacement stays active)", s)
