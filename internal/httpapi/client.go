@@ -217,16 +217,16 @@ func (c *Client) batches(items []*gitsealv1alpha1.SealedSecret, send func([]int,
 	return flush()
 }
 
-// Retries of a request the controller asked to repeat (429 or 503).
+// Retries of a request the controller asked to repeat.
 const (
 	maxAttempts   = 8
 	maxRetryAfter = 30 * time.Second
 	firstBackoff  = 250 * time.Millisecond
 )
 
-// do sends one request and decodes the answer into out. A 429 or 503 is
-// retried, after the server's Retry-After when it gives one (capped at
-// maxRetryAfter) or else after an exponential backoff, up to maxAttempts
+// do sends one request and decodes the answer into out. A 429, or a 503
+// with Retry-After, is retried after the server's Retry-After (capped at
+// maxRetryAfter), or else after an exponential backoff, up to maxAttempts
 // times or until ctx ends.
 func (c *Client) do(ctx context.Context, method, apiPath string, query url.Values, body, out any) error {
 	u := *c.base
@@ -244,7 +244,7 @@ func (c *Client) do(ctx context.Context, method, apiPath string, query url.Value
 	for attempt := 1; ; attempt++ {
 		raw, retryAfter, err := c.once(ctx, method, u.String(), apiPath, payload)
 		se, isStatus := errors.AsType[*StatusError](err)
-		retry := isStatus && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable)
+		retry := isStatus && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable && retryAfter > 0)
 		if !retry || attempt == maxAttempts {
 			if err != nil {
 				return err
