@@ -59,8 +59,13 @@ type GitSyncReconciler struct {
 	Recorder recorder.EventRecorder
 	Clock    clock.PassiveClock
 	// Namespace is the controller's own namespace: a GitSync there may
-	// apply with the controller's own rights and write any namespace.
+	// write any namespace, with the rights of its ServiceAccount.
 	Namespace string
+	// DefaultServiceAccount is the ServiceAccount, in the GitSync's own
+	// namespace, that a GitSync naming none applies and prunes as. Empty
+	// means such a GitSync is refused: the controller never applies with
+	// its own rights.
+	DefaultServiceAccount string
 	// TempDir holds the checkouts while a sync runs; empty means the
 	// system's temporary directory.
 	TempDir string
@@ -205,9 +210,8 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // or pruned unless every step before it succeeded.
 func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSync) syncResult {
 	tenant := gs.Namespace != r.Namespace
-	if tenant && gs.Spec.ServiceAccountName == "" {
-		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "",
-			"spec.serviceAccountName is required for a GitSync outside %s: it applies with that ServiceAccount's permissions", r.Namespace)
+	if serviceAccount(gs, r.DefaultServiceAccount) == "" {
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%s", noServiceAccount(gs))
 	}
 	if res, waiting := r.waitForDependencies(ctx, gs); waiting {
 		return res
@@ -437,13 +441,16 @@ func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string
 }
 
 // applyClient returns an uncached client that acts as the GitSync's
-// ServiceAccount, or as the controller when none is named (allowed only in
-// the controller's namespace).
+// ServiceAccount (impersonation), so that the apply, the prune and the
+// health checks have exactly that account's rights. There is no client
+// with the controller's own rights: with no ServiceAccount it fails.
 func (r *GitSyncReconciler) applyClient(gs *gitsealv1alpha1.GitSync) (client.Client, error) {
-	cfg := rest.CopyConfig(r.Config)
-	if sa := gs.Spec.ServiceAccountName; sa != "" {
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + gs.Namespace + ":" + sa}
+	sa := serviceAccount(gs, r.DefaultServiceAccount)
+	if sa == "" {
+		return nil, errNoServiceAccount
 	}
+	cfg := rest.CopyConfig(r.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: serviceAccountUser(gs.Namespace, sa)}
 	c, err := client.New(cfg, client.Options{Scheme: r.Scheme, Mapper: r.Mapper})
 	if err != nil {
 		return nil, fmt.Errorf("create client: %w", err)
@@ -451,26 +458,46 @@ func (r *GitSyncReconciler) applyClient(gs *gitsealv1alpha1.GitSync) (client.Cli
 	return c, nil
 }
 
+// errNoServiceAccount: a GitSync names no ServiceAccount and the
+// controller has no default, so there is no account to act as.
+var errNoServiceAccount = errors.New("no ServiceAccount to act as: spec.serviceAccountName is empty and the controller has no --default-service-account")
+
+// serviceAccount decides which ServiceAccount, in the GitSync's own
+// namespace, a GitSync applies and prunes as: the one it names, else the
+// controller's default; "" when there is neither, and the GitSync may not
+// apply at all.
+func serviceAccount(gs *gitsealv1alpha1.GitSync, defaultSA string) string {
+	return cmp.Or(gs.Spec.ServiceAccountName, defaultSA)
+}
+
+// serviceAccountUser is the user name the API server gives a
+// ServiceAccount; impersonating it brings the account's groups along.
+func serviceAccountUser(ns, name string) string {
+	return "system:serviceaccount:" + ns + ":" + name
+}
+
+// noServiceAccount says why a GitSync without a ServiceAccount is refused,
+// and what to set.
+func noServiceAccount(gs *gitsealv1alpha1.GitSync) string {
+	return fmt.Sprintf("spec.serviceAccountName is required: name a ServiceAccount in %s whose rights the apply may use "+
+		"(the controller never applies with its own), or start the controller with --default-service-account", gs.Namespace)
+}
+
 // finalize prunes what a deleted GitSync applied, when it prunes and is not
 // suspended, then lets it go. A prune the API server refuses for good (the
-// ServiceAccount is gone or may no longer delete) leaves the objects in
-// place, says so in a Warning event, and still lets the GitSync go, so a
-// deletion never hangs on a finalizer; a transient failure is retried.
+// ServiceAccount is gone or may no longer delete), or one with no
+// ServiceAccount to prune as, leaves the objects in place, says so in a
+// Warning event, and still lets the GitSync go, so a deletion never hangs
+// on a finalizer; a transient failure is retried.
 func (r *GitSyncReconciler) finalize(ctx context.Context, gs *gitsealv1alpha1.GitSync) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(gs, GitSyncFinalizer) {
 		return ctrl.Result{}, nil
 	}
 	if gs.Spec.PruneEnabled() && !gs.Spec.Suspend && gs.Status.Inventory != nil {
-		c, err := r.applyClient(gs)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		_, err = apply.Apply(ctx, c, nil, fromInventory(gs.Status.Inventory), apply.Options{
-			FieldManager: FieldManager, Labels: gitSyncLabels(gs), Prune: true,
-		})
+		err := r.pruneAll(ctx, gs)
 		var refused *apply.Error
 		switch {
-		case errors.As(err, &refused):
+		case errors.As(err, &refused), errors.Is(err, errNoServiceAccount):
 			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, gitsealv1alpha1.ReasonPruneFailed, "Delete",
 				"the objects of the deleted GitSync were left in place: %v", err)
 		case err != nil:
@@ -480,6 +507,19 @@ func (r *GitSyncReconciler) finalize(ctx context.Context, gs *gitsealv1alpha1.Gi
 	patch := client.MergeFrom(gs.DeepCopy())
 	controllerutil.RemoveFinalizer(gs, GitSyncFinalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, gs, patch))
+}
+
+// pruneAll deletes what the GitSync's inventory lists, as its
+// ServiceAccount.
+func (r *GitSyncReconciler) pruneAll(ctx context.Context, gs *gitsealv1alpha1.GitSync) error {
+	c, err := r.applyClient(gs)
+	if err != nil {
+		return err
+	}
+	_, err = apply.Apply(ctx, c, nil, fromInventory(gs.Status.Inventory), apply.Options{
+		FieldManager: FieldManager, Labels: gitSyncLabels(gs), Prune: true,
+	})
+	return err
 }
 
 // namespaced reports whether objects of a kind live in namespaces.

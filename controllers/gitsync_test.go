@@ -85,14 +85,21 @@ func manifest(t *testing.T, obj any) string {
 	return string(out)
 }
 
+// platformServiceAccount is the ServiceAccount of config/platform, which
+// startController installs in the controller's namespace.
+const platformServiceAccount = "gitseal-platform"
+
+// newGitSync returns a GitSync of apps/ in the repository that applies as
+// the platform ServiceAccount; tenants' GitSyncs name their own.
 func newGitSync(ns, name, repoURL string, mutate ...func(*gitsealv1alpha1.GitSync)) *gitsealv1alpha1.GitSync {
 	gs := &gitsealv1alpha1.GitSync{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: gitsealv1alpha1.GitSyncSpec{
-			URL:       repoURL,
-			Path:      "apps",
-			Interval:  metav1.Duration{Duration: time.Hour}, // tests ask for syncs
-			SecretRef: &gitsealv1alpha1.LocalObjectReference{Name: "git"},
+			URL:                repoURL,
+			Path:               "apps",
+			Interval:           metav1.Duration{Duration: time.Hour}, // tests ask for syncs
+			SecretRef:          &gitsealv1alpha1.LocalObjectReference{Name: "git"},
+			ServiceAccountName: platformServiceAccount,
 		},
 	}
 	for _, m := range mutate {
@@ -326,7 +333,7 @@ func TestGitSyncTenantAppliesAsItsServiceAccount(t *testing.T) {
 	repo := newGitRepo(t, tenant)
 	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap("", "a", "1")}, "first")
 
-	noSA := newGitSync(tenant, "no-sa", repo.url)
+	noSA := newGitSync(tenant, "no-sa", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.ServiceAccountName = "" })
 	create(t, noSA)
 	got := waitSync(t, client.ObjectKeyFromObject(noSA), gitsealv1alpha1.ReasonInvalidSpec, "")
 	if cond := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady); !strings.Contains(cond.Message, "serviceAccountName is required") {

@@ -49,10 +49,10 @@ import (
 // +kubebuilder:rbac:groups="",namespace=gitseal-system,resources=events,verbs=create;patch
 //
 // GitSyncs: it reads them, keeps their status and finalizer, and applies
-// as the ServiceAccount each one names (impersonation), so what a GitSync
-// may write is what its ServiceAccount may write. Only a GitSync in the
-// controller's namespace that names none applies with the controller's own
-// rights, which are the ones above unless the operator grants more.
+// and prunes only as the ServiceAccount each one names, or the default one
+// (impersonation), so what a GitSync may write is what that ServiceAccount
+// may write. It never applies with its own rights, which is why they stop
+// here: docs/operations.md lists them.
 //
 // +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs/status,verbs=get;update;patch
@@ -78,6 +78,10 @@ type Options struct {
 	// AllowServiceAccountTokens lets templates of type
 	// kubernetes.io/service-account-token through.
 	AllowServiceAccountTokens bool
+	// DefaultServiceAccount is the ServiceAccount, in a GitSync's own
+	// namespace, that a GitSync naming none applies as; empty refuses such
+	// a GitSync.
+	DefaultServiceAccount string
 	// Workers is the number of SealedSecrets reconciled at once.
 	Workers int
 	// GitSyncWorkers is the number of GitSyncs synced at once.
@@ -209,7 +213,7 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	}
 	gsr := &GitSyncReconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Config: mgr.GetConfig(),
-		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
+		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), DefaultServiceAccount: opts.DefaultServiceAccount,
 		Recorder:           mgr.GetEventRecorder("gitseal-gitsync"),
 		Clock:              opts.Clock,
 		Namespace:          opts.Namespace,

@@ -87,11 +87,14 @@ type setupOpts struct {
 }
 
 // startController starts a manager and waits until it has published a key.
+// The platform ServiceAccount of config/platform is installed in its
+// namespace.
 func startController(t *testing.T, so setupOpts) *controller {
 	t.Helper()
 	if so.ns == "" {
 		so.ns = env.Namespace(t, "gitseal")
 	}
+	env.InstallConfig(t, "platform", so.ns)
 	if so.watch == "" {
 		so.watch = env.Namespace(t, "apps")
 	}

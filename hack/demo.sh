@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole gitseal story on a local control plane: the controller makes its
-# key in the cluster, a Secret is sealed on "a laptop", scanned and pushed to
-# Git, a GitSync pulls the repository and the controller unseals it, a
-# plaintext Secret pushed by mistake is refused while the last good revision
-# stays, a copy into another namespace is refused, the key is rotated and the
-# file re-sealed without plaintext leaving the cluster, and a backup key
-# opens it offline. Run it with `make demo`.
+# The whole gitseal story on a local control plane: the controller, running
+# as its ServiceAccount with the shipped RBAC, makes its key in the cluster,
+# a Secret is sealed on "a laptop", scanned and pushed to Git, a GitSync
+# pulls the repository and the controller unseals it, a plaintext Secret
+# pushed by mistake is refused while the last good revision stays, a copy
+# into another namespace is refused, the key is rotated and the file
+# re-sealed without plaintext leaving the cluster, and a backup key opens it
+# offline. Run it with `make demo`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,12 +44,36 @@ step "Start a local control plane (kube-apiserver + etcd)"
 pids+=($!)
 wait_for "the control plane" test -s "$work/kubeconfig"
 export KUBECONFIG=$work/kubeconfig
-show "$kubectl" create namespace gitseal-system
+show "$kubectl" apply -k config/namespace
+show "$kubectl" apply -k config/rbac
+show "$kubectl" apply -k config/platform
 show "$kubectl" create namespace prod
 show "$kubectl" create namespace dev
 
-step "Run the controller out of the cluster; it generates its key in the cluster"
-"$root/bin/gitseal-controller" --kubeconfig "$KUBECONFIG" --namespace gitseal-system \
+step "Run the controller out of the cluster, as its ServiceAccount; it generates its key in the cluster"
+# The controller gets exactly what config/rbac grants, as in the cluster: a
+# kubeconfig with a token of its ServiceAccount (re-read from the file, as
+# a pod's projected token is). It may not write a ConfigMap itself:
+show "$kubectl" auth can-i patch configmaps -n prod --as system:serviceaccount:gitseal-system:gitseal-controller || true
+(umask 077 && "$kubectl" -n gitseal-system create token gitseal-controller --duration 2h >"$work/controller.token")
+cat >"$work/controller.kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: demo
+  cluster:
+    server: $("$kubectl" config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+    certificate-authority-data: $("$kubectl" config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+users:
+- name: gitseal-controller
+  user: {tokenFile: $work/controller.token}
+contexts:
+- name: gitseal-controller
+  context: {cluster: demo, user: gitseal-controller}
+current-context: gitseal-controller
+YAML
+show "$kubectl" --kubeconfig "$work/controller.kubeconfig" auth whoami
+"$root/bin/gitseal-controller" --kubeconfig "$work/controller.kubeconfig" --namespace gitseal-system \
 	--http-bind-address 127.0.0.1:18000 --metrics-bind-address 127.0.0.1:18080 \
 	--health-probe-bind-address 127.0.0.1:18081 >"$work/controller.log" 2>&1 &
 pids+=($!)
@@ -96,6 +121,7 @@ spec:
   path: apps/prod
   interval: 1m
   secretRef: {name: git}
+  serviceAccountName: gitseal-platform   # config/platform; the controller never applies with its own rights
 YAML
 cat "$work/gitsync.yaml"
 show "$kubectl" apply -f "$work/gitsync.yaml"
@@ -143,4 +169,9 @@ printf '$ gitseal unseal --identity keys.backup db.yaml | grep password\n'
 "$gitseal" unseal --identity "$work/keys.backup" "$work/repo/apps/prod/db.yaml" | grep password
 
 step "Done"
+if grep -i forbidden "$work/controller.log" >&2; then
+	echo "demo: the API server refused the controller a request: config/rbac lacks a right" >&2
+	exit 1
+fi
+echo "The controller ran with exactly config/rbac's rights and was refused nothing."
 echo "Everything above ran against a real kube-apiserver and etcd on this machine."

@@ -84,8 +84,10 @@ type GitSyncSpec struct {
 	DependsOn []LocalObjectReference `json:"dependsOn,omitempty"`
 
 	// ServiceAccountName is the ServiceAccount, in the GitSync's namespace,
-	// whose permissions the apply and prune use. It is required outside the
-	// controller's namespace; there the GitSync may also only write
+	// whose permissions the apply and prune use. Without it the GitSync
+	// uses the controller's --default-service-account, or, when that is
+	// not set, is refused: the controller never applies with its own
+	// rights. Outside the controller's namespace the GitSync may only write
 	// namespaced objects in its own namespace.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253

@@ -101,6 +101,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 		"Whether retired keys still open values (they are never offered for sealing).")
 	fs.BoolVar(&c.AllowServiceAccountTokens, "allow-service-account-token-secrets", false,
 		"Allow templates of type kubernetes.io/service-account-token.")
+	fs.StringVar(&c.DefaultServiceAccount, "default-service-account", "",
+		"ServiceAccount, in a GitSync's own namespace, that a GitSync without spec.serviceAccountName applies as; empty refuses such GitSyncs (the controller never applies with its own rights).")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "SealedSecrets reconciled in parallel.")
 	fs.IntVar(&c.GitSyncWorkers, "gitsync-workers", c.GitSyncWorkers, "GitSyncs synced in parallel.")
 	fs.Int64Var(&c.MaxRepositoryBytes, "git-max-repository-bytes", c.MaxRepositoryBytes,

@@ -54,7 +54,7 @@ type BatchRequest struct {
 // the item keys that changed, or why it was refused.
 type ResealResult struct {
 	ResealResponse
-	Error          string `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // ResealBatchResponse answers a BatchRequest to PathResealBatch.

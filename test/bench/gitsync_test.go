@@ -83,17 +83,19 @@ func BenchmarkGitSync1000(b *testing.B) {
 			ObjectMeta: metav1.ObjectMeta{Namespace: ctrlNS, Name: "git"},
 			Data:       map[string][]byte{"ca.crt": ca},
 		}))
+		env.InstallConfig(b, "platform", ctrlNS) // the GitSync applies as gitseal-platform
 		proc := startController(b, bin, kubeconfig, ctrlNS, ctrlNS+","+target, crypto.X25519)
 		activeKey(b, c, ctrlNS) // the manager is up
 		gs := &gitsealv1alpha1.GitSync{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ctrlNS, Name: "apps"},
 			Spec: gitsealv1alpha1.GitSyncSpec{
-				URL:             baseURL + "/" + repoName + ".git",
-				Ref:             &gitsealv1alpha1.GitRef{Branch: "main"},
-				Path:            "apps",
-				Interval:        metav1.Duration{Duration: time.Hour},
-				SecretRef:       &gitsealv1alpha1.LocalObjectReference{Name: "git"},
-				TargetNamespace: target,
+				URL:                baseURL + "/" + repoName + ".git",
+				Ref:                &gitsealv1alpha1.GitRef{Branch: "main"},
+				Path:               "apps",
+				Interval:           metav1.Duration{Duration: time.Hour},
+				SecretRef:          &gitsealv1alpha1.LocalObjectReference{Name: "git"},
+				TargetNamespace:    target,
+				ServiceAccountName: "gitseal-platform",
 			},
 		}
 		key := client.ObjectKeyFromObject(gs)

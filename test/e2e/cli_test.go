@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -151,6 +152,11 @@ func TestControllerIsReachedThroughTheServiceProxyByDefault(t *testing.T) {
 
 func TestFetchFallsBackToTheControllerWithoutRBAC(t *testing.T) {
 	c := startController(t, "")
+	// Without config/rbac's binding that lets every authenticated user
+	// read the public keys, jane has no RBAC at all.
+	if err := env.Client.Delete(t.Context(), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "gitseal-public-keys-reader"}}); err != nil {
+		t.Fatal(err)
+	}
 	r := newRunner(t, c)
 	r.kubeconfig = kubeconfig(t, t.TempDir(), "jane")
 	active, _ := c.activeKeyID(t)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -38,6 +39,12 @@ func TestMain(m *testing.M) {
 	testenv.Main(m, &env)
 }
 
+// The ServiceAccounts of config/rbac and config/platform.
+const (
+	controllerServiceAccount = "gitseal-controller"
+	platformServiceAccount   = "gitseal-platform"
+)
+
 // controller is a running gitseal controller, with its keys in ns and the
 // SealedSecrets it unseals in apps.
 type controller struct {
@@ -56,14 +63,20 @@ func newNamespace(t *testing.T, prefix string) string {
 }
 
 // startController runs controllers.Setup in a manager of its own, with the
-// HTTP API on 127.0.0.1, and waits until a key is published.
+// HTTP API on 127.0.0.1, and waits until a key is published. The manager
+// runs as the shipped ServiceAccount gitseal-controller, with a token from
+// the TokenRequest API and exactly the rights of config/rbac, moved into
+// ns; config/platform's ServiceAccount is there too, for platform
+// GitSyncs.
 func startController(t *testing.T, ns string) *controller {
 	t.Helper()
 	if ns == "" {
 		ns = newNamespace(t, "gitseal")
 	}
 	c := &controller{ns: ns, apps: newNamespace(t, "apps")}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	env.InstallConfig(t, "rbac", ns)
+	env.InstallConfig(t, "platform", ns)
+	mgr, err := ctrl.NewManager(env.ServiceAccountConfig(t, ns, controllerServiceAccount), ctrl.Options{
 		Scheme:                 env.Scheme,
 		Logger:                 logr.Discard(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -89,12 +102,12 @@ func startController(t *testing.T, ns string) *controller {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	c.stop = func() {
+	c.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("controller manager: %v", err)
 		}
-	}
+	})
 	t.Cleanup(c.stop)
 	testenv.Eventually(t, "a key is published", func() error {
 		_, err := c.activeKeyID(t)

@@ -14,13 +14,13 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// TestInstallManifestsAreAccepted builds config/default and config/samples
-// with kustomize, as `kubectl apply -k` would, and has the API server
+// TestInstallManifestsAreAccepted builds config/default, config/platform and
+// config/samples with kustomize, as `kubectl apply -k` would, and has the API server
 // validate every object with a server-side dry run.
 func TestInstallManifestsAreAccepted(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	config := filepath.Join(filepath.Dir(file), "..", "..", "config")
-	for _, overlay := range []string{"default", "samples"} {
+	for _, overlay := range []string{"default", "platform", "samples"} {
 		resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(config, overlay))
 		if err != nil {
 			t.Fatalf("kustomize build config/%s: %v", overlay, err)

@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -176,17 +175,13 @@ func Main(m *testing.M, env **Env) {
 	os.Exit(code)
 }
 
-// crdDirectory returns <repo>/config/crd/bases, found from this source file's
-// path so that it works from any package's tests.
+// crdDirectory returns <repo>/config/crd/bases.
 func crdDirectory() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", errors.New("locate the testenv source file to find the CRDs")
+	config, err := configDirectory()
+	if err != nil {
+		return "", err
 	}
-	if !filepath.IsAbs(file) {
-		return "", fmt.Errorf("cannot find the CRDs from source path %q: tests built with -trimpath", file)
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "config", "crd", "bases"), nil
+	return filepath.Join(config, "crd", "bases"), nil
 }
 
 // Namespace creates a namespace with a generated name starting with prefix
