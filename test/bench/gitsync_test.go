@@ -169,7 +169,7 @@ func BenchmarkFetchAndBuild1000(b *testing.B) {
 		}
 		fetched := time.Now()
 		apps := filepath.Join(dir, "apps")
-		if err := render.WriteKustomization(apps); err != nil {
+		if err := render.WriteKustomization(dir, apps); err != nil {
 			b.Fatal(err)
 		}
 		out, err := render.Build(ctx, dir, apps, render.Options{})
