@@ -42,11 +42,7 @@ func TestEveryReplicaServesKeysAndTheStandbyTakesOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	ns, apps := newNamespace(ctx, t), newNamespace(ctx, t)
-	kubeconfig, err := env.AdminKubeconfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := testenv.WriteKubeconfig(t, kubeconfig)
+	kc := env.ControllerKubeconfig(t, ns) // exactly the shipped rights, as in a pod
 	start := func() *replica {
 		httpAddr, probeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 		p := testenv.StartController(t, kc,

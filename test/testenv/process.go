@@ -13,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Process is a gitseal controller running as its own process, the binary
@@ -170,4 +174,29 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Kubeconfig returns a kubeconfig file's content for cfg's server, CA and
+// bearer token (as from ServiceAccountConfig), for a process that reads one.
+func Kubeconfig(cfg *rest.Config) ([]byte, error) {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["test"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken}
+	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test"}
+	kc.CurrentContext = "test"
+	return clientcmd.Write(*kc)
+}
+
+// ControllerKubeconfig installs config/rbac into namespace and writes a
+// kubeconfig file for the controller's ServiceAccount there, holding a
+// token from the TokenRequest API: a controller process started with it
+// has exactly the shipped rights. It returns the file's path.
+func (e *Env) ControllerKubeconfig(t testing.TB, namespace string) string {
+	t.Helper()
+	e.InstallConfig(t, "rbac", namespace)
+	raw, err := Kubeconfig(e.ServiceAccountConfig(t, namespace, "gitseal-controller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return WriteKubeconfig(t, raw)
 }
