@@ -200,8 +200,14 @@ func (o *ScanOptions) Validate() error {
 
 // scanSetup is what a scan needs before it reads any file.
 type scanSetup struct {
-	root     string        // repository root, or the working directory
+	// root is the repository root, or outside a repository the directory
+	// scanned. For paths and --build it comes from what is scanned, not
+	// from the working directory, so the verdict and the names in findings
+	// are the same wherever the scan runs from.
+	root     string
 	repo     *gitscan.Repo // nil outside a repository
+	tree     *scanner.Tree // what PATHs and --build scan; nil for --staged and --since
+	start    string        // where .gitseal.yaml is looked for when root has none
 	baseline string        // the baseline file's path
 	existing *policy.Baseline
 	policy   *policy.Policy
@@ -251,19 +257,24 @@ func (o *ScanOptions) colorOn() bool {
 
 func (o *ScanOptions) setup(ctx context.Context) (*scanSetup, error) {
 	s := &scanSetup{}
-	repo, err := gitscan.Open(ctx, o.workDir)
-	switch {
-	case err == nil:
-		s.repo, s.root = repo, repo.Root()
-	case o.Staged || o.Since != "":
-		return nil, withHint(err, "--staged and --since read a git repository: run gitseal scan inside one")
-	default:
-		if s.root, err = filepath.Abs(o.workDir); err != nil {
+	if o.Staged || o.Since != "" {
+		repo, err := gitscan.Open(ctx, o.workDir)
+		if err != nil {
+			return nil, withHint(err, "--staged and --since read a git repository: run gitseal scan inside one")
+		}
+		s.repo, s.root, s.start = repo, repo.Root(), repo.Root()
+	} else {
+		tree, err := scanner.Locate(ctx, o.targets())
+		if errors.Is(err, scanner.ErrNotOneTree) {
+			return nil, withHint(err, "scan the files of each repository on its own")
+		}
+		if err != nil {
 			return nil, err
 		}
+		s.tree, s.repo, s.root, s.start = tree, tree.Repo, tree.Root, tree.Start
 	}
 
-	keys, err := o.loadKeys(s.root)
+	keys, err := o.loadKeys(s.root, s.start)
 	if err != nil {
 		return nil, err
 	}
@@ -304,17 +315,34 @@ func (o *ScanOptions) setup(ctx context.Context) (*scanSetup, error) {
 	return s, nil
 }
 
+// targets are what a scan of files on disk reads: the --build directory,
+// or the paths (the working directory when there are none), relative ones
+// taken from the working directory.
+func (o *ScanOptions) targets() []string {
+	paths := o.Paths
+	switch {
+	case o.Build != "":
+		paths = []string{o.Build}
+	case len(paths) == 0:
+		paths = []string{"."}
+	}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p
+		if !filepath.IsAbs(p) {
+			out[i] = filepath.Join(o.workDir, p)
+		}
+	}
+	return out
+}
+
 // loadKeys reads the key list of .gitseal.yaml: --config, or the file at
-// the repository root, or in the directory scanned from. Without one, the
-// key rules are skipped.
-func (o *ScanOptions) loadKeys(root string) (*policy.KeySet, error) {
+// the root, or in the directory scanned (start). Without one, the key
+// rules are skipped.
+func (o *ScanOptions) loadKeys(root, start string) (*policy.KeySet, error) {
 	path := o.Config
 	if path == "" {
-		wd, err := filepath.Abs(o.workDir)
-		if err != nil {
-			return nil, err
-		}
-		for _, dir := range []string{root, wd} {
+		for _, dir := range []string{root, start} {
 			candidate := filepath.Join(dir, repoconfig.FileName)
 			if info, err := os.Stat(candidate); err == nil && info.Mode().IsRegular() {
 				path = candidate
@@ -349,14 +377,12 @@ func (o *ScanOptions) loadKeys(root string) (*policy.KeySet, error) {
 }
 
 // fileExists tells the policy which files a secretGenerator may read from
-// Git: tracked ones in a repository (in HEAD for --since), else files on
-// disk under the root.
+// Git: for --staged those in the index, for --since those in HEAD, and
+// for files on disk those git add would take (tracked, or not ignored),
+// or outside a repository every file under the root.
 func (o *ScanOptions) fileExists(ctx context.Context, s *scanSetup) (func(string) bool, error) {
-	if s.repo == nil {
-		return func(p string) bool {
-			_, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(p)))
-			return err == nil
-		}, nil
+	if s.tree != nil {
+		return s.tree.InGit, nil
 	}
 	treeish := ""
 	if o.Since != "" {
@@ -373,14 +399,6 @@ func (o *ScanOptions) fileExists(ctx context.Context, s *scanSetup) (func(string
 // checked, for the report.
 func (o *ScanOptions) scan(ctx context.Context, s *scanSetup) (*scanner.Report, string, error) {
 	sc := &scanner.Scanner{Policy: s.policy, Workers: o.Workers, Exclude: o.Exclude}
-	if s.repo != nil && !o.Staged && o.Since == "" && o.Build == "" {
-		// Files git ignores never go into a commit.
-		ignored, err := s.repo.Ignored(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		sc.Ignored = ignored
-	}
 	switch {
 	case o.Staged:
 		blobs, err := s.repo.Staged(ctx)
@@ -399,27 +417,18 @@ func (o *ScanOptions) scan(ctx context.Context, s *scanSetup) (*scanner.Report, 
 	case o.Build != "":
 		return o.scanBuild(ctx, s)
 	}
-	paths := o.Paths
-	if len(paths) == 0 {
-		paths = []string{o.workDir}
-	} else if o.workDir != "." {
-		for i, p := range paths {
-			if !filepath.IsAbs(p) {
-				paths[i] = filepath.Join(o.workDir, p)
-			}
-		}
-	}
-	rep, err := sc.ScanPaths(ctx, s.root, paths)
+	// Files git ignores never go into a commit.
+	sc.Ignored = s.tree.Ignored
+	rep, err := sc.ScanPaths(ctx, s.root, s.tree.Paths)
 	return rep, "", err
 }
 
 // scanBuild renders a kustomization in the sandbox and checks the output.
-// Findings name the directory, with the line in the rendered output.
+// The sandbox is rooted at the directory's repository, or outside one at
+// the directory itself. Findings name the directory relative to that
+// root, with the line in the rendered output.
 func (o *ScanOptions) scanBuild(ctx context.Context, s *scanSetup) (*scanner.Report, string, error) {
-	dir := o.Build
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(o.workDir, dir)
-	}
+	dir := s.tree.Paths[0]
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	res, err := render.Build(ctx, s.root, dir, render.Options{MaxFileSize: o.MaxFileSize})
@@ -429,11 +438,7 @@ func (o *ScanOptions) scanBuild(ctx context.Context, s *scanSetup) (*scanner.Rep
 	case err != nil:
 		return nil, "", err
 	}
-	rel, err := filepath.Rel(s.root, dir)
-	if err != nil {
-		rel = dir
-	}
-	label := filepath.ToSlash(rel) + " (kustomize build)"
+	label := displayPath(s.root, dir) + " (kustomize build)"
 	fr := s.policy.CheckFile(label, res.YAML())
 	return &scanner.Report{Findings: fr.Findings, Files: 1}, label, nil
 }

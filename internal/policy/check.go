@@ -624,7 +624,9 @@ func (c *checker) checkSourceFile(at *node, field, key, src, format string, oc *
 	}
 	if exists := c.p.opts.FileExists; exists != nil && c.file != "" && !strings.Contains(src, "://") {
 		rel := path.Join(path.Dir(c.file), src)
-		if rel != ".." && !strings.HasPrefix(rel, "../") && !path.IsAbs(src) && !exists(rel) {
+		// A file outside the scan root, or named by an absolute path, may
+		// well be in Git: only a path under the root can be looked up.
+		if rel != ".." && !strings.HasPrefix(rel, "../") && !path.IsAbs(src) && !path.IsAbs(rel) && !exists(rel) {
 			return // not in Git: nothing is brought in from the repository
 		}
 	}

@@ -40,7 +40,10 @@ type Options struct {
 	// FileExists reports whether a slash-separated path, relative to the
 	// scan root, is among the files being committed or checked (tracked in
 	// Git, or on disk). A secretGenerator file or env file that does not
-	// exist brings nothing from Git and is not a finding. Nil means every
+	// exist brings nothing from Git and is not a finding. It is resolved
+	// against the directory of the file that names it, as kustomize does;
+	// one that lands outside the root (or a file named by an absolute
+	// path) is never looked up and counts as existing. Nil means every
 	// file exists.
 	FileExists func(path string) bool
 	// Baseline, when set, gives every finding a fingerprint and allows

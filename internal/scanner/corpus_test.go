@@ -3,7 +3,9 @@ package scanner
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,6 +91,14 @@ func TestEveryKubernetesSecretOfTheCorpusIsFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range missedSecrets(rep, files) {
+		t.Errorf("%s: no Secret finding", name)
+	}
+}
+
+// missedSecrets returns the corpus secrets the report has no Secret
+// finding for.
+func missedSecrets(rep *Report, files map[string]string) []string {
 	found := map[string]bool{}
 	for _, f := range rep.Failing() {
 		switch f.Rule {
@@ -96,11 +106,114 @@ func TestEveryKubernetesSecretOfTheCorpusIsFound(t *testing.T) {
 			found[f.File] = true
 		}
 	}
+	var missed []string
 	for _, name := range corpusSecrets(files) {
 		if !found[name] {
-			t.Errorf("%s: no Secret finding", name)
+			missed = append(missed, name)
 		}
 	}
+	return missed
+}
+
+// TestTheCorpusIsFoundFromEveryWorkingDirectory runs the corpus check the
+// way gitseal scan does (Locate, then ScanPaths with the tree's InGit as
+// the policy's FileExists, so secretGenerator files and env files are
+// looked up) from the tree's root, a subdirectory, its parent, the file
+// system root, an unrelated directory and the root reached through a
+// symbolic link, naming the tree by relative and absolute paths and
+// through the link; in a plain directory and in a git repository. Every
+// run must find every secret, with the same findings under the same
+// names. RELIABILITY C1 (fail closed): a plaintext secret is refused
+// wherever the scan runs from; issue 9 item 7 (docs/threat-model.md).
+func TestTheCorpusIsFoundFromEveryWorkingDirectory(t *testing.T) {
+	files := k8sCorpus()
+	for _, layout := range []string{"plain directory", "committed to git", "untracked in git"} {
+		t.Run(layout, func(t *testing.T) {
+			top := t.TempDir()
+			writeFiles(t, top, files)
+			if layout != "plain directory" {
+				git := gitRepo(t, top)
+				if layout == "committed to git" {
+					git("add", ".")
+					git("commit", "-q", "-m", "corpus")
+				}
+			}
+			link := filepath.Join(t.TempDir(), "link")
+			if err := os.Symlink(filepath.Dir(top), link); err != nil {
+				t.Fatal(err)
+			}
+			viaLink := filepath.Join(link, filepath.Base(top))
+
+			var want string
+			for _, cwd := range []struct{ name, dir string }{
+				{"root", top},
+				{"subdirectory", filepath.Join(top, "generator-envs")},
+				{"parent", filepath.Dir(top)},
+				{"slash", "/"},
+				{"unrelated", t.TempDir()},
+				{"symbolic link", viaLink},
+			} {
+				rel, err := filepath.Rel(cwd.dir, top)
+				if cwd.dir == viaLink {
+					rel = "."
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, arg := range []struct{ name, path string }{{"relative", rel}, {"absolute", top}, {"through a link", viaLink}} {
+					t.Run(cwd.name+"/"+arg.name, func(t *testing.T) {
+						t.Chdir(cwd.dir)
+						tree, err := Locate(context.Background(), []string{arg.path})
+						if err != nil {
+							t.Fatal(err)
+						}
+						s := &Scanner{Policy: policy.New(policy.Options{FileExists: tree.InGit}), Ignored: tree.Ignored}
+						rep, err := s.ScanPaths(context.Background(), tree.Root, []string{arg.path})
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, name := range missedSecrets(rep, files) {
+							t.Errorf("%s: no Secret finding", name)
+						}
+						got, err := json.MarshalIndent(rep.Findings, "", " ")
+						if err != nil {
+							t.Fatal(err)
+						}
+						if want == "" {
+							want = string(got)
+						} else if string(got) != want {
+							t.Errorf("from %s, scan %s: findings differ from those at the root:\n%s\nwant\n%s", cwd.dir, arg.path, got, want)
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// gitRepo makes dir a git repository, with git's configuration isolated
+// from the machine's, and returns a function that runs git in it.
+func gitRepo(t *testing.T, dir string) func(args ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("git is required: %v", err)
+	}
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"GIT_CONFIG_GLOBAL": filepath.Join(home, "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1", "HOME": home,
+		"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+		"GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+	} {
+		t.Setenv(k, v)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	return git
 }
 
 // TestWriteComparisonCorpus writes the corpus and the benchmark tree for a

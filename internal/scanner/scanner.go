@@ -84,11 +84,19 @@ type result struct {
 // ScanPaths checks files and directory trees on disk. Directories are
 // walked without following symbolic links and without entering .git;
 // symbolic links are not checked (their target is, where it lives). Names
-// in findings are relative to root when the file is inside it.
+// in findings are relative to root when the file is inside it, and
+// absolute otherwise, so they do not depend on the working directory that
+// relative paths are given from. Locate finds the root for a set of paths.
 func (s *Scanner) ScanPaths(ctx context.Context, root string, paths []string) (*Report, error) {
-	absRoot, err := filepath.Abs(root)
+	absRoot, err := canonicalDir(root)
 	if err != nil {
 		return nil, err
+	}
+	walkPaths := make([]string, len(paths))
+	for i, p := range paths {
+		if walkPaths[i], err = canonical(p); err != nil {
+			return nil, err
+		}
 	}
 	jobs := make(chan job, 256)
 	excluded := 0
@@ -114,7 +122,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, root string, paths []string) (*
 		}
 		skipDir := func(p string) bool { return s.Ignored[displayName(absRoot, p)+"/"] }
 		skipFile := func(p string) bool { return s.Ignored[displayName(absRoot, p)] }
-		for _, arg := range paths {
+		for _, arg := range walkPaths {
 			err := walk(arg, send, skipDir, skipFile)
 			if err != nil {
 				walkErr <- err
@@ -165,14 +173,57 @@ func walk(p string, send func(string) error, skipDir, skipFile func(string) bool
 	})
 }
 
+// displayName names the file at p, an absolute path from canonical, in
+// findings: relative to absRoot when inside it, else absolute.
 func displayName(absRoot, p string) string {
-	abs, err := filepath.Abs(p)
-	if err == nil {
-		if rel, err := filepath.Rel(absRoot, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(rel)
-		}
+	if within(absRoot, p) {
+		rel, _ := filepath.Rel(absRoot, p)
+		return filepath.ToSlash(rel)
 	}
-	return filepath.ToSlash(filepath.Clean(p))
+	return filepath.ToSlash(p)
+}
+
+// within reports whether the absolute path p is dir or below it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// canonical returns p as an absolute, clean path with its symbolic links
+// resolved, so that one file has one name whichever working directory and
+// whichever path lead to it. A symbolic link named as p itself is kept as
+// a link (its directory resolved): it is still not followed. A path that
+// cannot be resolved (it does not exist) is only made absolute; reading
+// it will report it.
+func canonical(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if info, err := os.Lstat(p); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		dir, base := filepath.Split(abs)
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, base), nil
+		}
+		return abs, nil
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
+}
+
+// canonicalDir returns the directory dir as an absolute, clean path with
+// every symbolic link resolved, itself included.
+func canonicalDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
 }
 
 func (s *Scanner) excluded(name string) bool {
