@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -100,14 +101,24 @@ func (o *ResealOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reseal, err := o.resealer(ctx)
+	failed := 0
+	var files []*parsedFile
+	for _, in := range inputs {
+		sf, err := parseSealedFile(in.name, in.data, in.format)
+		if err != nil {
+			failed++
+			fmt.Fprintf(o.ErrOut, "error: %v\n", err)
+			continue
+		}
+		files = append(files, &parsedFile{in: in, sf: sf, docs: sf.sealedSecrets()})
+	}
+	reseal, err := o.resealer(ctx, files)
 	if err != nil {
 		return err
 	}
 	resolver := newTargetResolver(o.cluster, &o.Recipients, o.ErrOut)
-	failed := 0
-	for _, in := range inputs {
-		if err := o.resealFile(ctx, in, reseal, resolver); err != nil {
+	for _, f := range files {
+		if err := o.resealFile(ctx, f, reseal, resolver); err != nil {
 			failed++
 			fmt.Fprintf(o.ErrOut, "error: %v\n", err)
 		}
@@ -118,12 +129,16 @@ func (o *ResealOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-func (o *ResealOptions) resealFile(ctx context.Context, in *input, reseal resealer, resolver *targetResolver) error {
-	sf, err := parseSealedFile(in.name, in.data, in.format)
-	if err != nil {
-		return err
-	}
-	docs := sf.sealedSecrets()
+// parsedFile is one input with its SealedSecret documents, by index.
+type parsedFile struct {
+	in   *input
+	sf   *sealedFile
+	docs map[int]*gitsealv1alpha1.SealedSecret
+}
+
+func (o *ResealOptions) resealFile(ctx context.Context, f *parsedFile, reseal resealer, resolver *targetResolver) error {
+	in, sf, docs := f.in, f.sf, f.docs
+	var err error
 	if len(docs) == 0 {
 		if in.path == "" || !o.Recursive {
 			return fmt.Errorf("%s: no SealedSecret found", in.name)
@@ -192,19 +207,9 @@ func (o *ResealOptions) resealFile(ctx context.Context, in *input, reseal reseal
 }
 
 // resealer returns the controller's or the offline re-sealer.
-func (o *ResealOptions) resealer(ctx context.Context) (resealer, error) {
+func (o *ResealOptions) resealer(ctx context.Context, files []*parsedFile) (resealer, error) {
 	if o.Identity == "" {
-		client, err := o.cluster.Controller()
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, ss *gitsealv1alpha1.SealedSecret, _ *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error) {
-			resp, err := client.Reseal(ctx, ss, o.OnlyRetired)
-			if err != nil {
-				return nil, err
-			}
-			return newValues(ss, resp.SealedSecret, resp.Changed), nil
-		}, nil
+		return o.controllerResealer(ctx, files)
 	}
 	ids, err := readIdentities(o.Identity)
 	if err != nil {
@@ -237,6 +242,44 @@ func (o *ResealOptions) resealer(ctx context.Context) (resealer, error) {
 
 // newValues picks the changed items' new values, leaving out those that
 // were already sealed to exactly the keys they are sealed to now.
+// controllerResealer sends every SealedSecret of the files to the
+// controller in batches (a repository of a thousand files in a few
+// requests, within its rate limit) and returns a resealer that answers from
+// the results.
+func (o *ResealOptions) controllerResealer(ctx context.Context, files []*parsedFile) (resealer, error) {
+	var items []*gitsealv1alpha1.SealedSecret
+	for _, f := range files {
+		for _, i := range slices.Sorted(maps.Keys(f.docs)) {
+			items = append(items, f.docs[i])
+		}
+	}
+	if len(items) == 0 {
+		return func(context.Context, *gitsealv1alpha1.SealedSecret, *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error) {
+			return nil, nil
+		}, nil
+	}
+	client, err := o.cluster.Controller()
+	if err != nil {
+		return nil, err
+	}
+	results, err := client.ResealBatch(ctx, items, o.OnlyRetired)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("re-seal: %w", err), controllerHint(err, o.cluster))
+	}
+	byObject := make(map[*gitsealv1alpha1.SealedSecret]httpapi.ResealResult, len(items))
+	for i, ss := range items {
+		byObject[ss] = results[i]
+	}
+	return func(_ context.Context, ss *gitsealv1alpha1.SealedSecret, _ *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error) {
+		r := byObject[ss]
+		if r.Error != "" {
+			// As the single-object endpoint answers it, so hints match.
+			return nil, &httpapi.StatusError{Code: http.StatusUnprocessableEntity, Message: r.Error}
+		}
+		return newValues(ss, r.SealedSecret, r.Changed), nil
+	}, nil
+}
+
 func newValues(before, after *gitsealv1alpha1.SealedSecret, changed []string) map[string]gitsealv1alpha1.SealedValue {
 	out := map[string]gitsealv1alpha1.SealedValue{}
 	for _, item := range changed {

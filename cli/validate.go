@@ -61,13 +61,16 @@ func (o *ValidateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One request for up to httpapi.MaxBatchItems objects: a repository
+	// is validated in a few requests, within the controller's rate limit.
+	answers, err := client.ValidateBatch(ctx, sealed)
+	if err != nil {
+		return withHint(fmt.Errorf("validate: %w", err), controllerHint(err, o.cluster))
+	}
 	invalid := 0
-	for _, ss := range sealed {
+	for i, ss := range sealed {
 		name := objectName(ss.Namespace, ss.Name)
-		resp, err := client.Validate(ctx, ss)
-		if err != nil {
-			return withHint(fmt.Errorf("validate %s: %w", name, err), controllerHint(err, o.cluster))
-		}
+		resp := answers[i]
 		if resp.Valid {
 			fmt.Fprintf(o.Out, "%s: valid (opens with key %s)\n", name, strings.Join(resp.KeyIDs, ", "))
 			continue

@@ -53,7 +53,7 @@ type controller struct {
 	stop     func()
 }
 
-func newNamespace(t *testing.T, prefix string) string {
+func newNamespace(t testing.TB, prefix string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
 	if err := env.Client.Create(t.Context(), ns); err != nil {
@@ -68,7 +68,7 @@ func newNamespace(t *testing.T, prefix string) string {
 // the TokenRequest API and exactly the rights of config/rbac, moved into
 // ns; config/platform's ServiceAccount is there too, for platform
 // GitSyncs.
-func startController(t *testing.T, ns string) *controller {
+func startController(t testing.TB, ns string) *controller {
 	t.Helper()
 	if ns == "" {
 		ns = newNamespace(t, "gitseal")
@@ -117,7 +117,7 @@ func startController(t *testing.T, ns string) *controller {
 }
 
 // activeKeyID reads the active key's ID from the public keys ConfigMap.
-func (c *controller) activeKeyID(t *testing.T) (string, error) {
+func (c *controller) activeKeyID(t testing.TB) (string, error) {
 	t.Helper()
 	var cm corev1.ConfigMap
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: c.ns, Name: keys.PublicKeysConfigMap}, &cm); err != nil {
@@ -137,7 +137,7 @@ func (c *controller) activeKeyID(t *testing.T) (string, error) {
 
 // kubeconfig writes the admin kubeconfig into dir; with asUser, requests
 // impersonate that user, who has no RBAC at all.
-func kubeconfig(t *testing.T, dir, asUser string) string {
+func kubeconfig(t testing.TB, dir, asUser string) string {
 	t.Helper()
 	raw, err := env.AdminKubeconfig()
 	if err != nil {
@@ -175,7 +175,7 @@ func (r result) String() string {
 // cliRunner runs gitseal in process, against one controller, with a
 // kubeconfig, and records every output for the canary test.
 type cliRunner struct {
-	t          *testing.T
+	t          testing.TB
 	kubeconfig string
 	c          *controller
 	// direct adds --controller-url.
@@ -212,11 +212,11 @@ func (r *cliRunner) ok(stdin string, args ...string) result {
 	return res
 }
 
-func newRunner(t *testing.T, c *controller) *cliRunner {
+func newRunner(t testing.TB, c *controller) *cliRunner {
 	return &cliRunner{t: t, kubeconfig: kubeconfig(t, t.TempDir(), ""), c: c, direct: true}
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -226,7 +226,7 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -236,7 +236,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 // apply creates the SealedSecrets of a YAML file.
-func apply(t *testing.T, path string) {
+func apply(t testing.TB, path string) {
 	t.Helper()
 	for doc := range strings.SplitSeq(readFile(t, path), "\n---\n") {
 		var ss gitsealv1alpha1.SealedSecret
@@ -251,7 +251,7 @@ func apply(t *testing.T, path string) {
 
 // secretData waits for the controller to write the Secret and returns its
 // data.
-func secretData(t *testing.T, ns, name string) map[string][]byte {
+func secretData(t testing.TB, ns, name string) map[string][]byte {
 	t.Helper()
 	var s corev1.Secret
 	testenv.Eventually(t, "Secret "+ns+"/"+name+" is written", func() error {
