@@ -37,7 +37,13 @@ time and retired state, which gitseal keys restore reads back.
 
 This reads the key Secrets, so it needs the right to list Secrets in the
 controller's namespace. The file can open every value sealed to these
-keys: keep it offline and encrypted, and never commit it.`,
+keys: keep it offline and encrypted, and never commit it.
+
+A key Secret that holds no usable key (damaged, or not made by the
+controller or gitseal keys restore) is skipped with a warning naming it;
+the good keys are still backed up and the command exits 0, as the
+controller goes on with the good keys too. It fails (exit 2) when there is
+no usable key at all.`,
 		Example: `  gitseal keys backup -o gitseal-keys.backup
 
   # Encrypt it on the way out, e.g. to an offline age key
@@ -115,7 +121,7 @@ func (o *KeysBackupOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d key(s) to %s (mode 0600)\n", len(ks), o.Output)
 	if len(broken) > 0 {
-		return fmt.Errorf("%d key Secret(s) could not be read and are not in the backup: %s", len(broken), strings.Join(broken, ", "))
+		fmt.Fprintf(o.ErrOut, "warning: %d key Secret(s) hold no usable key and are not in the backup: %s\n", len(broken), strings.Join(broken, ", "))
 	}
 	return nil
 }
