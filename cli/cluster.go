@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -94,7 +99,7 @@ func (o *ClusterOptions) RESTConfig() (*rest.Config, error) {
 	cfg, err := o.loader().ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, withHint(errors.New(noClusterMsg), "point --kubeconfig or KUBECONFIG at the cluster's kubeconfig, or seal offline with --recipient, --recipients-file or a .gitseal.yaml")
+			return nil, withHint(noClusterError(), "point --kubeconfig or KUBECONFIG at the cluster's kubeconfig, or seal offline with --recipient, --recipients-file or a .gitseal.yaml")
 		}
 		return nil, withHint(fmt.Errorf("load kubeconfig: %w", err), "check --kubeconfig, KUBECONFIG and --context")
 	}
@@ -166,6 +171,74 @@ func (o *ClusterOptions) kube() (*kubeClient, error) {
 
 // noClusterMsg starts the error when no kubeconfig is found.
 const noClusterMsg = "no Kubernetes cluster configured"
+
+// noClusterError says that no cluster is configured, naming the kubeconfig
+// files that were looked for and are missing: a typo in KUBECONFIG should
+// not read as "no cluster".
+func noClusterError() error {
+	var missing []string
+	if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
+		for _, p := range filepath.SplitList(env) {
+			if _, err := os.Stat(p); err != nil && p != "" {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%s: the kubeconfig file %s in KUBECONFIG does not exist", noClusterMsg, strings.Join(missing, ", "))
+		}
+		return errors.New(noClusterMsg)
+	}
+	if _, err := os.Stat(clientcmd.RecommendedHomeFile); err != nil {
+		return fmt.Errorf("%s: no kubeconfig at %s and KUBECONFIG is not set", noClusterMsg, clientcmd.RecommendedHomeFile)
+	}
+	return errors.New(noClusterMsg)
+}
+
+// unreachable returns an error that says the API server cannot be reached,
+// with what to check, if err is a failure to connect; else nil. Such an
+// error is not about a namespace, a Service or RBAC, and must not be
+// reported as one.
+func (o *ClusterOptions) unreachable(err error) error {
+	if !isUnreachable(err) {
+		return nil
+	}
+	host := "the API server"
+	if cfg, cerr := o.RESTConfig(); cerr == nil {
+		host = "the API server at " + cfg.Host
+	}
+	context := "the current context"
+	if name, cerr := o.ContextName(); cerr == nil {
+		context = "context " + name
+	}
+	return withHint(fmt.Errorf("%s is unreachable: %w", host, rootCause(err)),
+		fmt.Sprintf("check that the cluster of %s is up and reachable from here (--context, --kubeconfig)", context))
+}
+
+// isUnreachable reports whether err is a failure to reach a server at all:
+// refused, unresolvable, unroutable, or timed out while connecting.
+func isUnreachable(err error) bool {
+	if utilnet.IsConnectionRefused(err) {
+		return true
+	}
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
+		return true
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "dial" {
+		return true
+	}
+	return false
+}
+
+// rootCause is the innermost error, e.g. "connection refused".
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
 
 func configMapsResource() schema.GroupVersionResource {
 	return schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
@@ -240,6 +313,8 @@ func (k *kubeClient) mergePatch(ctx context.Context, res schema.GroupVersionReso
 // apiHint returns what to do about a failed API request, or "".
 func apiHint(err error, what string) string {
 	switch {
+	case isUnreachable(err):
+		return "the API server is unreachable: check that the cluster is up and reachable from here (--context, --kubeconfig)"
 	case apierrors.IsForbidden(err):
 		return "your credentials may not " + what + "; ask a cluster admin for the RBAC, or use another --context"
 	case apierrors.IsUnauthorized(err):

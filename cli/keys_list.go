@@ -77,6 +77,9 @@ func (o *KeysListOptions) Run(ctx context.Context) error {
 	}
 	list, err := o.fromSecrets(ctx, kc)
 	if err != nil {
+		if uerr := o.cluster.unreachable(err); uerr != nil {
+			return uerr
+		}
 		fmt.Fprintf(o.ErrOut, "note: cannot list the key Secrets in %s (%s); showing the published keys, without retired ones\n",
 			o.cluster.ControllerNamespace, firstLine(err))
 		published, _, ferr := o.cluster.fetchPublicKeys(ctx, o.ErrOut)

@@ -36,6 +36,11 @@ func (o *ClusterOptions) fetchPublicKeys(ctx context.Context, errOut io.Writer) 
 		if err == nil {
 			return fromConfigMap, keySource("ConfigMap " + cmName), nil
 		}
+		if o.ControllerURL == "" {
+			if err := o.unreachable(err); err != nil {
+				return nil, "", err // the service proxy is behind the same API server
+			}
+		}
 		cmErr = err
 		fmt.Fprintf(errOut, "note: reading ConfigMap %s failed (%v); asking the controller instead\n", cmName, firstLine(cmErr))
 	}

@@ -1,0 +1,54 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/keys"
+)
+
+// A damaged key Secret, and one nobody restored, are left out of a backup
+// with a warning naming them; the good key is backed up and the command
+// succeeds (RELIABILITY: one bad object never stalls the others).
+func TestBackupSkipsKeysItCannotUseAndSucceeds(t *testing.T) {
+	c := startController(t, "")
+	r := newRunner(t, c)
+	t.Chdir(t.TempDir())
+	good, _ := c.activeKeyID(t)
+
+	damaged, err := crypto.GenerateIdentity(crypto.X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := keys.NewSecret(c.ns, damaged, time.Now().AddDate(73, 0, 0)) // dated 2099: would be newest
+	d.Data[keys.SecretDataKey] = []byte("AGE-SECRET-KEY-1DAMAGEDQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ")
+	if err := env.Client.Create(t.Context(), d, client.FieldOwner(keys.FieldManagerRestore)); err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := crypto.GenerateIdentity(crypto.X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := keys.NewSecret(c.ns, stranger, time.Now())
+	if err := env.Client.Create(t.Context(), u, client.FieldOwner("kubectl-create")); err != nil {
+		t.Fatal(err)
+	}
+
+	res := r.ok("", "keys", "backup", "-o", "backup.txt")
+	for _, name := range []string{d.Name, u.Name} {
+		if !strings.Contains(res.stderr, "warning:") || !strings.Contains(res.stderr, name) {
+			t.Errorf("backup does not warn about %s:\n%s", name, res)
+		}
+	}
+	ids, err := crypto.ParseIdentities(strings.NewReader(readFile(t, "backup.txt")))
+	if err != nil || len(ids) != 1 || string(ids[0].ID()) != good {
+		t.Fatalf("backup holds %d keys (%v), want only the good key %s", len(ids), err, good)
+	}
+	if strings.Contains(res.stderr+res.stdout, "DAMAGED") || strings.Contains(res.stderr+res.stdout, stranger.SecretKey()) {
+		t.Error("the output shows key material")
+	}
+}
