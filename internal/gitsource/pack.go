@@ -13,20 +13,21 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
-// unpack reads the pack r into a new in-memory object storage.
+// unpack reads the pack r into a new in-memory object storage whose
+// objects take at most budget bytes.
 //
-// Every object is charged against a budget of at most budget bytes, held
-// until the fetch ends: the size its header claims, before a byte of it is
-// inflated, and a fixed overhead. Writes beyond the claim fail, and so does
-// every write once ctx is done, so neither a header that claims gigabytes
-// nor a delta that expands a few bytes into them, nor a deadline reached
-// mid-object, lets memory grow past the budget or the fetch run on. Memory
-// grows with the bytes actually inflated, never with a claimed size.
+// Each object is charged the size its header claims before a byte of it
+// is inflated, and a delta the size of what it builds before it is
+// applied, plus a fixed overhead for each. Writes beyond a claim fail, and
+// so does every write once ctx is done. So neither a header that claims
+// gigabytes, nor a delta that expands a few bytes into them, nor a
+// deadline reached mid-object lets memory grow past the budget or the
+// fetch run on; memory grows with the bytes inflated, never with a claim.
 //
 // Deltas are resolved once the whole pack is read; their bases must be in
-// the pack (no thin packs). The errors are a *failure of ErrTooLarge beyond
-// the budget, ctx's error when it is done, and go-git's or this file's
-// errors for a malformed pack.
+// the pack (no thin packs). Errors: a *failure of ErrTooLarge beyond the
+// budget, and of ErrUnavailable for a delta whose base is missing; ctx's
+// error once it is done; other errors for a malformed pack.
 func unpack(ctx context.Context, r io.Reader, budget int64) (*memory.Storage, error) {
 	u := &unpacker{ctx: ctx, budget: budget, left: budget, scanner: packfile.NewScanner(r), buf: make([]byte, 32<<10)}
 	if err := u.read(); err != nil {

@@ -86,7 +86,7 @@ func (p *Pack) add(header, zdata []byte, id [20]byte) int64 {
 // entryHeader encodes an entry's type and size: four bits of size in the
 // first byte, then seven a byte.
 func entryHeader(typ int, size int64) []byte {
-	b := byte(typ<<4) | byte(size&0x0f)
+	b := byte(typ&0x07)<<4 | byte(size&0x0f)
 	size >>= 4
 	var out []byte
 	for size > 0 {
@@ -101,7 +101,7 @@ func entryHeader(typ int, size int64) []byte {
 func (p *Pack) Bytes() []byte {
 	var out bytes.Buffer
 	out.WriteString("PACK")
-	_ = binary.Write(&out, binary.BigEndian, [2]uint32{2, uint32(len(p.entries))})
+	_ = binary.Write(&out, binary.BigEndian, [2]uint32{2, uint32(len(p.entries))}) //nolint:gosec // G115: test packs hold a few entries.
 	out.Write(p.body.Bytes())
 	sum := sha1.Sum(out.Bytes()) //nolint:gosec // G401: git's pack checksum.
 	return append(out.Bytes(), sum[:]...)
@@ -173,7 +173,7 @@ func RepeatDelta(baseSize, size int64) []byte {
 			out = append(out, byte(v)|0x80)
 			v >>= 7
 		}
-		return append(out, byte(v))
+		return append(out, byte(v&0x7f))
 	}
 	out := varint(varint(nil, baseSize), size)
 	for left := size; left > 0; left -= min(left, baseSize) {
@@ -184,7 +184,7 @@ func RepeatDelta(baseSize, size int64) []byte {
 		}
 		cmd, sizeBytes := byte(0x80), []byte(nil)
 		for i := range 3 {
-			if b := byte(n >> (8 * i)); b != 0 {
+			if b := byte((n >> (8 * i)) & 0xff); b != 0 {
 				cmd |= 0x10 << i
 				sizeBytes = append(sizeBytes, b)
 			}
@@ -233,7 +233,7 @@ func NewZeroBlob(size int64) ZeroBlob {
 	}
 	out.Write([]byte{0x01, 0x00, 0x00, 0xff, 0xff}) // an empty final block
 	// Adler-32 of n zeros: a stays 1, b sums a over every byte.
-	_ = binary.Write(&out, binary.BigEndian, uint32(size%adlerMod)<<16|1)
+	_ = binary.Write(&out, binary.BigEndian, uint32(size%adlerMod&0xffff)<<16|1)
 	z.Zlib = out.Bytes()
 	return z
 }
