@@ -3,6 +3,7 @@ package gitsource
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha1" //nolint:gosec // G505: git's pack checksum.
 	"context"
 	"errors"
 	"fmt"
@@ -257,4 +258,36 @@ func (c *cancellingReader) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
+}
+
+// FuzzUnpack feeds unpack packs with a valid checksum, so that mutations
+// reach the objects and the deltas: it must never panic, and what it
+// accepts fits the budget.
+func FuzzUnpack(f *testing.F) {
+	const budget = 1 << 20
+	var whole gitserver.Pack
+	blob := whole.Add(gitserver.ObjectBlob, []byte("kind: ConfigMap\n"))
+	tree := whole.Add(gitserver.ObjectTree, append([]byte("100644 a.yaml\x00"), blob[:]...))
+	whole.Add(gitserver.ObjectCommit, fmt.Appendf(nil, "tree %x\n\nmessage\n", tree))
+	var delta gitserver.Pack
+	base := delta.AddRaw(gitserver.ObjectBlob, 1000, deflateBytes(make([]byte, 1000)), [20]byte{})
+	delta.AddOffsetDelta(base, gitserver.RepeatDelta(1000, 5500), [20]byte{})
+	for _, p := range []*gitserver.Pack{&whole, &delta} {
+		b := p.Bytes()
+		f.Add(b[:len(b)-20])
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sum := sha1.Sum(body) //nolint:gosec // G401: git's pack checksum.
+		s, err := unpack(context.Background(), bytes.NewReader(append(body, sum[:]...)), budget)
+		if err != nil {
+			return
+		}
+		var total int64
+		for _, o := range s.Objects {
+			total += o.Size() + objectOverhead
+		}
+		if total > budget {
+			t.Errorf("unpack accepted %d bytes of objects on a budget of %d", total, budget)
+		}
+	})
 }
