@@ -24,7 +24,7 @@ GOLANGCI_LINT          := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # one multi-kilobyte hybrid ciphertext instead of fuzzing.
 FUZZ_TARGETS := crypto:FuzzOpen crypto:FuzzParseEnvelope internal/policy:FuzzCheckFile \
                 internal/gitsource:FuzzValidateURL internal/gitsource:FuzzParseKnownHosts \
-                internal/gitsource:FuzzVerifySSHSignature \
+                internal/gitsource:FuzzVerifySSHSignature internal/gitsource:FuzzUnpack \
                 internal/bitnami:FuzzOpen internal/bitnami:FuzzParseKeys
 FUZZTIME     ?= 2m
 # Passed to -benchtime when set, e.g. BENCHTIME=5x.

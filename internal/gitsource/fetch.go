@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
@@ -43,7 +42,7 @@ type session interface {
 
 // fetched is the revision, with its objects in memory.
 type fetched struct {
-	objects *budgetStorage
+	objects *memory.Storage
 	commit  plumbing.Hash
 	tree    *object.Tree
 	name    string // the branch or tag of the revision; empty for a commit ref
@@ -114,7 +113,7 @@ func (f *fetcher) fetch(ctx context.Context) (*fetched, error) {
 		want plumbing.Hash
 		name string
 	)
-	objects, err := f.withSession(ctx, func(s session, ar *packp.AdvRefs) (*budgetStorage, error) {
+	objects, err := f.withSession(ctx, func(s session, ar *packp.AdvRefs) (*memory.Storage, error) {
 		var err error
 		if want, name, err = f.resolve(ar); err != nil {
 			return nil, err
@@ -124,7 +123,7 @@ func (f *fetcher) fetch(ctx context.Context) (*fetched, error) {
 	if err != nil && f.opts.Ref.Commit != "" && ctx.Err() == nil && isRefusedWant(err) {
 		// The server serves only what it advertises over this transport:
 		// take every branch and tag, whole, and look for the commit there.
-		objects, err = f.withSession(ctx, func(s session, ar *packp.AdvRefs) (*budgetStorage, error) {
+		objects, err = f.withSession(ctx, func(s session, ar *packp.AdvRefs) (*memory.Storage, error) {
 			return f.fetchPack(ctx, s, ar, allRefs(ar), false)
 		})
 	}
@@ -154,7 +153,7 @@ func (f *fetcher) fetch(ctx context.Context) (*fetched, error) {
 
 // withSession runs one upload-pack conversation: it reads the advertised
 // refs and hands them to do.
-func (f *fetcher) withSession(ctx context.Context, do func(session, *packp.AdvRefs) (*budgetStorage, error)) (*budgetStorage, error) {
+func (f *fetcher) withSession(ctx context.Context, do func(session, *packp.AdvRefs) (*memory.Storage, error)) (*memory.Storage, error) {
 	s, err := f.open(ctx)
 	if err != nil {
 		return nil, err
@@ -228,7 +227,7 @@ func isRefusedWant(err error) bool {
 
 // fetchPack asks for wants (at depth 1 if shallow and the server can) and
 // returns the objects the server sent.
-func (f *fetcher) fetchPack(ctx context.Context, s session, ar *packp.AdvRefs, wants []plumbing.Hash, shallow bool) (*budgetStorage, error) {
+func (f *fetcher) fetchPack(ctx context.Context, s session, ar *packp.AdvRefs, wants []plumbing.Hash, shallow bool) (*memory.Storage, error) {
 	if len(wants) == 0 {
 		return nil, failf(ErrNotFound, "the remote has no branches or tags")
 	}
@@ -260,15 +259,11 @@ func (f *fetcher) fetchPack(ctx context.Context, s session, ar *packp.AdvRefs, w
 	case req.Capabilities.Supports(capability.Sideband):
 		pack = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
-	objects := &budgetStorage{Storage: memory.NewStorage(), left: f.budget}
 	limited := &budgetReader{r: pack, left: f.budget}
-	parser, err := packfile.NewParserWithStorage(packfile.NewScanner(limited), objects)
+	objects, err := unpack(ctx, limited, f.budget)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := parser.Parse(); err != nil {
-		if limited.exceeded || objects.exceeded {
-			return nil, failf(ErrTooLarge, "the fetched objects exceed %d bytes", f.budget)
+		if limited.exceeded {
+			return nil, failf(ErrTooLarge, "the pack exceeds %d bytes", f.budget)
 		}
 		return nil, err
 	}
@@ -287,7 +282,7 @@ func objectBudget(maxBytes int64) int64 {
 }
 
 // peel follows annotated tags from h to the commit.
-func peel(objects *budgetStorage, h plumbing.Hash) (*object.Commit, error) {
+func peel(objects *memory.Storage, h plumbing.Hash) (*object.Commit, error) {
 	for range 8 {
 		obj, err := object.GetObject(objects, h)
 		if err != nil {
@@ -303,22 +298,6 @@ func peel(objects *budgetStorage, h plumbing.Hash) (*object.Commit, error) {
 		}
 	}
 	return nil, failf(ErrNotFound, "tag chain at %s is too long", h)
-}
-
-// budgetStorage keeps objects in memory up to a total inflated size.
-type budgetStorage struct {
-	*memory.Storage
-	left     int64
-	exceeded bool
-}
-
-func (s *budgetStorage) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
-	if o.Size() > s.left {
-		s.exceeded = true
-		return plumbing.ZeroHash, errors.New("object budget exceeded")
-	}
-	s.left -= o.Size()
-	return s.Storage.SetEncodedObject(o)
 }
 
 // budgetReader fails once more than left bytes are read.

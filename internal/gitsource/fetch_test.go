@@ -249,6 +249,38 @@ func TestFetchStopsAtTheObjectBudget(t *testing.T) {
 	}
 }
 
+// TestFetchStopsABlobThatClaimsTwoGiB: git's own server sends a pack of
+// about 2 MB whose blob inflates to 2 GiB of zeros, stored whole or as a
+// delta that copies a 64 KiB blob over and over. The fetch fails as too
+// large at once, having allocated a few MiB, not gigabytes. (RELIABILITY:
+// Git, byte budget and total deadline; C4, one repository cannot exhaust
+// the controller's memory.)
+func TestFetchStopsABlobThatClaimsTwoGiB(t *testing.T) {
+	blob := gitserver.NewZeroBlob(2 << 30)
+	root := t.TempDir()
+	base := gitserver.ServeHTTP(t, root, gitserver.HTTPOptions{})
+	for _, asDelta := range []bool{false, true} {
+		name := map[bool]string{false: "whole", true: "delta"}[asDelta]
+		gitserver.NewZeroBlobRepo(t, root, name, blob, asDelta)
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			_, dir, err := fetchInto(t, Options{URL: base + "/" + name + ".git", Timeout: 20 * time.Second})
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			checkErr(t, err, ErrTooLarge)
+			checkEmpty(t, dir)
+			if took > 10*time.Second {
+				t.Errorf("the fetch took %v", took)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("the fetch allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}
+
 func TestFetchSkipsSubmodules(t *testing.T) {
 	root := t.TempDir()
 	repo := gitserver.NewRepo(t, root, "x")

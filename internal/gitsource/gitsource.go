@@ -71,8 +71,11 @@ type Options struct {
 	// tree. Zero means DefaultMaxFiles.
 	MaxFiles int
 	// MaxBytes bounds the bytes of file content of the checked-out tree.
-	// Zero means DefaultMaxBytes. The objects fetched, compressed or not,
-	// may total at most 4×MaxBytes+16 MiB.
+	// Zero means DefaultMaxBytes. The pack received may be at most
+	// 4×MaxBytes+16 MiB, and the objects it holds may take as much memory
+	// once inflated: each is counted at the size its header claims before
+	// it is inflated, so the fetch stops at the first object that does not
+	// fit.
 	MaxBytes int64
 	// AllowedSigners, when not nil, requires the commit to carry an SSH
 	// signature (git's gpg.format=ssh) by one of these keys; nothing is

@@ -144,6 +144,13 @@ func (r *Repo) DeleteBranch(t testing.TB, name string) {
 	runGit(t, gitPath(t), r.env, r.work, "push", "--quiet", "origin", "--delete", "refs/heads/"+name)
 }
 
+// Git runs git on the bare repository with stdin, and returns its
+// standard output; the test fails when git does.
+func (r *Repo) Git(t testing.TB, stdin string, args ...string) string {
+	t.Helper()
+	return runGitInput(t, gitPath(t), r.env, stdin, append([]string{"--git-dir", r.Dir}, args...)...)
+}
+
 // workPath returns the path of a commit entry in the work tree, with its
 // parent directories created.
 func (r *Repo) workPath(t testing.TB, name string) string {

@@ -7,11 +7,16 @@ import (
 	"slices"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/gitseal/gitseal/controllers"
 )
 
 // TestInstallManifestsAreAccepted builds config/default, config/platform and
@@ -61,4 +66,61 @@ func TestInstallManifestsAreAccepted(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestControllerMemoryLimitCoversTwoFetches: the Deployment in
+// config/default hands its memory limit to the Go runtime as GOMEMLIMIT
+// through the downward API, and the limit holds the objects of the two
+// fetches the controller runs at once, each 4 × --git-max-repository-bytes
+// + 16 MiB at most, plus 100 MiB for everything else. (RELIABILITY C4: no
+// crash loop because of one bad object.)
+func TestControllerMemoryLimitCoversTwoFetches(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "config", "default")
+	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("kustomize build config/default: %v", err)
+	}
+	var c *corev1.Container
+	for _, r := range resources.Resources() {
+		if r.GetKind() != "Deployment" || r.GetName() != "gitseal-controller" {
+			continue
+		}
+		m, err := r.Map()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d appsv1.Deployment
+		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(m, &d); err != nil {
+			t.Fatal(err)
+		}
+		for i := range d.Spec.Template.Spec.Containers {
+			if d.Spec.Template.Spec.Containers[i].Name == "controller" {
+				c = &d.Spec.Template.Spec.Containers[i]
+			}
+		}
+	}
+	if c == nil {
+		t.Fatal("config/default has no gitseal-controller Deployment with a controller container")
+	}
+	limit, ok := c.Resources.Limits[corev1.ResourceMemory]
+	if !ok {
+		t.Fatal("the controller has no memory limit")
+	}
+	const fetches = 2
+	need := fetches*(4*controllers.DefaultOptions().MaxRepositoryBytes+16<<20) + 100<<20
+	if limit.Value() < need {
+		t.Errorf("memory limit %s, want at least %d MiB for two fetches and the rest", limit.String(), need>>20)
+	}
+	for _, e := range c.Env {
+		if e.Name != "GOMEMLIMIT" {
+			continue
+		}
+		if f := e.ValueFrom; f == nil || f.ResourceFieldRef == nil || f.ResourceFieldRef.Resource != "limits.memory" ||
+			(f.ResourceFieldRef.Divisor.Value() != 0 && f.ResourceFieldRef.Divisor.Value() != 1) {
+			t.Errorf("GOMEMLIMIT is %+v, want the container's limits.memory in bytes", e)
+		}
+		return
+	}
+	t.Error("the controller container sets no GOMEMLIMIT")
 }
