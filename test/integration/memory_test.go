@@ -1,14 +1,9 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,7 +119,8 @@ func TestHostileRepositoriesDoNotExhaustTheControllersMemory(t *testing.T) {
 	if over.Load() {
 		t.Fatalf("the controller went over %d MiB and was stopped", maxControllerRSS>>20)
 	}
-	peak := status(t, proc.Process.Pid, "VmHWM")
+	peak, err := proc.PeakRSS()
+	must(t, err)
 	t.Logf("controller peak RSS %.1f MiB", float64(peak)/(1<<20))
 	if peak >= maxControllerRSS {
 		t.Errorf("controller peak RSS %.1f MiB, want under %d MiB", float64(peak)/(1<<20), maxControllerRSS>>20)
@@ -174,38 +170,14 @@ func syncServiceAccount(t *testing.T, ns, target string) string {
 	return name
 }
 
-// startControllerBinary builds cmd/gitseal-controller and runs it against
-// the test API server, for the namespace ns, watching watch. It is killed
-// when the test ends; its output is logged if the test failed.
-func startControllerBinary(t *testing.T, ns, watch string) *exec.Cmd {
+// startControllerBinary runs cmd/gitseal-controller against the test API
+// server with exactly the shipped RBAC, for the namespace ns, watching
+// watch.
+func startControllerBinary(t *testing.T, ns, watch string) *testenv.Process {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gitseal-controller")
-	// Built as the test binary was, so that the build cache has every
-	// package already; the image's CGO_ENABLED=0 would compile them all
-	// again, and the memory is the same.
-	build := exec.Command("go", "build", "-o", bin, "github.com/gitseal/gitseal/cmd/gitseal-controller")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the controller: %v\n%s", err, out)
-	}
-	raw, err := env.AdminKubeconfig()
-	must(t, err)
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	must(t, os.WriteFile(kubeconfig, raw, 0o600))
-	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--watch-namespaces", watch,
+	return testenv.StartController(t, env.ControllerKubeconfig(t, ns), "--namespace", ns, "--watch-namespaces", watch,
 		"--key-type", "x25519", "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--http-bind-address", "", "--temp-dir", t.TempDir())
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	must(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("controller output:\n%s", logs.String())
-		}
-	})
-	return cmd
 }
 
 // publishedKey waits for the controller's first key and returns it.
@@ -231,7 +203,7 @@ func publishedKey(t *testing.T, ns string) *crypto.Recipient {
 // watchRSS kills proc as soon as its resident memory reaches limit, so that
 // a controller that would take gigabytes takes the test down instead of
 // the machine; the flag it returns says that it did.
-func watchRSS(t *testing.T, proc *exec.Cmd, limit int64) *atomic.Bool {
+func watchRSS(t *testing.T, proc *testenv.Process, limit int64) *atomic.Bool {
 	t.Helper()
 	var over atomic.Bool
 	done := make(chan struct{})
@@ -246,9 +218,9 @@ func watchRSS(t *testing.T, proc *exec.Cmd, limit int64) *atomic.Bool {
 				return
 			case <-tick.C:
 			}
-			if rss, err := readStatus(proc.Process.Pid, "VmRSS"); err == nil && rss >= limit {
+			if rss, err := proc.Memory("VmRSS"); err == nil && rss >= limit {
 				over.Store(true)
-				_ = proc.Process.Kill()
+				proc.Kill()
 				return
 			}
 		}
@@ -258,28 +230,6 @@ func watchRSS(t *testing.T, proc *exec.Cmd, limit int64) *atomic.Bool {
 		<-stopped
 	})
 	return &over
-}
-
-// status reads a memory figure of /proc/<pid>/status, in bytes.
-func status(t *testing.T, pid int, field string) int64 {
-	t.Helper()
-	v, err := readStatus(pid, field)
-	must(t, err)
-	return v
-}
-
-func readStatus(pid int, field string) (int64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 func must(t *testing.T, err error) {

@@ -37,9 +37,11 @@ var controllerBinary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "gitseal-controller")
+	// Built as the test binary was, so that the build cache already holds
+	// every package; the image's CGO_ENABLED=0 would compile them all
+	// again, for the same behaviour and memory.
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gitseal-controller")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build the controller: %v\n%s", err, out)
 	}
@@ -127,19 +129,26 @@ func (p *Process) Exited() bool {
 // Output returns what the process wrote to stdout and stderr so far.
 func (p *Process) Output() string { return p.output.String() }
 
+// Pid is the process's ID.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // PeakRSS returns the process's peak resident set size (VmHWM), in bytes.
-func (p *Process) PeakRSS() (int64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+func (p *Process) PeakRSS() (int64, error) { return p.Memory("VmHWM") }
+
+// Memory reads one memory figure of /proc/<pid>/status, such as VmRSS or
+// VmHWM, in bytes.
+func (p *Process) Memory(field string) (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.cmd.Process.Pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, p.Pid())
 }
 
 // WaitFor polls f every 100 ms until it returns nil or timeout passes, and
