@@ -60,10 +60,14 @@ func normalize(s string) string {
 	return regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAllString(s, "http://127.0.0.1:PORT")
 }
 
-// run runs gitseal in process, with no kubeconfig.
+// run runs gitseal in process, with an empty kubeconfig: no cluster.
 func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", empty)
 	var out, errOut bytes.Buffer
 	cmd := newCmdRoot(IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, "gitseal")
 	cmd.SetArgs(args)
@@ -168,13 +172,24 @@ func fakeController(t *testing.T) string {
 	mux.HandleFunc("GET /v1/keys", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(httpapi.KeysResponse{Keys: published})
 	})
-	mux.HandleFunc("POST /v1/validate", func(w http.ResponseWriter, r *http.Request) {
+	validate := func(ss *gitsealv1alpha1.SealedSecret) httpapi.ValidateResponse {
+		if ss.Name != "db" {
+			return httpapi.ValidateResponse{Reason: gitsealv1alpha1.ReasonScopeMismatch, Item: "password",
+				Message: `item "password": scope mismatch: sealed for name "db", not "` + ss.Name + `"`}
+		}
+		return httpapi.ValidateResponse{Valid: true, KeyIDs: []string{"ad95a07f800fcc69"}}
+	}
+	mux.HandleFunc("POST "+httpapi.PathValidate, func(w http.ResponseWriter, r *http.Request) {
 		var ss gitsealv1alpha1.SealedSecret
 		_ = json.NewDecoder(r.Body).Decode(&ss)
-		resp := httpapi.ValidateResponse{Valid: true, KeyIDs: []string{"ad95a07f800fcc69"}}
-		if ss.Name != "db" {
-			resp = httpapi.ValidateResponse{Reason: gitsealv1alpha1.ReasonScopeMismatch, Item: "password",
-				Message: `item "password": scope mismatch: sealed for name "db", not "` + ss.Name + `"`}
+		_ = json.NewEncoder(w).Encode(validate(&ss))
+	})
+	mux.HandleFunc("POST "+httpapi.PathValidateBatch, func(w http.ResponseWriter, r *http.Request) {
+		var req httpapi.BatchRequest
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		var resp httpapi.ValidateBatchResponse
+		for i := range req.Items {
+			resp.Items = append(resp.Items, validate(&req.Items[i]))
 		}
 		_ = json.NewEncoder(w).Encode(resp)
 	})

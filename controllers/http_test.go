@@ -166,13 +166,25 @@ func TestHTTPRefusesBadRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge && resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("oversized body: %d", resp.StatusCode)
 	}
-	limited := false
-	for range 10 {
-		status, _ := post(t, c.httpURL+httpapi.PathValidate, map[string]any{})
-		limited = limited || status == http.StatusTooManyRequests
+	// The limit counts objects, a batch's included: a full batch takes
+	// the whole burst, and the next object is refused with Retry-After.
+	ss := c.sealed(t, "limited", crypto.Strict, map[string]string{"k": "v"}, c.activeKey(t))
+	batch := httpapi.BatchRequest{}
+	for range httpapi.MaxBatchItems {
+		batch.Items = append(batch.Items, *ss)
 	}
-	if !limited {
-		t.Error("no 429 after a burst of requests")
+	if status, body := post(t, c.httpURL+httpapi.PathValidateBatch, batch); status != http.StatusOK {
+		t.Fatalf("a full batch within the burst: %d %s", status, body)
+	}
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(ss)
+	resp, err = http.Post(c.httpURL+httpapi.PathValidate, "application/json", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("an object past the burst: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
 
