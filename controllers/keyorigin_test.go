@@ -19,11 +19,11 @@ import (
 	"github.com/gitseal/gitseal/test/testenv"
 )
 
-// Keys are generated in the cluster and added only by a restore
-// (RELIABILITY: "the private key is generated in the cluster"; threat
-// model: "a SealedSecret author installs a sealing key"). A SealedSecret in
-// the controller's own namespace whose template asks for a key Secret is
-// refused, and its Secret is neither written nor changed.
+// Keys are generated in the cluster and added only by a restore (issue 9
+// item 1; threat model: a SealedSecret author installs a sealing key). A
+// SealedSecret in the controller's own namespace whose template asks for a
+// key Secret is InvalidSpec (RELIABILITY C2), and its Secret is neither
+// written nor changed (C1).
 func TestASealedSecretCannotInstallASealingKey(t *testing.T) {
 	ns := env.Namespace(t, "gitseal")
 	c := startController(t, setupOpts{ns: ns, watch: ns})
@@ -108,7 +108,8 @@ func TestASealedSecretCannotInstallASealingKey(t *testing.T) {
 // as the controller would write it for a SealedSecret or a GitSync, with the
 // field manager "gitseal", and dated in the future so that it would be the
 // newest) is never loaded, published or used; it raises a Warning and
-// counts in gitseal_keys{state="untrusted"}.
+// counts in gitseal_keys{state="untrusted"} (RELIABILITY C3), and the real
+// key keeps working (C4).
 func TestAKeyOfUnknownOriginIsNeverUsed(t *testing.T) {
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)

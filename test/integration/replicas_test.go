@@ -34,10 +34,10 @@ type replica struct {
 }
 
 // Every replica serves keys: loading them needs no leadership, and a
-// replica is not ready until it has loaded them (RELIABILITY: "one bad
-// object never stalls the others"; an HA pair must not answer "no key"
-// from its standby). When the leader is killed the other takes over and
-// unseals what was created meanwhile.
+// replica is not ready until it has loaded them, so an HA pair never
+// answers "no key" from its standby (issue 9 item 4; RELIABILITY case
+// "leader failover with two replicas", C4). When the leader is killed the
+// other takes over and unseals what was created meanwhile.
 func TestEveryReplicaServesKeysAndTheStandbyTakesOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
