@@ -134,20 +134,10 @@ func (c *Client) ResealBatch(ctx context.Context, items []*gitsealv1alpha1.Seale
 		q = url.Values{"onlyRetired": {"true"}}
 	}
 	out := make([]ResealResult, len(items))
-	err := c.batches(items, func(idx []int, req BatchRequest) error {
-		var resp ResealBatchResponse
-		if err := c.do(ctx, http.MethodPost, PathResealBatch, q, req, &resp); err != nil {
-			return err
+	err := sendBatches(ctx, c, PathResealBatch, q, items, func(i int, r ResealResult) {
+		if out[i] = r; r.Error == "" && r.SealedSecret == nil {
+			out[i].Error = "the answer has no sealedSecret"
 		}
-		if len(resp.Items) != len(idx) {
-			return fmt.Errorf("POST %s: %d answers for %d items", PathResealBatch, len(resp.Items), len(idx))
-		}
-		for j, i := range idx {
-			if out[i] = resp.Items[j]; out[i].Error == "" && out[i].SealedSecret == nil {
-				out[i].Error = "the answer has no sealedSecret"
-			}
-		}
-		return nil
 	}, func(i int, err error) { out[i].Error = err.Error() })
 	return out, err
 }
@@ -157,22 +147,33 @@ func (c *Client) ResealBatch(ctx context.Context, items []*gitsealv1alpha1.Seale
 // items. Errors as for ResealBatch.
 func (c *Client) ValidateBatch(ctx context.Context, items []*gitsealv1alpha1.SealedSecret) ([]ValidateResponse, error) {
 	out := make([]ValidateResponse, len(items))
-	err := c.batches(items, func(idx []int, req BatchRequest) error {
-		var resp ValidateBatchResponse
-		if err := c.do(ctx, http.MethodPost, PathValidateBatch, nil, req, &resp); err != nil {
+	err := sendBatches(ctx, c, PathValidateBatch, nil, items, func(i int, r ValidateResponse) { out[i] = r },
+		func(i int, err error) {
+			out[i] = ValidateResponse{Reason: gitsealv1alpha1.ReasonInvalidSpec, Message: err.Error()}
+		})
+	return out, err
+}
+
+// sendBatches posts items to apiPath in batches (see batches) and hands
+// each answer, with its item's index, to got; an answer of T per item, in
+// order, is the batch endpoints' contract.
+func sendBatches[T any](ctx context.Context, c *Client, apiPath string, q url.Values, items []*gitsealv1alpha1.SealedSecret,
+	got func(int, T), tooLarge func(int, error)) error {
+	return c.batches(items, func(idx []int, req BatchRequest) error {
+		var resp struct {
+			Items []T `json:"items"`
+		}
+		if err := c.do(ctx, http.MethodPost, apiPath, q, req, &resp); err != nil {
 			return err
 		}
 		if len(resp.Items) != len(idx) {
-			return fmt.Errorf("POST %s: %d answers for %d items", PathValidateBatch, len(resp.Items), len(idx))
+			return fmt.Errorf("POST %s: %d answers for %d items", apiPath, len(resp.Items), len(idx))
 		}
 		for j, i := range idx {
-			out[i] = resp.Items[j]
+			got(i, resp.Items[j])
 		}
 		return nil
-	}, func(i int, err error) {
-		out[i] = ValidateResponse{Reason: gitsealv1alpha1.ReasonInvalidSpec, Message: err.Error()}
-	})
-	return out, err
+	}, tooLarge)
 }
 
 // batchBytes leaves room under MaxRequestBytes for the request's framing.
