@@ -254,7 +254,8 @@ func TestGoldenKeysList(t *testing.T) {
 		meta("1781a639514741f0", "2026-11-02T09:00:00Z", true),
 		meta("ad95a07f800fcc69", "2026-11-01T09:00:00Z", false),
 		meta("0000000000000bad", "2099-01-01T00:00:00Z", false), // applied by hand: never active
-	})
+		meta("00000000damaged0", "2099-01-01T00:00:00Z", false), // not published by the controller: never active
+	}, []crypto.KeyID{"ad95a07f800fcc69", "441d5081879ea203"})
 	for _, f := range []string{"table", "json"} {
 		var b bytes.Buffer
 		if err := writeKeyList(&b, list, f); err != nil {

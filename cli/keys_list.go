@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -121,18 +122,24 @@ func (o *KeysListOptions) fromSecrets(ctx context.Context, kc *kubeClient) ([]ke
 	if len(items) == 0 {
 		return nil, fmt.Errorf("no key Secrets found in namespace %s", o.cluster.ControllerNamespace)
 	}
-	return keyStates(items), nil
+	// The metadata cannot show a damaged key; the controller's published
+	// list can, since it holds only the keys the controller loaded.
+	var published []crypto.KeyID
+	if pub, err := o.cluster.keysFromConfigMap(ctx, kc); err == nil {
+		for _, k := range pub {
+			published = append(published, k.ID)
+		}
+	}
+	return keyStates(items, published), nil
 }
 
-// keyStates derives each key's state from its Secret's metadata the way
-// the controller does: newest first, the newest key that is not retired
-// is active.
-func keyStates(items []metav1.PartialObjectMetadata) []keyInfo {
-	type entry struct {
-		keyInfo
-		retired bool
-	}
-	entries := make([]entry, 0, len(items))
+// keyStates derives each key's state from its Secret's metadata with the
+// controller's own rule (keys.Assign). A key Secret of unknown origin is
+// untrusted. When the controller's published list is known (published is
+// not nil), a key that is neither retired nor in it is one the controller
+// could not load: broken.
+func keyStates(items []metav1.PartialObjectMetadata, published []crypto.KeyID) []keyInfo {
+	entries := make([]keys.Entry, 0, len(items))
 	for _, it := range items {
 		id := it.Labels[keys.LabelKeyID]
 		if id == "" {
@@ -142,31 +149,16 @@ func keyStates(items []metav1.PartialObjectMetadata) []keyInfo {
 		if t, err := time.Parse(time.RFC3339, it.Annotations[keys.AnnotationCreated]); err == nil {
 			created = t.UTC()
 		}
-		e := entry{keyInfo: keyInfo{ID: crypto.KeyID(id), Created: created}, retired: it.Labels[keys.LabelRetired] == "true"}
-		if keys.CheckOriginMetadata(&it) != nil {
-			e.State = keys.Untrusted
+		e := keys.Entry{ID: crypto.KeyID(id), Created: created, Retired: it.Labels[keys.LabelRetired] == "true", Unusable: keys.CheckOriginMetadata(&it)}
+		if e.Unusable == nil && !e.Retired && published != nil && !slices.Contains(published, e.ID) {
+			e.Unusable = errors.New("the controller does not publish it: its Secret holds no usable key")
 		}
 		entries = append(entries, e)
 	}
-	slices.SortFunc(entries, func(a, b entry) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.ID), string(b.ID))
-	})
-	out := make([]keyInfo, len(entries))
-	active := false
-	for i, e := range entries {
-		switch {
-		case e.State == keys.Untrusted:
-		case e.retired:
-			e.State = keys.Retired
-		case !active:
-			e.State, active = keys.Active, true
-		default:
-			e.State = keys.Old
-		}
-		out[i] = e.keyInfo
+	sorted, states := keys.Assign(entries)
+	out := make([]keyInfo, len(sorted))
+	for i, e := range sorted {
+		out[i] = keyInfo{ID: e.ID, Created: e.Created, State: states[i]}
 	}
 	return out
 }

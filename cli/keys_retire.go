@@ -62,7 +62,7 @@ func (o *KeysRetireOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return withHint(fmt.Errorf("list the key Secrets in %s: %w", ns, err), apiHint(err, "list Secrets in "+ns))
 	}
-	list := keyStates(items)
+	list := keyStates(items, nil)
 	target, err := pickKey(list, o.ID)
 	if err != nil {
 		return err

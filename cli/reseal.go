@@ -314,7 +314,7 @@ func (o *ResealOptions) retiredKeyIDs(ctx context.Context) ([]crypto.KeyID, erro
 		metas, err = kc.listSecretMetadata(ctx, o.cluster.ControllerNamespace, keys.LabelSealingKey+"=true")
 		if err == nil {
 			var out []crypto.KeyID
-			for _, k := range keyStates(metas) {
+			for _, k := range keyStates(metas, nil) {
 				if k.State == keys.Retired {
 					out = append(out, k.ID)
 				}

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,43 @@ func TestRingNeverUsesAKeyOfUnknownOrigin(t *testing.T) {
 	}
 	if c := r.Counts(); c["untrusted"] != 1 || c["broken"] != 0 {
 		t.Errorf("counts: %v", c)
+	}
+}
+
+func TestAssign(t *testing.T) {
+	id := func(s string) crypto.KeyID { return crypto.KeyID(s) }
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	damaged := errors.New("damaged")
+	foreign := &OriginError{Secret: "ns/x", Why: "written by kubectl"}
+	tests := []struct {
+		name    string
+		entries []Entry
+		want    map[crypto.KeyID]State
+	}{
+		{"the newest usable key is active, the others old", []Entry{{ID: id("a"), Created: at(0)}, {ID: id("b"), Created: at(1)}},
+			map[crypto.KeyID]State{"a": Old, "b": Active}},
+		{"a damaged key dated in the future is broken, never active", []Entry{{ID: id("a"), Created: at(0)}, {ID: id("z"), Created: at(9999), Unusable: damaged}},
+			map[crypto.KeyID]State{"a": Active, "z": Broken}},
+		{"a key of unknown origin is untrusted, never active", []Entry{{ID: id("a"), Created: at(0)}, {ID: id("z"), Created: at(9999), Unusable: foreign}},
+			map[crypto.KeyID]State{"a": Active, "z": Untrusted}},
+		{"a retired newer key leaves the older one active", []Entry{{ID: id("a"), Created: at(0)}, {ID: id("b"), Created: at(1), Retired: true}},
+			map[crypto.KeyID]State{"a": Active, "b": Retired}},
+		{"keys made at the same time are ordered by ID", []Entry{{ID: id("b"), Created: at(0)}, {ID: id("a"), Created: at(0)}},
+			map[crypto.KeyID]State{"a": Active, "b": Old}},
+		{"only unusable keys leave none active", []Entry{{ID: id("a"), Unusable: damaged}},
+			map[crypto.KeyID]State{"a": Broken}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sorted, states := Assign(tt.entries)
+			for i, e := range sorted {
+				if states[i] != tt.want[e.ID] {
+					t.Errorf("%s: %s, want %s", e.ID, states[i], tt.want[e.ID])
+				}
+				if i > 0 && sorted[i-1].Created.Before(e.Created) {
+					t.Errorf("not newest first: %v", sorted)
+				}
+			}
+		})
 	}
 }

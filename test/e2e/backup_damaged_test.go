@@ -38,6 +38,23 @@ func TestBackupSkipsKeysItCannotUseAndSucceeds(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// keys list says what the controller says: the damaged key, dated
+	// 2099, is broken, the stranger untrusted, the good key active.
+	list := r.ok("", "keys", "list").stdout
+	for _, want := range []string{good + " ", string(damaged.ID()) + " ", string(stranger.ID()) + " "} {
+		if !strings.Contains(list, want) {
+			t.Fatalf("keys list lacks %s:\n%s", want, list)
+		}
+	}
+	for _, line := range strings.Split(list, "\n") {
+		switch {
+		case strings.HasPrefix(line, good) && !strings.HasSuffix(line, "active"),
+			strings.HasPrefix(line, string(damaged.ID())) && !strings.HasSuffix(line, "broken"),
+			strings.HasPrefix(line, string(stranger.ID())) && !strings.HasSuffix(line, "untrusted"):
+			t.Errorf("keys list disagrees with the controller:\n%s", list)
+		}
+	}
+
 	res := r.ok("", "keys", "backup", "-o", "backup.txt")
 	for _, name := range []string{d.Name, u.Name} {
 		if !strings.Contains(res.stderr, "warning:") || !strings.Contains(res.stderr, name) {
