@@ -24,7 +24,7 @@ func TestBackupSkipsKeysItCannotUseAndSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := keys.NewSecret(c.ns, damaged, time.Now().AddDate(73, 0, 0)) // dated 2099: would be newest
+	d := keys.NewSecret(c.ns, damaged, time.Now().AddDate(73, 0, 0))                                                 // dated 2099: would be newest
 	d.Data[keys.SecretDataKey] = []byte("AGE-SECRET-KEY-1DAMAGEDQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ") // gitseal:allow a damaged key, not a real one
 	if err := env.Client.Create(t.Context(), d, client.FieldOwner(keys.FieldManagerRestore)); err != nil {
 		t.Fatal(err)
