@@ -162,7 +162,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		timeout = gs.Spec.Timeout.Duration
 	}
 	syncCtx, cancel := context.WithTimeout(ctx, timeout)
-	res := r.sync(syncCtx, &gs, func(rev string) {
+	res := r.sync(syncCtx, &gs, before, func(rev string) {
 		if !progressed && rev == before.Status.LastAttemptedRevision {
 			return // nothing new: no write for a sync that most likely changes nothing
 		}
@@ -291,8 +291,9 @@ func requeueAfter(res syncResult, spec *gitsealv1alpha1.GitSyncSpec, failures in
 
 // sync fetches, builds, checks and applies one revision. Nothing is applied
 // or pruned unless every step before it succeeded.
+// prev is the GitSync as it was before this sync reported progress;
 // progress is called once the revision is known, before it is built.
-func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSync, progress func(rev string)) syncResult {
+func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.GitSync, progress func(rev string)) syncResult {
 	tenant := gs.Namespace != r.Namespace
 	if serviceAccount(gs, r.DefaultServiceAccount) == "" {
 		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%s", noServiceAccount(gs))
@@ -344,7 +345,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
-	if onlyCheckDrift(gs, rev) {
+	if onlyCheckDrift(prev, rev) {
 		drifted, err := apply.Drift(ctx, c, objs, apply.Options{
 			FieldManager: FieldManager, Labels: gitSyncLabels(gs), DefaultNamespace: targetNS,
 		})
