@@ -201,7 +201,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, cond.Reason, "Sync", "%s", cond.Message)
 	}
 	prevReady := meta.FindStatusCondition(before.Status.Conditions, gitsealv1alpha1.ConditionReady)
-	if warnNow(prevReady, res.outcome) {
+	if warnNow(prevReady, res.outcome, res.transient) {
 		kind := corev1.EventTypeWarning
 		if res.waitFor > 0 {
 			kind = corev1.EventTypeNormal // waiting for a dependency is not a failure

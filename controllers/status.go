@@ -55,12 +55,18 @@ func setConditions(conds *[]metav1.Condition, o outcome, stalled bool, generatio
 
 // warnNow decides whether a failure deserves a Warning event: only when the
 // Ready condition changes to it, so a failure that persists across retries
-// and resyncs is reported once, not on every attempt.
-func warnNow(prev *metav1.Condition, o outcome) bool {
+// and resyncs is reported once, not on every attempt. A failure that is
+// retried (retried) is new only with a new reason: its message names
+// things that change from one attempt to the next, such as a connection's
+// port.
+func warnNow(prev *metav1.Condition, o outcome, retried bool) bool {
 	if o.ok() {
 		return false
 	}
-	return prev == nil || prev.Status != metav1.ConditionFalse || prev.Reason != o.Reason || prev.Message != o.Message
+	if prev == nil || prev.Status != metav1.ConditionFalse || prev.Reason != o.Reason {
+		return true
+	}
+	return !retried && prev.Message != o.Message
 }
 
 // defaultRetryInterval is a GitSync's spec.retryInterval when it sets none

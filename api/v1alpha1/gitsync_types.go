@@ -144,6 +144,7 @@ type GitSyncSpec struct {
 
 	// Suspend stops syncing; what is applied stays as it is.
 	// +optional
+	// +kubebuilder:default=false
 	Suspend bool `json:"suspend,omitempty"`
 }
 
