@@ -325,16 +325,26 @@ func TestPrinterColumns(t *testing.T) {
 
 	ss := c.sealed(t, "db", crypto.Strict, map[string]string{"password": "x"}, r)
 	create(t, ss)
-	opened := waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
-	tab := table(t, "sealedsecrets", c.watch)
-	names, cells = defaultColumns(tab, 0)
-	if want := []string{"Name", "Ready", "Status", "Age"}; fmt.Sprint(names) != fmt.Sprint(want) {
-		t.Errorf("SealedSecret columns %v, want %v", names, want)
-	}
-	msg = meta.FindStatusCondition(opened.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
-	if len(cells) != 4 || cells[1] != "True" || cells[2] != msg {
-		t.Errorf("SealedSecret row %q, want True and %q", cells, msg)
-	}
+	waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
+	var tab *metav1.Table
+	// The controller may write its status again between two reads: compare
+	// the row with the object read just after it.
+	testenv.Eventually(t, "the SealedSecret's row shows its Ready condition", func() error {
+		tab = table(t, "sealedsecrets", c.watch)
+		var opened gitsealv1alpha1.SealedSecret
+		if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(ss), &opened); err != nil {
+			return err
+		}
+		names, cells := defaultColumns(tab, 0)
+		if want := []string{"Name", "Ready", "Status", "Age"}; fmt.Sprint(names) != fmt.Sprint(want) {
+			t.Fatalf("SealedSecret columns %v, want %v", names, want)
+		}
+		msg := meta.FindStatusCondition(opened.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
+		if len(cells) != 4 || cells[1] != "True" || cells[2] != msg {
+			return fmt.Errorf("SealedSecret row %q, want True and %q", cells, msg)
+		}
+		return nil
+	})
 	for i, cell := range tab.Rows[0].Cells {
 		if s := fmt.Sprint(cell); strings.HasPrefix(s, "[") {
 			t.Errorf("column %s prints a list: %s", tab.ColumnDefinitions[i].Name, s)
