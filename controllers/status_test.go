@@ -103,7 +103,9 @@ func TestStartsNew(t *testing.T) {
 	}{
 		{"a resync of a synced spec is not new", synced(nil), false},
 		{"a new generation is new", synced(func(gs *gitsealv1alpha1.GitSync) { gs.Generation = 3 }), true},
-		{"a requested sync is new", synced(func(gs *gitsealv1alpha1.GitSync) { gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt] = "2" }), true},
+		{"a requested sync is new", synced(func(gs *gitsealv1alpha1.GitSync) {
+			gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt] = "2"
+		}), true},
 		{"a GitSync never synced is new", synced(func(gs *gitsealv1alpha1.GitSync) { gs.Status.Conditions = nil }), true},
 		{"a retry after a failure is not new", synced(func(gs *gitsealv1alpha1.GitSync) { gs.Status.Conditions[0].Status = metav1.ConditionFalse }), false},
 	}
