@@ -53,7 +53,7 @@ const defaultSyncTimeout = 2 * time.Minute
 // server-side apply, prune.
 type GitSyncReconciler struct {
 	Client   client.Client // cached: GitSyncs
-	Reader   client.Reader // uncached: the credentials Secret, read only when needed
+	Reader   client.Reader // uncached: the GitSync at the start of a sync, and its Secrets
 	Config   *rest.Config  // for the clients that apply, as the GitSync's ServiceAccount
 	Scheme   *runtime.Scheme
 	Mapper   meta.RESTMapper
