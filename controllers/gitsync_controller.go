@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,7 +53,7 @@ const defaultSyncTimeout = 2 * time.Minute
 // server-side apply, prune.
 type GitSyncReconciler struct {
 	Client   client.Client // cached: GitSyncs
-	Reader   client.Reader // uncached: the credentials Secret, read only when needed
+	Reader   client.Reader // uncached: the GitSync at the start of a sync, and its Secrets
 	Config   *rest.Config  // for the clients that apply, as the GitSync's ServiceAccount
 	Scheme   *runtime.Scheme
 	Mapper   meta.RESTMapper
@@ -121,17 +122,23 @@ type syncResult struct {
 // again.
 const dependencyPoll = 5 * time.Second
 
-// Reconcile runs one sync and patches the status once, at the end.
+// Reconcile runs one sync. The status is patched at the end, and also at
+// the start of a sync that acts on something new (a new spec, a requested
+// sync, a new revision), so that kstatus sees it in progress.
 func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// Read from the API server, not the cache: the status decides the
+	// events, the backoff and what to prune, and the cache may not hold the
+	// last sync's status write yet when a retry or a request follows it
+	// closely; a stale copy would report the same failure twice.
 	var gs gitsealv1alpha1.GitSync
-	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
+	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.suspend(ctx, &gs)
 	}
 	if !controllerutil.ContainsFinalizer(&gs, GitSyncFinalizer) {
 		patch := client.MergeFrom(gs.DeepCopy())
@@ -141,13 +148,28 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 	}
 
+	before := gs.DeepCopy() // the status before this sync, which events compare with
+	progressed := false
+	if startsNew(&gs) {
+		if err := r.markProgressing(ctx, &gs, "sync in progress: fetching"); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		progressed = true
+	}
 	start := r.Clock.Now()
 	timeout := defaultSyncTimeout
 	if gs.Spec.Timeout != nil && gs.Spec.Timeout.Duration > 0 {
 		timeout = gs.Spec.Timeout.Duration
 	}
 	syncCtx, cancel := context.WithTimeout(ctx, timeout)
-	res := r.sync(syncCtx, &gs)
+	res := r.sync(syncCtx, &gs, before, func(rev string) {
+		if !progressed && rev == before.Status.LastAttemptedRevision {
+			return // nothing new: no write for a sync that most likely changes nothing
+		}
+		if err := r.markProgressing(syncCtx, &gs, fmt.Sprintf("sync in progress: applying revision %s", rev)); err != nil {
+			ctrl.LoggerFrom(ctx).Info("could not report the sync in progress", "error", err.Error())
+		}
+	})
 	cancel()
 	r.metrics.syncs.Inc()
 	r.metrics.syncDuration.Observe(r.Clock.Since(start).Seconds())
@@ -168,6 +190,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	} else {
 		r.metrics.syncErrors.WithLabelValues(res.Reason).Inc()
 	}
+	gs.Status.Failures = consecutiveFailures(res, before.Status.Failures, before.Status.ObservedGeneration == gs.Generation)
 	gs.Status.ObservedGeneration = gs.Generation
 	if v, ok := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]; ok {
 		gs.Status.LastHandledReconcileAt = v
@@ -177,38 +200,100 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		cond := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionDrifted)
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, cond.Reason, "Sync", "%s", cond.Message)
 	}
-	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
-	if warnNow(prevReady, res.outcome) {
+	prevReady := meta.FindStatusCondition(before.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	if warnNow(prevReady, res.outcome, res.transient) {
 		kind := corev1.EventTypeWarning
 		if res.waitFor > 0 {
 			kind = corev1.EventTypeNormal // waiting for a dependency is not a failure
 		}
 		r.Recorder.Eventf(&gs, nil, kind, res.Reason, "Sync", "%s", res.Message)
-	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || orig.Status.LastAppliedRevision != res.revision) {
+	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || before.Status.LastAppliedRevision != res.revision) {
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeNormal, res.Reason, "Sync", "%s", res.Message)
 	}
 	if err := r.Client.Status().Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 
+	next := requeueAfter(res, &gs.Spec, gs.Status.Failures)
 	log := ctrl.LoggerFrom(ctx)
 	if res.ok() {
 		log.V(1).Info("synced", "revision", res.revision)
 	} else {
-		log.Info("sync failed", "reason", res.Reason, "message", res.Message, "revision", res.revision)
+		log.Info("sync failed", "reason", res.Reason, "message", res.Message, "revision", res.revision, "retryIn", next.String())
 	}
+	// Never an error for a failed sync: controller-runtime would retry it
+	// at once and then every few milliseconds, ignoring retryInterval.
+	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// startsNew decides whether a sync acts on something not synced yet: a new
+// spec, a sync requested with the annotation, or a GitSync never synced.
+// Such a sync is reported in progress before it starts.
+func startsNew(gs *gitsealv1alpha1.GitSync) bool {
+	requested, ok := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]
+	return gs.Status.ObservedGeneration != gs.Generation ||
+		(ok && requested != gs.Status.LastHandledReconcileAt) ||
+		meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionReady) == nil
+}
+
+// markProgressing writes Reconciling=True and Ready=Unknown, reason
+// Progressing, so that kstatus reads the GitSync as InProgress while the
+// sync runs.
+func (r *GitSyncReconciler) markProgressing(ctx context.Context, gs *gitsealv1alpha1.GitSync, msg string) error {
+	orig := gs.DeepCopy()
+	setProgressing(&gs.Status.Conditions, msg, gs.Generation)
+	return r.Client.Status().Patch(ctx, gs, client.MergeFrom(orig))
+}
+
+// suspend records that a GitSync is suspended (setSuspended) at its
+// current generation. It writes only when that changes the status.
+func (r *GitSyncReconciler) suspend(ctx context.Context, gs *gitsealv1alpha1.GitSync) error {
+	orig := gs.DeepCopy()
+	gs.Status.ObservedGeneration = gs.Generation
+	setSuspended(&gs.Status.Conditions, gs.Status.LastAppliedRevision, gs.Generation)
+	if equality.Semantic.DeepEqual(orig.Status, gs.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, gs, client.MergeFrom(orig)))
+}
+
+// consecutiveFailures is status.failures after a sync: one more after a
+// failure that is retried with backoff (counting from zero again for a new
+// spec), zero after anything else.
+func consecutiveFailures(res syncResult, previous int64, sameGeneration bool) int64 {
+	if res.ok() || !res.transient {
+		return 0
+	}
+	if !sameGeneration {
+		previous = 0
+	}
+	return previous + 1
+}
+
+// requeueAfter decides when the next sync runs: a failure that may pass is
+// retried after retryAfter; a GitSync waiting for a dependency looks again
+// after waitFor; anything else, success or a failure that needs a new
+// commit or spec, syncs again after the interval.
+func requeueAfter(res syncResult, spec *gitsealv1alpha1.GitSyncSpec, failures int64) time.Duration {
+	interval := spec.Interval.Duration
 	switch {
-	case res.transient:
-		return ctrl.Result{}, fmt.Errorf("%s: %s", res.Reason, res.Message) // retried with backoff
+	case !res.ok() && res.transient:
+		var retry time.Duration
+		if spec.RetryInterval != nil {
+			retry = spec.RetryInterval.Duration
+		}
+		return retryAfter(retry, interval, failures)
 	case res.waitFor > 0:
-		return ctrl.Result{RequeueAfter: min(res.waitFor, gs.Spec.Interval.Duration)}, nil
+		return min(res.waitFor, interval)
 	}
-	return ctrl.Result{RequeueAfter: gs.Spec.Interval.Duration}, nil
+	return interval
 }
 
 // sync fetches, builds, checks and applies one revision. Nothing is applied
 // or pruned unless every step before it succeeded.
-func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSync) syncResult {
+// prev is the GitSync as it was before this sync reported progress;
+// progress is called once the revision is known, before it is built.
+func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.GitSync, progress func(rev string)) syncResult {
 	tenant := gs.Namespace != r.Namespace
 	if serviceAccount(gs, r.DefaultServiceAccount) == "" {
 		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%s", noServiceAccount(gs))
@@ -236,6 +321,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 		return fetchFailed(err)
 	}
 	rev := checkout.Revision
+	progress(rev)
 
 	objs, res, ok := r.build(ctx, dir, gs.Spec.Path, rev)
 	if !ok {
@@ -259,7 +345,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs *gitsealv1alpha1.GitSyn
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
-	if onlyCheckDrift(gs, rev) {
+	if onlyCheckDrift(prev, rev) {
 		drifted, err := apply.Drift(ctx, c, objs, apply.Options{
 			FieldManager: FieldManager, Labels: gitSyncLabels(gs), DefaultNamespace: targetNS,
 		})

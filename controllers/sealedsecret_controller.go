@@ -56,6 +56,10 @@ type SealedSecretReconciler struct {
 	// written remembers, per SealedSecret UID, the Secret version this
 	// controller last wrote, so the echo of its own write costs no decrypt.
 	written sync.Map // types.UID → writtenSecret
+	// failing remembers, per SealedSecret, the Ready condition of the
+	// failure this controller last wrote: a retry can run before the cache
+	// holds that status, and must not report the failure again.
+	failing sync.Map // types.NamespacedName → metav1.Condition
 }
 
 // writtenSecret is what a successful reconcile produced.
@@ -89,6 +93,7 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.metrics.setOnRetired(req.NamespacedName, false)
+			r.failing.Delete(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -125,7 +130,16 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	ss.Status.ObservedGeneration = ss.Generation
 	setConditions(&ss.Status.Conditions, o, o.stalled(), ss.Generation)
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
-	if warnNow(prevReady, o) {
+	if v, ok := r.failing.Load(req.NamespacedName); ok {
+		last := v.(metav1.Condition)
+		prevReady = &last // newer than a cached status that does not show it yet
+	}
+	if o.ok() {
+		r.failing.Delete(req.NamespacedName)
+	} else {
+		r.failing.Store(req.NamespacedName, *meta.FindStatusCondition(ss.Status.Conditions, gitsealv1alpha1.ConditionReady))
+	}
+	if warnNow(prevReady, o, !o.stalled()) {
 		r.Recorder.Eventf(&ss, nil, corev1.EventTypeWarning, o.Reason, "Unseal", "%s", o.Message)
 	} else if o.ok() && prevReady != nil && prevReady.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(&ss, nil, corev1.EventTypeNormal, "Recovered", "Unseal", "Secret written from %d sealed values", len(ss.Spec.EncryptedData))

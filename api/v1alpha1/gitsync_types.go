@@ -53,6 +53,16 @@ type GitSyncSpec struct {
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
 	Interval metav1.Duration `json:"interval"`
 
+	// RetryInterval is the wait before the first retry of a sync that
+	// failed for a reason that may pass (the network, the API server); each
+	// further failure in a row doubles it, up to interval. Defaults to 30s,
+	// or interval when that is shorter. A failure that only a new commit or
+	// a new spec can fix waits for the next interval.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	RetryInterval *metav1.Duration `json:"retryInterval,omitempty"`
+
 	// Timeout bounds one sync: fetch, build and apply. Defaults to 2m.
 	// +optional
 	// +kubebuilder:validation:Type=string
@@ -134,6 +144,7 @@ type GitSyncSpec struct {
 
 	// Suspend stops syncing; what is applied stays as it is.
 	// +optional
+	// +kubebuilder:default=false
 	Suspend bool `json:"suspend,omitempty"`
 }
 
@@ -183,8 +194,10 @@ type LocalObjectReference struct {
 }
 
 // Reasons of a GitSync's Ready condition, in addition to ReasonSucceeded,
-// ReasonProgressing, ReasonInvalidSpec, ReasonPolicyDenied and
-// ReasonApplyFailed. They are stable: alerts may match them.
+// ReasonProgressing (Ready=Unknown and Reconciling=True while a sync of a
+// new spec, a requested sync or a new revision runs), ReasonInvalidSpec,
+// ReasonPolicyDenied and ReasonApplyFailed. They are stable: alerts may
+// match them.
 const (
 	// ReasonGitFetchFailed: the repository could not be fetched (network,
 	// missing branch, tag or commit, repository too large).
@@ -208,7 +221,10 @@ const (
 	// ReasonDependencyNotReady: a GitSync named in spec.dependsOn is not
 	// Ready yet; the sync waits for it.
 	ReasonDependencyNotReady = "DependencyNotReady"
-	// ReasonSuspended: syncing is suspended.
+	// ReasonSuspended: syncing is suspended (spec.suspend). Ready keeps
+	// True after a successful last sync (kstatus: Current); otherwise it is
+	// False with Stalled=True (kstatus: Failed), since nothing changes
+	// until the GitSync is resumed.
 	ReasonSuspended = "Suspended"
 )
 
@@ -250,6 +266,11 @@ type GitSyncStatus struct {
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 
+	// Failures counts the syncs in a row that failed and are retried with
+	// backoff (spec.retryInterval); any other outcome resets it.
+	// +optional
+	Failures int64 `json:"failures,omitempty"`
+
 	// LastSyncTime is when the last successful sync finished.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
@@ -283,11 +304,13 @@ type InventoryEntry struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=gsync,categories=gitseal
-// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`,priority=1
-// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.lastAppliedRevision`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.lastAppliedRevision`
+// +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`,priority=1
 type GitSync struct {
 	metav1.TypeMeta `json:",inline"`
 	// Standard object metadata.

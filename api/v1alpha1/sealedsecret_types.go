@@ -178,10 +178,9 @@ type SealedSecretStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=gss,categories=gitseal
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:printcolumn:name="Keys",type=string,JSONPath=`.status.keyIDs`,priority=1
-// +kubebuilder:printcolumn:name="Retired",type=string,JSONPath=`.status.retiredKeyIDs`,priority=1
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 type SealedSecret struct {
 	metav1.TypeMeta `json:",inline"`
 	// Standard object metadata.

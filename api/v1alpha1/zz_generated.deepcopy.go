@@ -108,6 +108,11 @@ func (in *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) {
 		**out = **in
 	}
 	out.Interval = in.Interval
+	if in.RetryInterval != nil {
+		in, out := &in.RetryInterval, &out.RetryInterval
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
 		*out = new(v1.Duration)
