@@ -241,7 +241,7 @@ func TestGoldenKeysList(t *testing.T) {
 			Annotations:       map[string]string{keys.AnnotationCreated: created},
 			ManagedFields: []metav1.ManagedFieldsEntry{{
 				Manager: writer, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
-				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:age.key":{}}}`)},
+				FieldsV1: metav1.NewFieldsV1(`{"f:data":{"f:age.key":{}}}`),
 			}},
 		}}
 		if retired {

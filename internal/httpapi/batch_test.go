@@ -29,7 +29,7 @@ func newRing(t *testing.T) (*keys.Ring, *crypto.Identity) {
 	}
 	s := keys.NewSecret("gitseal-system", id, time.Now())
 	s.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: keys.FieldManagerGenerate, FieldsType: "FieldsV1",
-		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{}}`)}}}
+		FieldsV1: metav1.NewFieldsV1(`{"f:data":{}}`)}}
 	r := keys.NewRing(true)
 	if broken := r.Load([]corev1.Secret{*s}); len(broken) > 0 {
 		t.Fatal(broken)

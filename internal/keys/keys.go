@@ -192,7 +192,7 @@ func ownsData(mf metav1.ManagedFieldsEntry) bool {
 		return false
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+	if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 		return true // unreadable: count it as a writer, so it must be trusted
 	}
 	_, ok := fields["f:data"]

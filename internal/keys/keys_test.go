@@ -168,7 +168,7 @@ func stored(ns string, id *crypto.Identity, created time.Time) *corev1.Secret {
 func withWriter(s *corev1.Secret, manager string) *corev1.Secret {
 	s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{
 		Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
-		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{".":{},"f:age.key":{}},"f:type":{}}`)},
+		FieldsV1: metav1.NewFieldsV1(`{"f:data":{".":{},"f:age.key":{}},"f:type":{}}`),
 	})
 	return s
 }
@@ -178,7 +178,7 @@ func TestCheckOrigin(t *testing.T) {
 	labelsOnly := func(s *corev1.Secret) *corev1.Secret {
 		s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{
 			Manager: "kubectl-label", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
-			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:gitseal.dev/retired":{}}}}`)},
+			FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:gitseal.dev/retired":{}}}}`),
 		})
 		return s
 	}

@@ -40,7 +40,7 @@ var controllerBinary = sync.OnceValues(func() (string, error) {
 	// Built as the test binary was, so that the build cache already holds
 	// every package; the image's CGO_ENABLED=0 would compile them all
 	// again, for the same behaviour and memory.
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gitseal-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gitseal-controller") //nolint:gosec // G204: the repository's own package, into a new temp dir
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build the controller: %v\n%s", err, out)
@@ -90,7 +90,7 @@ func StartController(t testing.TB, kubeconfig string, args ...string) *Process {
 		t.Fatal(err)
 	}
 	p := &Process{output: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig}, args...)...) //nolint:gosec // G204: the binary this package built, with the test's flags
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	p.cmd.Env = append(os.Environ(), "POD_NAMESPACE=")
 	if err := p.cmd.Start(); err != nil {
