@@ -298,6 +298,9 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if serviceAccount(gs, r.DefaultServiceAccount) == "" {
 		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%s", noServiceAccount(gs))
 	}
+	if res, ok := r.checkServiceAccount(ctx, gs); !ok {
+		return res
+	}
 	if res, waiting := r.waitForDependencies(ctx, gs); waiting {
 		return res
 	}
@@ -554,6 +557,22 @@ var errNoServiceAccount = errors.New("no ServiceAccount to act as: spec.serviceA
 // apply at all.
 func serviceAccount(gs *gitsealv1alpha1.GitSync, defaultSA string) string {
 	return cmp.Or(gs.Spec.ServiceAccountName, defaultSA)
+}
+
+// checkServiceAccount fails the sync when the ServiceAccount to act as does
+// not exist: impersonating it would still authenticate, and every request
+// would then come back "forbidden", which reads like missing RBAC. It is
+// retried with backoff, since the account may yet be created. Any other
+// error to read it lets the sync go on: the apply says what is wrong.
+func (r *GitSyncReconciler) checkServiceAccount(ctx context.Context, gs *gitsealv1alpha1.GitSync) (syncResult, bool) {
+	sa := &metav1.PartialObjectMetadata{}
+	sa.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ServiceAccount"))
+	name := serviceAccount(gs, r.DefaultServiceAccount)
+	if err := r.Reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: name}, sa); apierrors.IsNotFound(err) {
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, true, "",
+			"ServiceAccount %s/%s not found: create it, or name another in spec.serviceAccountName", gs.Namespace, name), false
+	}
+	return syncResult{}, true
 }
 
 // serviceAccountUser is the user name the API server gives a

@@ -52,14 +52,15 @@ func TestGitSyncNeverAppliesWithTheControllersRights(t *testing.T) {
 		repo := newGitRepo(t, c.ns, tenant)
 		rev := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(tenant, "a", "1")}, "first")
 
-		// In the controller's namespace there is no deployer: the apply is
-		// refused as that account, not done with the controller's rights.
+		// In the controller's namespace there is no deployer: the sync is
+		// refused with that account not found (not "forbidden", which would
+		// read like missing RBAC), never done with the controller's rights.
 		platform := newGitSync(c.ns, "default-sa", repo.url, func(gs *gitsealv1alpha1.GitSync) { gs.Spec.ServiceAccountName = "" })
 		create(t, platform)
-		got := waitSync(t, client.ObjectKeyFromObject(platform), gitsealv1alpha1.ReasonApplyFailed, "main@sha1:"+rev)
+		got := waitSync(t, client.ObjectKeyFromObject(platform), gitsealv1alpha1.ReasonInvalidSpec, "")
 		msg := meta.FindStatusCondition(got.Status.Conditions, gitsealv1alpha1.ConditionReady).Message
-		if want := "system:serviceaccount:" + c.ns + ":deployer"; !strings.Contains(msg, want) || !strings.Contains(msg, "forbidden") {
-			t.Errorf("message %q: want forbidden for %s", msg, want)
+		if want := "ServiceAccount " + c.ns + "/deployer not found"; !strings.Contains(msg, want) || strings.Contains(msg, "forbidden") {
+			t.Errorf("message %q: want %q", msg, want)
 		}
 		if _, err := getConfigMap(t, tenant, "a"); !apierrors.IsNotFound(err) {
 			t.Errorf("applied without the default account's rights: %v", err)

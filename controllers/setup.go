@@ -57,7 +57,7 @@ import (
 // +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gitseal.dev,resources=gitsyncs/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=impersonate
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;impersonate
 
 // FieldManager is the server-side apply field manager of everything the
 // controller writes.
