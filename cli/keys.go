@@ -16,7 +16,7 @@ gitseal-keys. These commands read and manage them with your kube credentials.`,
 		Example: `  gitseal keys fetch -o .gitseal/prod.txt
   gitseal keys list
   gitseal keys rotate
-  gitseal keys backup -o gitseal-keys.backup
+  gitseal keys backup --output-file gitseal-keys.backup
   gitseal keys restore gitseal-keys.backup
   gitseal keys retire 3f2a9c1b2d3e4f5a`,
 		Args: cobra.NoArgs,

@@ -92,7 +92,7 @@ func (o *KeysRetireOptions) Run(ctx context.Context) error {
 		fmt.Fprintln(o.ErrOut, "note: no key was left to seal to; the controller now generates a new active key")
 	}
 	if target.State == keys.Active {
-		fmt.Fprintln(o.ErrOut, "note: it was the active key; refresh committed recipients files with gitseal keys fetch -o FILE")
+		fmt.Fprintln(o.ErrOut, "note: it was the active key; refresh committed recipients files with gitseal keys fetch --output-file FILE")
 	}
 	fmt.Fprintln(o.ErrOut, "next: re-seal what still uses it with gitseal reseal --only-retired")
 	return nil

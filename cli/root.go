@@ -59,7 +59,7 @@ func newCmdRoot(streams IOStreams, executable string) *cobra.Command {
 Only the gitseal controller in the target cluster can open them, and only
 as the Secret they were sealed for.`,
 		Example: `  # Fetch the cluster's public key, then seal a Secret with it
-  gitseal keys fetch -o .gitseal/prod.txt
+  gitseal keys fetch --output-file .gitseal/prod.txt
   gitseal seal --recipients-file .gitseal/prod.txt < secret.yaml > sealed.yaml
 
   # Or seal with the key the cluster publishes right now

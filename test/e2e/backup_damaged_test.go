@@ -38,7 +38,7 @@ func TestBackupSkipsKeysItCannotUseAndSucceeds(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res := r.ok("", "keys", "backup", "-o", "backup.txt")
+	res := r.ok("", "keys", "backup", "--output-file", "backup.txt")
 	for _, name := range []string{d.Name, u.Name} {
 		if !strings.Contains(res.stderr, "warning:") || !strings.Contains(res.stderr, name) {
 			t.Errorf("backup does not warn about %s:\n%s", name, res)

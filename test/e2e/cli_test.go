@@ -46,9 +46,9 @@ func TestFetchSealAndTheControllerUnseals(t *testing.T) {
 	if err != nil || len(recipients) != 1 || string(recipients[0].ID()) != active {
 		t.Fatalf("keys fetch output is not a recipients file of the active key: %v\n%s", err, res)
 	}
-	r.ok("", "pubkey", "-o", "keys/cluster.txt")
+	r.ok("", "pubkey", "--output-file", "keys/cluster.txt")
 	if readFile(t, "keys/cluster.txt") != res.stdout {
-		t.Errorf("pubkey -o wrote something else than keys fetch prints")
+		t.Errorf("pubkey --output-file wrote something else than keys fetch prints")
 	}
 
 	// Seal offline to the fetched file, and online to the fetched key.
@@ -90,7 +90,7 @@ func TestValidateSaysNoWithTheReason(t *testing.T) {
 	r := newRunner(t, c)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	r.ok("", "keys", "fetch", "-o", "cluster.txt")
+	r.ok("", "keys", "fetch", "--output-file", "cluster.txt")
 	writeFile(t, "db.yaml", secretYAML(c.apps, "db", map[string]string{"password": "hunter2"}))
 	sealed := r.ok("", "seal", "--recipients-file", "cluster.txt", "db.yaml").stdout
 
@@ -180,7 +180,7 @@ func TestFetchFallsBackToTheControllerWithoutRBAC(t *testing.T) {
 	}
 
 	// Backup needs the right to read Secrets, and says so.
-	res = r.run("", "keys", "backup", "-o", filepath.Join(t.TempDir(), "b.txt"))
+	res = r.run("", "keys", "backup", "--output-file", filepath.Join(t.TempDir(), "b.txt"))
 	if res.code != 2 || !strings.Contains(res.stderr, "hint: your credentials may not list Secrets in "+c.ns) {
 		t.Errorf("keys backup without RBAC:\n%s", res)
 	}
@@ -260,7 +260,7 @@ func TestBackupAndRestoreIntoAFreshCluster(t *testing.T) {
 	second, _ := c.activeKeyID(t)
 
 	// Backup: a 0600 age identity file with IDs, creation times and states.
-	res := r.ok("", "keys", "backup", "-o", "backup.txt")
+	res := r.ok("", "keys", "backup", "--output-file", "backup.txt")
 	if !strings.Contains(res.stderr, "warning: the backup holds the cluster's private keys") {
 		t.Errorf("backup does not warn:\n%s", res)
 	}
@@ -278,8 +278,8 @@ func TestBackupAndRestoreIntoAFreshCluster(t *testing.T) {
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("crypto.ParseIdentities(backup) = %d keys, %v", len(ids), err)
 	}
-	if r.run("", "keys", "backup", "-o", "backup.txt").code != 2 {
-		t.Error("backup overwrote an existing file without --force")
+	if r.run("", "keys", "backup", "--output-file", "backup.txt").code != 2 {
+		t.Error("backup overwrote an existing file")
 	}
 
 	// Offline recovery with the backup key.
