@@ -112,4 +112,3 @@ func TestCreateSecretFile(t *testing.T) {
 		t.Errorf("the existing file changed: %q", data)
 	}
 }
-
