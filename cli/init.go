@@ -53,7 +53,7 @@ clusters by hand; see docs/cli.md.`,
 	}
 	cmd.Flags().StringVar(&o.ClusterName, "cluster-name", "", "the cluster's name in the file (default: the kube context's name)")
 	cmd.Flags().StringVar(&o.File, "file", "", "where to write (default: .gitseal.yaml at the repository root)")
-	cmd.Flags().StringVar(&o.Scope, "scope", string(crypto.Strict), "the rule's scope: strict, namespace or cluster")
+	cmd.Flags().StringVar(&o.Scope, "scope", string(crypto.Strict), "the rule's scope: strict, namespace or cluster (kubeseal's namespace-wide and cluster-wide are accepted)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite an existing file")
 	_ = cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions([]string{"strict", "namespace", "cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -61,9 +61,11 @@ clusters by hand; see docs/cli.md.`,
 
 // Validate checks the scope and picks the file.
 func (o *InitOptions) Validate() error {
-	if _, err := crypto.ParseScope(o.Scope); err != nil {
+	scope, err := parseScope(o.Scope)
+	if err != nil {
 		return err
 	}
+	o.Scope = string(scope)
 	if o.File == "" {
 		o.File = filepath.Join(repoRoot("."), repoconfig.FileName)
 	}

@@ -52,6 +52,8 @@ func NewCmdRoot(streams IOStreams) *cobra.Command {
 
 func newCmdRoot(streams IOStreams, executable string) *cobra.Command {
 	cluster := &ClusterOptions{}
+	var kubeseal kubesealFlags
+	var showVersion bool
 	cmd := &cobra.Command{
 		Use:   "gitseal",
 		Short: "Seal Kubernetes Secrets for a cluster's gitseal controller",
@@ -66,7 +68,18 @@ as the Secret they were sealed for.`,
   kubectl create secret generic db --from-literal=password=... --dry-run=client -o yaml | gitseal seal > db.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := kubeseal.check(); err != nil {
+				return err
+			}
+			if showVersion {
+				return (&VersionOptions{IOStreams: streams}).Run()
+			}
+			return cmd.Help()
+		},
 	}
+	cmd.Flags().BoolVar(&showVersion, "version", false, "print the version, like gitseal version")
+	kubeseal.addFlags(cmd.Flags())
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
