@@ -43,11 +43,21 @@ type IOStreams struct {
 // `kubectl gitseal`.
 const PluginName = "kubectl-gitseal"
 
+// PluginCompletionName is the executable name kubectl (1.26 and later)
+// runs to complete `kubectl gitseal <TAB>`: installed under it, gitseal
+// answers as `kubectl-gitseal __complete`.
+const PluginCompletionName = "kubectl_complete-gitseal"
+
 // NewCmdRoot returns the gitseal root command with all subcommands attached.
 // Run as kubectl-gitseal (see PluginName), its help speaks of
-// `kubectl gitseal`.
+// `kubectl gitseal`; run as kubectl_complete-gitseal (see
+// PluginCompletionName), it completes its arguments.
 func NewCmdRoot(streams IOStreams) *cobra.Command {
-	return newCmdRoot(streams, filepath.Base(os.Args[0]))
+	cmd := newCmdRoot(streams, filepath.Base(os.Args[0]))
+	if strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe") == PluginCompletionName {
+		cmd.SetArgs(append([]string{cobra.ShellCompRequestCmd}, os.Args[1:]...))
+	}
+	return cmd
 }
 
 func newCmdRoot(streams IOStreams, executable string) *cobra.Command {
@@ -102,7 +112,7 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdSuspend(streams, cluster))
 	cmd.AddCommand(NewCmdResume(streams, cluster))
 
-	if strings.TrimSuffix(executable, ".exe") == PluginName {
+	if name := strings.TrimSuffix(executable, ".exe"); name == PluginName || name == PluginCompletionName {
 		asKubectlPlugin(cmd)
 	}
 	return cmd

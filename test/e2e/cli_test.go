@@ -209,8 +209,18 @@ func TestRotateRetireAndResealThroughTheController(t *testing.T) {
 		t.Errorf("keys list after rotation:\n%s", res)
 	}
 
+	// keys retire completes the IDs of the keys not retired yet (issue 11,
+	// item 8).
+	res = r.complete("keys", "retire", "")
+	if !strings.Contains(res.stdout, first+"\told, created ") || !strings.Contains(res.stdout, second+"\tactive, created ") {
+		t.Errorf("keys retire completion:\n%s", res)
+	}
+
 	// Retire the first key; the SealedSecret file is still on it.
 	r.ok("", "keys", "retire", first[:6])
+	if res = r.complete("keys", "retire", ""); strings.Contains(res.stdout, first) {
+		t.Errorf("keys retire completes a retired key:\n%s", res)
+	}
 	res = r.ok("", "keys", "list", "-o", "json")
 	if !strings.Contains(res.stdout, `"id": "`+first+`"`) || !strings.Contains(res.stdout, `"state": "retired"`) {
 		t.Errorf("keys list -o json after retiring:\n%s", res)
