@@ -64,7 +64,7 @@ func TestGoldenFlags(t *testing.T) {
 // that takes a path must be --output-file: a new flag that takes a file
 // has to be placed here or renamed.
 var fileInputFlags = []string{
-	"baseline", "bitnami-key", "build", "cert", "config", "file", "from-file", "identity",
+	"baseline", "bitnami-key", "build", "cert", "config", "from-file", "identity",
 	"kubeconfig", "merge-into", "path", "recipients-file", "secret-file",
 	// Hidden kubeseal spellings, refused with a hint.
 	"recovery-private-key", "sealed-secret-file",
