@@ -85,6 +85,9 @@ func (o *UnsealOptions) Validate() error {
 	}
 	o.format = format(out)
 	if o.OutputFile != "" && o.OutputFile != "-" {
+		if _, err := os.Lstat(o.OutputFile); err == nil {
+			return withHint(fmt.Errorf("%s exists", o.OutputFile), "choose a new file; gitseal never overwrites one with secret material")
+		}
 		return checkSecretFile(o.OutputFile, "plaintext Secrets", o.Force)
 	}
 	return nil
