@@ -66,6 +66,8 @@ type ScanOptions struct {
 	// spelling of it, which older CI configurations use.
 	Output string
 	Format string
+	// OutputFile receives the report instead of standard output.
+	OutputFile string
 	// OldFormatShorthand is what -f, once the format, was given; it is
 	// refused with a hint.
 	OldFormatShorthand string
@@ -152,6 +154,7 @@ error or a failure.`,
 	f.StringVar(&o.Build, "build", "", "check the output of kustomize build on `DIR`, rendered in a sandbox")
 	f.StringVarP(&o.Output, "output", "o", "", "report format: text, json or sarif (default text)")
 	f.StringVar(&o.Format, "format", "", "the same as --output")
+	f.StringVar(&o.OutputFile, outputFileFlag, "", "write the report to `FILE` instead of standard output")
 	f.StringVarP(&o.OldFormatShorthand, "filename", "f", "", "no longer the report format: use -o")
 	_ = f.MarkHidden("filename")
 	formats := cobra.FixedCompletions([]string{scanFormatText, scanFormatJSON, scanFormatSARIF}, cobra.ShellCompDirectiveNoFileComp)
@@ -245,13 +248,22 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 		return o.writeBaseline(s, rep)
 	}
 	report := scanReport{Report: rep, ShowAllowed: o.ShowAllowed, Label: label, BaselineUsed: s.existing != nil}
+	out := o.Out
+	var buf bytes.Buffer
+	if o.OutputFile != "" {
+		out = &buf
+	}
 	switch o.Format {
 	case scanFormatJSON:
-		err = report.writeJSON(o.Out)
+		err = report.writeJSON(out)
 	case scanFormatSARIF:
-		err = report.writeSARIF(o.Out)
+		err = report.writeSARIF(out)
 	default:
-		err = report.writeText(o.Out, o.colorOn())
+		err = report.writeText(out, o.OutputFile == "" && o.colorOn())
+	}
+	if err == nil && o.OutputFile != "" {
+		// A report names where findings are, never their values.
+		err = writeFileAtomic(o.OutputFile, buf.Bytes(), fileMode(o.OutputFile, 0o644))
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("write report: %w", err)}

@@ -500,3 +500,23 @@ func TestScanSkipsWhatGitIgnores(t *testing.T) {
 		t.Errorf("explicit ignored file: exit %d:\n%s", code, out)
 	}
 }
+
+// TestScanOutputFile: --output-file holds exactly the report standard
+// output would, and the exit code is the same.
+func TestScanOutputFile(t *testing.T) {
+	root := scanCorpus(t)
+	noColor := map[string]string{"NO_COLOR": "1"}
+	want, _, wantCode := runScan(t, root, noColor, "--max-file-size", "65536", "-o", "sarif")
+	file := filepath.Join(t.TempDir(), "gitseal.sarif")
+	stdout, stderr, code := runScan(t, root, noColor, "--max-file-size", "65536", "-o", "sarif", "--output-file", file)
+	if code != wantCode || stdout != "" {
+		t.Fatalf("exit %d (want %d), stdout %q, stderr %s", code, wantCode, stdout, stderr)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("the file differs from standard output:\n%s", got)
+	}
+}
