@@ -42,7 +42,7 @@ picks keys and scope by file path. Add rules (first match wins) and
 clusters by hand; see docs/cli.md.`,
 		Example: `  gitseal init
   gitseal init --cluster-name prod --scope namespace
-  gitseal --context staging init --cluster-name staging --file deploy/.gitseal.yaml`,
+  gitseal --context staging init --cluster-name staging --output-file deploy/.gitseal.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -52,8 +52,11 @@ clusters by hand; see docs/cli.md.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.ClusterName, "cluster-name", "", "the cluster's name in the file (default: the kube context's name)")
-	cmd.Flags().StringVar(&o.File, "file", "", "where to write (default: .gitseal.yaml at the repository root)")
-	cmd.Flags().StringVar(&o.Scope, "scope", string(crypto.Strict), "the rule's scope: strict, namespace or cluster")
+	cmd.Flags().StringVar(&o.File, outputFileFlag, "", "write the configuration to `FILE` (default: .gitseal.yaml at the repository root)")
+	// --file was the old spelling; the file is public, so it still works.
+	cmd.Flags().StringVar(&o.File, "file", "", "the same as --output-file")
+	_ = cmd.Flags().MarkHidden("file")
+	cmd.Flags().StringVar(&o.Scope, "scope", string(crypto.Strict), "the rule's scope: strict, namespace or cluster (kubeseal's namespace-wide and cluster-wide are accepted)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite an existing file")
 	_ = cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions([]string{"strict", "namespace", "cluster"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -61,9 +64,11 @@ clusters by hand; see docs/cli.md.`,
 
 // Validate checks the scope and picks the file.
 func (o *InitOptions) Validate() error {
-	if _, err := crypto.ParseScope(o.Scope); err != nil {
+	scope, err := parseScope(o.Scope)
+	if err != nil {
 		return err
 	}
+	o.Scope = string(scope)
 	if o.File == "" {
 		o.File = filepath.Join(repoRoot("."), repoconfig.FileName)
 	}

@@ -13,10 +13,10 @@ func NewCmdKeys(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
 		Long: `The gitseal controller keeps its private keys in Secrets in its namespace
 (default gitseal-system) and publishes the public keys in the ConfigMap
 gitseal-keys. These commands read and manage them with your kube credentials.`,
-		Example: `  gitseal keys fetch -o .gitseal/prod.txt
+		Example: `  gitseal keys fetch --output-file .gitseal/prod.txt
   gitseal keys list
   gitseal keys rotate
-  gitseal keys backup -o gitseal-keys.backup
+  gitseal keys backup --output-file gitseal-keys.backup
   gitseal keys restore gitseal-keys.backup
   gitseal keys retire 3f2a9c1b2d3e4f5a`,
 		Args: cobra.NoArgs,

@@ -18,18 +18,22 @@ type KeysBackupOptions struct {
 	IOStreams
 	cluster *ClusterOptions
 
-	// Output is the backup file; "-" is standard output, allowed only
-	// when it is not a terminal.
-	Output string
-	// Force overwrites an existing file.
+	// OutputFile is the new backup file; "-" is standard output, allowed
+	// only when it is not a terminal.
+	OutputFile string
+	// Force allows an OutputFile inside a Git working tree. An existing
+	// file is never replaced.
 	Force bool
+	// Output is the old spelling of OutputFile, refused with a hint so
+	// that -o never names a file.
+	Output string
 }
 
 // NewCmdKeysBackup returns `gitseal keys backup`.
 func NewCmdKeysBackup(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
 	o := &KeysBackupOptions{IOStreams: streams, cluster: cluster}
 	cmd := &cobra.Command{
-		Use:   "backup -o FILE",
+		Use:   "backup --output-file FILE",
 		Short: "Export the cluster's private keys to a file, for disaster recovery",
 		Long: `Export every sealing key, retired ones included, to an age identity file
 with mode 0600. Each key is preceded by a comment with its ID, creation
@@ -43,11 +47,14 @@ A key Secret that holds no usable key (damaged, or not made by the
 controller or gitseal keys restore) is skipped with a warning naming it;
 the good keys are still backed up and the command exits 0, as the
 controller goes on with the good keys too. It fails (exit 2) when there is
-no usable key at all.`,
-		Example: `  gitseal keys backup -o gitseal-keys.backup
+no usable key at all.
+
+The file must be new, and outside any Git working tree unless --force is
+given.`,
+		Example: `  gitseal keys backup --output-file ~/gitseal-keys.backup
 
   # Encrypt it on the way out, e.g. to an offline age key
-  gitseal keys backup -o - | age -r age1... > gitseal-keys.backup.age`,
+  gitseal keys backup --output-file - | age -r age1... > gitseal-keys.backup.age`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -56,22 +63,29 @@ no usable key at all.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the backup to `FILE` (required; - is standard output when it is not a terminal)")
-	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite FILE if it exists")
+	f := cmd.Flags()
+	f.StringVar(&o.OutputFile, outputFileFlag, "", "write the backup to the new `FILE` (required; - is standard output when it is not a terminal)")
+	f.BoolVar(&o.Force, "force", false, "allow --output-file inside a Git working tree")
+	f.StringVarP(&o.Output, "output", "o", "", "no longer names the file: use --output-file")
+	_ = f.MarkHidden("output")
 	return cmd
 }
 
 // Validate checks that the output is safe to write to.
 func (o *KeysBackupOptions) Validate() error {
 	switch {
-	case o.Output == "":
-		return withHint(errors.New("no output file"), "pass -o FILE; the file gets mode 0600")
-	case o.Output == "-" && isTerminal(o.Out):
+	case o.Output != "":
+		return withHint(fmt.Errorf("keys backup has no output format, so -o %q is refused", o.Output),
+			"-o/--output is an output format on every command; name the backup file with --"+outputFileFlag+" FILE")
+	case o.OutputFile == "":
+		return withHint(errors.New("no output file"), "pass --"+outputFileFlag+" FILE; the file gets mode 0600")
+	case o.OutputFile == "-" && isTerminal(o.Out):
 		return errStdoutIsTerminal("private keys")
-	case o.Output != "-" && !o.Force:
-		if _, err := os.Lstat(o.Output); err == nil {
-			return withHint(fmt.Errorf("%s exists", o.Output), "choose another file, or pass --force to overwrite it")
+	case o.OutputFile != "-":
+		if _, err := os.Lstat(o.OutputFile); err == nil {
+			return withHint(fmt.Errorf("%s exists", o.OutputFile), "choose a new file; a backup never replaces one")
 		}
+		return checkSecretFile(o.OutputFile, "private keys", o.Force)
 	}
 	return nil
 }
@@ -112,14 +126,14 @@ func (o *KeysBackupOptions) Run(ctx context.Context) error {
 	defer clear(data)
 
 	fmt.Fprintln(o.ErrOut, "warning: the backup holds the cluster's private keys. Whoever has it can open every value sealed to them: keep it offline and encrypted, and never commit it.")
-	if o.Output == "-" {
+	if o.OutputFile == "-" {
 		_, err := o.Out.Write(data)
 		return err
 	}
-	if err := writeFileAtomic(o.Output, data, 0o600); err != nil {
+	if err := createSecretFile(o.OutputFile, data); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "wrote %d key(s) to %s (mode 0600)\n", len(ks), o.Output)
+	fmt.Fprintf(o.ErrOut, "wrote %d key(s) to %s (mode 0600)\n", len(ks), o.OutputFile)
 	if len(broken) > 0 {
 		fmt.Fprintf(o.ErrOut, "warning: %d key Secret(s) hold no usable key and are not in the backup: %s\n", len(broken), strings.Join(broken, ", "))
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +20,9 @@ type KeysFetchOptions struct {
 	IOStreams
 	cluster *ClusterOptions
 
-	// Output is the file to write; empty or "-" means standard output.
+	// OutputFile is the file to write; empty or "-" means standard output.
+	OutputFile string
+	// Output is the format: recipients (an age recipients file) or json.
 	Output string
 	// All includes the old keys, not only the active one.
 	All bool
@@ -51,22 +54,28 @@ controller's /v1/keys endpoint through the API server's service proxy (or
 
 The output is an age recipients file, with each key's ID, creation time and
 state in a comment: gitseal seal --recipients-file and age -R both read it.
-Commit it, and CI can seal offline.`,
+Commit it, and CI can seal offline. -o json prints the keys as a JSON list
+instead.`,
 		Example: `  # Print the active public key
   gitseal keys fetch
 
   # Save it for offline sealing
-  gitseal keys fetch -o .gitseal/prod.txt
+  gitseal keys fetch --output-file .gitseal/prod.txt
   gitseal seal --recipients-file .gitseal/prod.txt < secret.yaml
 
   # Include the old keys that still open values
   gitseal keys fetch --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(o.Output, "recipients", "json"); err != nil {
+				return err
+			}
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the recipients file to `FILE` instead of standard output")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "recipients", "output format: recipients (an age recipients file) or json")
+	cmd.Flags().StringVar(&o.OutputFile, outputFileFlag, "", "write to `FILE` instead of standard output")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"recipients", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().BoolVar(&o.All, "all", false, "include the old keys, not only the active one")
 	return cmd
 }
@@ -82,19 +91,30 @@ func (o *KeysFetchOptions) Run(ctx context.Context) error {
 	}
 	cluster, _ := o.cluster.ContextName()
 	text := recipientsFile(published, cluster, source)
-	if o.Output == "" || o.Output == "-" {
+	if o.Output == "json" {
+		list := make([]keys.PublicKey, len(published))
+		for i, k := range published {
+			list[i] = k.PublicKey
+		}
+		raw, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return err
+		}
+		text = string(raw) + "\n"
+	}
+	if o.OutputFile == "" || o.OutputFile == "-" {
 		_, err := io.WriteString(o.Out, text)
 		return err
 	}
-	if dir := filepath.Dir(o.Output); dir != "." {
+	if dir := filepath.Dir(o.OutputFile); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // G301: public keys.
 			return err
 		}
 	}
-	if err := writeFileAtomic(o.Output, []byte(text), 0o644); err != nil {
+	if err := writeFileAtomic(o.OutputFile, []byte(text), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "wrote %d public key(s) to %s\n", len(published), o.Output)
+	fmt.Fprintf(o.ErrOut, "wrote %d public key(s) to %s\n", len(published), o.OutputFile)
 	return nil
 }
 

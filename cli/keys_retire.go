@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,7 +42,8 @@ new active key at once; that needs --force.`,
 		Example: `  gitseal keys list
   gitseal keys retire 3f2a9c1b2d3e4f5a
   gitseal keys retire 3f2a   # a unique prefix is enough`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: o.completeID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
 			return o.Run(cmd.Context())
@@ -92,7 +94,7 @@ func (o *KeysRetireOptions) Run(ctx context.Context) error {
 		fmt.Fprintln(o.ErrOut, "note: no key was left to seal to; the controller now generates a new active key")
 	}
 	if target.State == keys.Active {
-		fmt.Fprintln(o.ErrOut, "note: it was the active key; refresh committed recipients files with gitseal keys fetch -o FILE")
+		fmt.Fprintln(o.ErrOut, "note: it was the active key; refresh committed recipients files with gitseal keys fetch --output-file FILE")
 	}
 	fmt.Fprintln(o.ErrOut, "next: re-seal what still uses it with gitseal reseal --only-retired")
 	return nil
@@ -125,4 +127,34 @@ func secretNameOf(items []metav1.PartialObjectMetadata, id crypto.KeyID) string 
 		}
 	}
 	return keys.SecretName(id)
+}
+
+// completeID completes the IDs of the keys that are not retired yet, from
+// the key Secrets' metadata; best effort: nothing, and no message, when
+// the cluster cannot be read.
+func (o *KeysRetireOptions) completeID(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	kc, err := o.cluster.kube()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a shell waits for it
+	defer cancel()
+	items, err := kc.listSecretMetadata(ctx, o.cluster.ControllerNamespace, keys.LabelSealingKey+"=true")
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ids []string
+	for _, k := range keyStates(items, nil) {
+		if k.State != keys.Retired {
+			ids = append(ids, fmt.Sprintf("%s\t%s, created %s", k.ID, k.State, k.Created.Format(time.DateOnly)))
+		}
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
 }

@@ -38,7 +38,7 @@ keys stay and keep opening what was sealed to them.
 
 The request is the annotation gitseal.dev/rotate-requested-at on the
 ConfigMap gitseal-keys, so it needs the right to patch that ConfigMap.
-Afterwards, refresh committed recipients files (gitseal keys fetch -o ...),
+Afterwards, refresh committed recipients files (gitseal keys fetch --output-file ...),
 and re-seal with gitseal reseal if you mean to retire the old key.`,
 		Example: `  gitseal keys rotate
   gitseal keys rotate --timeout 5m`,

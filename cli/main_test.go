@@ -17,12 +17,13 @@ import (
 // comparing: go test ./cli -update.
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestMain registers gitseal, and gitseal under its kubectl plugin name,
-// as in-process commands for the testscript scenarios.
+// TestMain registers gitseal, and gitseal under its kubectl plugin and
+// plugin completion names, as in-process commands for the testscript scenarios.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"gitseal":  runGitseal,
-		PluginName: runGitseal,
+		"gitseal":            runGitseal,
+		PluginName:           runGitseal,
+		PluginCompletionName: runGitseal,
 	})
 }
 

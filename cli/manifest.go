@@ -34,15 +34,6 @@ const (
 	formatJSON format = "json"
 )
 
-// parseFormat parses an -o value.
-func parseFormat(s string) (format, error) {
-	switch format(s) {
-	case formatYAML, formatJSON:
-		return format(s), nil
-	}
-	return "", fmt.Errorf("unknown output format %q: want yaml or json", s)
-}
-
 // input is one manifest file, or standard input, read whole.
 type input struct {
 	// name is how messages refer to it: the path as given, or "stdin".

@@ -223,5 +223,5 @@ func isTerminal(w any) bool {
 
 // errStdoutIsTerminal refuses to print secret material to a terminal.
 func errStdoutIsTerminal(what string) error {
-	return withHint(errors.New("refusing to print "+what+" to a terminal"), "redirect standard output to a file or a pipe, or use -o FILE")
+	return withHint(errors.New("refusing to print "+what+" to a terminal"), "redirect standard output to a file or a pipe, or use --output-file FILE")
 }

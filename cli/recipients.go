@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,8 @@ type Recipients struct {
 	Recipient []string
 	// RecipientsFiles are age recipients files.
 	RecipientsFiles []string
+	// Certs are recipients files given with kubeseal's spelling, --cert.
+	Certs []string
 	// Scope overrides the configuration's scope.
 	Scope string
 	// Config is the .gitseal.yaml to use; empty means search for one from
@@ -40,18 +43,20 @@ func (r *Recipients) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&r.Recipient, "recipient", nil, "seal to this public key (age1pq1… or age1…); repeatable; overrides .gitseal.yaml")
 	f.StringArrayVar(&r.RecipientsFiles, "recipients-file", nil, "seal to the public keys in `FILE` (as written by gitseal keys fetch); repeatable")
-	f.StringVar(&r.Scope, "scope", "", "strict, namespace or cluster (default: the .gitseal.yaml rule's, else strict)")
+	f.StringArrayVar(&r.Certs, "cert", nil, "the same as --recipients-file (kubeseal's spelling): a `FILE` of gitseal public keys")
+	f.StringVar(&r.Scope, "scope", "", "strict, namespace or cluster; or kubeseal's strict, namespace-wide, cluster-wide (default: the Secret's scope annotation, else the .gitseal.yaml rule's, else strict)")
 	f.StringVar(&r.Config, "config", "", "the .gitseal.yaml `FILE` (default: found from the working directory up to the repository root)")
 	f.StringVar(&r.RulePath, "path", "", "match .gitseal.yaml rules as if standard input were the file at `PATH`")
 	_ = cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions(
-		[]string{"strict\tbound to namespace and name", "namespace\tbound to the namespace", "cluster\tbound to nothing but the item key"},
+		[]string{"strict\tbound to namespace and name", "namespace\tbound to the namespace", "cluster\tbound to nothing but the item key",
+			"namespace-wide\tkubeseal's name of namespace", "cluster-wide\tkubeseal's name of cluster"},
 		cobra.ShellCompDirectiveNoFileComp))
 }
 
 // complete parses the recipients and the scope.
 func (r *Recipients) complete() error {
 	if r.Scope != "" {
-		s, err := crypto.ParseScope(r.Scope)
+		s, err := parseScope(r.Scope)
 		if err != nil {
 			return err
 		}
@@ -64,7 +69,12 @@ func (r *Recipients) complete() error {
 		}
 		r.fixed = append(r.fixed, rc)
 	}
-	for _, file := range r.RecipientsFiles {
+	for i, file := range append(slices.Clone(r.RecipientsFiles), r.Certs...) {
+		cert := i >= len(r.RecipientsFiles)
+		if cert && (strings.HasPrefix(file, "http://") || strings.HasPrefix(file, "https://")) {
+			return withHint(fmt.Errorf("--cert %s: gitseal reads public keys from a file, not a URL", file),
+				"fetch them with gitseal keys fetch --output-file FILE, then pass --cert FILE")
+		}
 		f, err := os.Open(file) //nolint:gosec // G304: the user names the file.
 		if err != nil {
 			return err
@@ -72,17 +82,39 @@ func (r *Recipients) complete() error {
 		rs, err := crypto.ParseRecipients(f)
 		_ = f.Close()
 		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			err = fmt.Errorf("%s: %w", file, err)
+			if cert {
+				err = withHint(err, "--cert takes gitseal public keys, not a kubeseal certificate: gitseal keys fetch --output-file FILE writes them")
+			}
+			return err
 		}
 		r.fixed = append(r.fixed, rs...)
 	}
 	return nil
 }
 
+// parseScope parses a scope in gitseal's or kubeseal's spelling.
+func parseScope(s string) (crypto.Scope, error) {
+	switch s {
+	case "namespace-wide":
+		return crypto.Namespace, nil
+	case "cluster-wide":
+		return crypto.Cluster, nil
+	}
+	scope, err := crypto.ParseScope(s)
+	if err != nil {
+		return "", fmt.Errorf("unknown scope %q: want strict, namespace (namespace-wide) or cluster (cluster-wide)", s)
+	}
+	return scope, nil
+}
+
 // sealTarget is whom the Secrets of one file are sealed to, and how.
 type sealTarget struct {
 	recipients []*crypto.Recipient
 	scope      crypto.Scope
+	// scopeFrom names what set scope: "--scope", the .gitseal.yaml rule,
+	// or "" for the default, which a Secret's scope annotation overrides.
+	scopeFrom string
 	// online is set when the keys were fetched from the cluster; then the
 	// kube context's namespace may stand in for a missing one.
 	online bool
@@ -112,16 +144,18 @@ func (r *targetResolver) resolve(ctx context.Context, path string) (*sealTarget,
 		return nil, err
 	}
 	if len(r.flags.fixed) > 0 {
-		scope := r.flags.scope
-		if scope == "" && r.config != nil {
-			if _, ruleScope, err := r.config.Resolve(r.rulePath(path)); err == nil {
-				scope = ruleScope
+		scope, from := r.flags.scope, ""
+		if scope != "" {
+			from = "--scope"
+		} else if r.config != nil {
+			if rule, ok := r.config.Rule(r.rulePath(path)); ok && rule.Scope != "" {
+				scope, from = rule.Scope, "the .gitseal.yaml rule"
 			}
 		}
 		if scope == "" {
 			scope = crypto.Strict
 		}
-		return &sealTarget{recipients: r.flags.fixed, scope: scope}, nil
+		return &sealTarget{recipients: r.flags.fixed, scope: scope, scopeFrom: from}, nil
 	}
 	if r.config != nil {
 		return r.fromConfig(path)
@@ -199,10 +233,14 @@ func (r *targetResolver) fromConfig(path string) (*sealTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.flags.scope != "" {
-		scope = r.flags.scope
+	from := ""
+	if rule.Scope != "" {
+		from = "the .gitseal.yaml rule"
 	}
-	t := &sealTarget{recipients: recipients, scope: scope}
+	if r.flags.scope != "" {
+		scope, from = r.flags.scope, "--scope"
+	}
+	t := &sealTarget{recipients: recipients, scope: scope, scopeFrom: from}
 	r.byRule[rule] = t
 	return t, nil
 }
@@ -216,11 +254,11 @@ func (r *targetResolver) fromCluster(ctx context.Context) (*sealTarget, error) {
 		return nil, err
 	}
 	active := activeKey(published)
-	scope := r.flags.scope
+	scope, from := r.flags.scope, "--scope"
 	if scope == "" {
-		scope = crypto.Strict
+		scope, from = crypto.Strict, ""
 	}
 	fmt.Fprintf(r.errOut, "sealing to key %s from %s\n", active.ID, source)
-	r.fetched = &sealTarget{recipients: []*crypto.Recipient{active.recipient}, scope: scope, online: true}
+	r.fetched = &sealTarget{recipients: []*crypto.Recipient{active.recipient}, scope: scope, scopeFrom: from, online: true}
 	return r.fetched, nil
 }

@@ -43,15 +43,27 @@ type IOStreams struct {
 // `kubectl gitseal`.
 const PluginName = "kubectl-gitseal"
 
+// PluginCompletionName is the executable name kubectl (1.26 and later)
+// runs to complete `kubectl gitseal <TAB>`: installed under it, gitseal
+// answers as `kubectl-gitseal __complete`.
+const PluginCompletionName = "kubectl_complete-gitseal"
+
 // NewCmdRoot returns the gitseal root command with all subcommands attached.
 // Run as kubectl-gitseal (see PluginName), its help speaks of
-// `kubectl gitseal`.
+// `kubectl gitseal`; run as kubectl_complete-gitseal (see
+// PluginCompletionName), it completes its arguments.
 func NewCmdRoot(streams IOStreams) *cobra.Command {
-	return newCmdRoot(streams, filepath.Base(os.Args[0]))
+	cmd := newCmdRoot(streams, filepath.Base(os.Args[0]))
+	if strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe") == PluginCompletionName {
+		cmd.SetArgs(append([]string{cobra.ShellCompRequestCmd}, os.Args[1:]...))
+	}
+	return cmd
 }
 
 func newCmdRoot(streams IOStreams, executable string) *cobra.Command {
 	cluster := &ClusterOptions{}
+	var kubeseal kubesealFlags
+	var showVersion bool
 	cmd := &cobra.Command{
 		Use:   "gitseal",
 		Short: "Seal Kubernetes Secrets for a cluster's gitseal controller",
@@ -59,14 +71,25 @@ func newCmdRoot(streams IOStreams, executable string) *cobra.Command {
 Only the gitseal controller in the target cluster can open them, and only
 as the Secret they were sealed for.`,
 		Example: `  # Fetch the cluster's public key, then seal a Secret with it
-  gitseal keys fetch -o .gitseal/prod.txt
+  gitseal keys fetch --output-file .gitseal/prod.txt
   gitseal seal --recipients-file .gitseal/prod.txt < secret.yaml > sealed.yaml
 
   # Or seal with the key the cluster publishes right now
   kubectl create secret generic db --from-literal=password=... --dry-run=client -o yaml | gitseal seal > db.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := kubeseal.check(); err != nil {
+				return err
+			}
+			if showVersion {
+				return (&VersionOptions{IOStreams: streams}).Run()
+			}
+			return cmd.Help()
+		},
 	}
+	cmd.Flags().BoolVar(&showVersion, "version", false, "print the version, like gitseal version")
+	kubeseal.addFlags(cmd.Flags())
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
@@ -89,7 +112,7 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdSuspend(streams, cluster))
 	cmd.AddCommand(NewCmdResume(streams, cluster))
 
-	if strings.TrimSuffix(executable, ".exe") == PluginName {
+	if name := strings.TrimSuffix(executable, ".exe"); name == PluginName || name == PluginCompletionName {
 		asKubectlPlugin(cmd)
 	}
 	return cmd

@@ -62,8 +62,15 @@ type ScanOptions struct {
 	Since string
 	// Build checks the output of kustomize build on this directory.
 	Build string
-	// Format is text, json or sarif.
+	// Output is the report format: text, json or sarif. Format is another
+	// spelling of it, which older CI configurations use.
+	Output string
 	Format string
+	// OutputFile receives the report instead of standard output.
+	OutputFile string
+	// OldFormatShorthand is what -f, once the format, was given; it is
+	// refused with a hint.
+	OldFormatShorthand string
 	// Color is auto, always or never.
 	Color string
 	// Config is .gitseal.yaml; empty means look for it.
@@ -122,7 +129,7 @@ error or a failure.`,
   gitseal scan --staged
 
   # In CI, every commit of a pull request, as SARIF for code scanning
-  gitseal scan --since origin/main --format sarif > gitseal.sarif
+  gitseal scan --since origin/main -o sarif > gitseal.sarif
 
   # A directory, and what kustomize renders from an overlay
   gitseal scan apps/
@@ -145,7 +152,14 @@ error or a failure.`,
 	f.BoolVar(&o.Staged, "staged", false, "check the files staged in the git index (for a pre-commit hook)")
 	f.StringVar(&o.Since, "since", "", "check every commit of `REV`..HEAD (for CI)")
 	f.StringVar(&o.Build, "build", "", "check the output of kustomize build on `DIR`, rendered in a sandbox")
-	f.StringVarP(&o.Format, "format", "f", scanFormatText, "report format: text, json or sarif")
+	f.StringVarP(&o.Output, "output", "o", "", "report format: text, json or sarif (default text)")
+	f.StringVar(&o.Format, "format", "", "the same as --output")
+	f.StringVar(&o.OutputFile, outputFileFlag, "", "write the report to `FILE` instead of standard output")
+	f.StringVarP(&o.OldFormatShorthand, "filename", "f", "", "no longer the report format: use -o")
+	_ = f.MarkHidden("filename")
+	formats := cobra.FixedCompletions([]string{scanFormatText, scanFormatJSON, scanFormatSARIF}, cobra.ShellCompDirectiveNoFileComp)
+	_ = cmd.RegisterFlagCompletionFunc("output", formats)
+	_ = cmd.RegisterFlagCompletionFunc("format", formats)
 	f.StringVar(&o.Color, "color", "auto", "colour the text report: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&o.Config, "config", "", "repository configuration (default: .gitseal.yaml at the repository root)")
 	f.StringVar(&o.Baseline, "baseline", "", "baseline `FILE` of accepted findings (default: "+BaselineFileName+" at the repository root)")
@@ -175,6 +189,14 @@ func (o *ScanOptions) Complete() error {
 
 // Validate checks the options.
 func (o *ScanOptions) Validate() error {
+	if o.OldFormatShorthand != "" {
+		return withHint(fmt.Errorf("-f %s: scan has no -f", o.OldFormatShorthand), "the report format is -o/--output (or --format); name files to check as arguments")
+	}
+	format, err := formatFlag(o.Output, o.Format, scanFormatText, scanFormatText, scanFormatJSON, scanFormatSARIF)
+	if err != nil {
+		return err
+	}
+	o.Output, o.Format = format, format
 	modes := 0
 	for _, set := range []bool{o.Staged, o.Since != "", o.Build != ""} {
 		if set {
@@ -186,8 +208,6 @@ func (o *ScanOptions) Validate() error {
 		return errors.New("--staged, --since and --build are mutually exclusive")
 	case modes == 1 && len(o.Paths) > 0:
 		return errors.New("paths cannot be combined with --staged, --since or --build")
-	case o.Format != scanFormatText && o.Format != scanFormatJSON && o.Format != scanFormatSARIF:
-		return fmt.Errorf("unknown --format %q: want text, json or sarif", o.Format)
 	case o.Color != "auto" && o.Color != "always" && o.Color != "never":
 		return fmt.Errorf("unknown --color %q: want auto, always or never", o.Color)
 	case o.MaxFileSize <= 0:
@@ -228,13 +248,22 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 		return o.writeBaseline(s, rep)
 	}
 	report := scanReport{Report: rep, ShowAllowed: o.ShowAllowed, Label: label, BaselineUsed: s.existing != nil}
+	out := o.Out
+	var buf bytes.Buffer
+	if o.OutputFile != "" {
+		out = &buf
+	}
 	switch o.Format {
 	case scanFormatJSON:
-		err = report.writeJSON(o.Out)
+		err = report.writeJSON(out)
 	case scanFormatSARIF:
-		err = report.writeSARIF(o.Out)
+		err = report.writeSARIF(out)
 	default:
-		err = report.writeText(o.Out, o.colorOn())
+		err = report.writeText(out, o.OutputFile == "" && o.colorOn())
+	}
+	if err == nil && o.OutputFile != "" {
+		// A report names where findings are, never their values.
+		err = writeFileAtomic(o.OutputFile, buf.Bytes(), fileMode(o.OutputFile, 0o644))
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("write report: %w", err)}

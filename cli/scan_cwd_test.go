@@ -60,7 +60,7 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 // returns its exit code and its findings as "rule file" lines.
 func scanFindings(t *testing.T, args ...string) (int, []string) {
 	t.Helper()
-	stdout, stderr, code := runScan(t, "", nil, append([]string{"-f", "json"}, args...)...)
+	stdout, stderr, code := runScan(t, "", nil, append([]string{"-o", "json"}, args...)...)
 	assertNoScanCanary(t, stdout, stderr)
 	if code == ExitFailure {
 		return code, []string{"error: " + stderr}

@@ -273,8 +273,12 @@ func TestScanExitCodes(t *testing.T) {
 	}{
 		{"a clean tree exits 0", clean, nil, ExitOK},
 		{"a finding exits 1", dirty, nil, ExitNo},
-		{"a finding in JSON exits 1", dirty, []string{"-f", "json"}, ExitNo},
+		{"a finding in JSON exits 1", dirty, []string{"-o", "json"}, ExitNo},
 		{"an unknown format is a usage error", clean, []string{"--format", "xml"}, ExitFailure},
+		{"a finding in SARIF by the old --format exits 1", dirty, []string{"--format", "sarif"}, ExitNo},
+		{"-o and --format that disagree are a usage error", dirty, []string{"-o", "json", "--format", "sarif"}, ExitFailure},
+		{"the old -f FORMAT is a usage error, never a file name", dirty, []string{"-f", "json"}, ExitFailure},
+		{"-o FILE is a usage error", clean, []string{"-o", "report.json"}, ExitFailure},
 		{"an unknown flag is a usage error", clean, []string{"--no-such-flag"}, ExitFailure},
 		{"--staged with paths is a usage error", clean, []string{"--staged", "x"}, ExitFailure},
 		{"--staged and --since together are a usage error", clean, []string{"--staged", "--since", "HEAD"}, ExitFailure},
@@ -415,13 +419,13 @@ func TestScanStagedAndSince(t *testing.T) {
 	write("app/secret.yaml", secret)
 	git("add", "app/secret.yaml")
 	write("app/secret.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")
-	out, _, code := runScan(t, dir, nil, "--staged", "-f", "json")
+	out, _, code := runScan(t, dir, nil, "--staged", "-o", "json")
 	if code != ExitNo || !strings.Contains(out, `"file": "app/secret.yaml"`) {
 		t.Errorf("--staged: exit %d, want 1 with app/secret.yaml:\n%s", code, out)
 	}
 	assertNoScanCanary(t, out)
 	// From a subdirectory, paths stay relative to the repository root.
-	out, _, code = runScan(t, filepath.Join(dir, "app"), nil, "--staged", "-f", "json")
+	out, _, code = runScan(t, filepath.Join(dir, "app"), nil, "--staged", "-o", "json")
 	if code != ExitNo || !strings.Contains(out, `"file": "app/secret.yaml"`) {
 		t.Errorf("--staged in a subdirectory: exit %d:\n%s", code, out)
 	}
@@ -434,7 +438,7 @@ func TestScanStagedAndSince(t *testing.T) {
 	if _, _, code := runScan(t, dir, nil, "--staged"); code != ExitOK {
 		t.Errorf("--staged with nothing staged: exit %d, want 0", code)
 	}
-	out, _, code = runScan(t, dir, nil, "--since", base, "-f", "json")
+	out, _, code = runScan(t, dir, nil, "--since", base, "-o", "json")
 	if code != ExitNo || !strings.Contains(out, `"commit": "`+added+`"`) {
 		t.Errorf("--since: exit %d, want 1 naming commit %s:\n%s", code, added, out)
 	}
@@ -462,7 +466,7 @@ func TestScanSealedSecretKeysFromConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".gitseal.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, _, code := runScan(t, dir, nil, "-f", "json")
+	out, _, code := runScan(t, dir, nil, "-o", "json")
 	if code != ExitNo || !strings.Contains(out, `"rule": "GS006"`) {
 		t.Errorf("with a retired key: exit %d, want GS006:\n%s", code, out)
 	}
@@ -486,13 +490,33 @@ func TestScanSkipsWhatGitIgnores(t *testing.T) {
 		}
 	}
 	git("add", ".gitignore")
-	out, _, code := runScan(t, dir, nil, "-f", "json")
+	out, _, code := runScan(t, dir, nil, "-o", "json")
 	if code != ExitNo || !strings.Contains(out, `"file": "app/untracked.yaml"`) || strings.Contains(out, "local-secret") || strings.Contains(out, "build/") {
 		t.Errorf("exit %d; want only the untracked, not ignored, file:\n%s", code, out)
 	}
 	// A file named on the command line is checked even if ignored.
-	out, _, code = runScan(t, dir, nil, "-f", "json", "local-secret.yaml")
+	out, _, code = runScan(t, dir, nil, "-o", "json", "local-secret.yaml")
 	if code != ExitNo || !strings.Contains(out, `"file": "local-secret.yaml"`) {
 		t.Errorf("explicit ignored file: exit %d:\n%s", code, out)
+	}
+}
+
+// TestScanOutputFile: --output-file holds exactly the report standard
+// output would, and the exit code is the same.
+func TestScanOutputFile(t *testing.T) {
+	root := scanCorpus(t)
+	noColor := map[string]string{"NO_COLOR": "1"}
+	want, _, wantCode := runScan(t, root, noColor, "--max-file-size", "65536", "-o", "sarif")
+	file := filepath.Join(t.TempDir(), "gitseal.sarif")
+	stdout, stderr, code := runScan(t, root, noColor, "--max-file-size", "65536", "-o", "sarif", "--output-file", file)
+	if code != wantCode || stdout != "" {
+		t.Fatalf("exit %d (want %d), stdout %q, stderr %s", code, wantCode, stdout, stderr)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("the file differs from standard output:\n%s", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"runtime"
@@ -28,16 +29,23 @@ type SealOptions struct {
 	IOStreams
 	cluster *ClusterOptions
 
-	Files     []string
-	Recursive bool
+	Files []string
+	// SecretFiles are input files named with kubeseal's -f; they join
+	// Files.
+	SecretFiles []string
+	Recursive   bool
 	// Write replaces each plaintext Secret file with its sealed form.
 	Write bool
 	// MergeInto is a SealedSecret file whose items are updated.
 	MergeInto string
 	// Output is yaml or json; empty means yaml, or the input's format
-	// with --write.
+	// with --write. Format is kubeseal's spelling of it.
 	Output string
+	Format string
 	Jobs   int
+	// AllowEmptyData skips a Secret with no data, with a note, instead of
+	// failing: a SealedSecret needs at least one item.
+	AllowEmptyData bool
 
 	Recipients
 	// Namespace is the namespace of Secrets that name none.
@@ -50,7 +58,8 @@ type SealOptions struct {
 	Key      string
 	FromFile string
 
-	format format
+	kubeseal kubesealFlags
+	format   format
 }
 
 // NewCmdSeal returns `gitseal seal`.
@@ -70,9 +79,14 @@ Whom to seal to, first match wins:
      cluster access; see gitseal init);
   3. the cluster's active key, fetched with your kube credentials.
 
-The scope is --scope, else the rule's scope, else strict. A Secret without
-a namespace takes --namespace, else the kube context's namespace when
-sealing to a fetched key; offline, it must name one.
+The scope is --scope, else the Secret's scope annotation (gitseal.dev/scope,
+or Bitnami's sealedsecrets.bitnami.com/namespace-wide or cluster-wide set to
+"true"), else the rule's scope, else strict. An annotation that disagrees
+with --scope or the rule's scope is an error; scope annotations are never
+copied into the template. A Secret without a namespace takes --namespace,
+else the kube context's namespace when sealing to a fetched key (said on
+stderr); offline, it must name one. A Secret that names another namespace
+than --namespace is an error.
 
 --write replaces each plaintext file with its sealed form (through a
 temporary file and a rename). The old plaintext may remain on disk and in
@@ -97,7 +111,7 @@ keeps every other byte of it, untouched ciphertexts included.`,
   # Seal a single value
   printf %s "s3cret" | gitseal seal --raw --namespace prod --name db --key password`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
+			o.Files = append(args, o.SecretFiles...)
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -105,29 +119,38 @@ keeps every other byte of it, untouched ciphertexts included.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringArrayVarP(&o.SecretFiles, "secret-file", "f", nil, "seal the Secrets in `FILE`, like a FILE argument (kubeseal's spelling); repeatable")
 	f.BoolVarP(&o.Recursive, "recursive", "R", false, "seal every *.yaml, *.yml and *.json file below the directories given")
 	f.BoolVarP(&o.Write, "write", "w", false, "replace each plaintext Secret file with its sealed form")
 	f.StringVar(&o.MergeInto, "merge-into", "", "update the items of the SealedSecret in `FILE`, keeping everything else byte for byte")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default yaml; with --write, the input's)")
+	f.StringVar(&o.Format, "format", "", "the same as --output (kubeseal's spelling)")
+	f.BoolVar(&o.AllowEmptyData, "allow-empty-data", false, "skip a Secret without data, with a note, instead of failing (a SealedSecret needs an item)")
 	f.IntVar(&o.Jobs, "jobs", runtime.GOMAXPROCS(0), "Secrets sealed in parallel")
-	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of Secrets that have none")
+	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of Secrets that name none; a Secret that names another is an error")
 	f.BoolVar(&o.Raw, "raw", false, "seal a single value and print just the sealed value")
 	f.StringVar(&o.Name, "name", "", "with --raw: the Secret's name (strict scope)")
 	f.StringVar(&o.Key, "key", "", "with --raw: the item key")
 	f.StringVar(&o.FromFile, "from-file", "", "with --raw: read the value from `FILE` instead of standard input")
 	o.addFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	o.kubeseal.addFlags(f)
+	formats := cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp)
+	_ = cmd.RegisterFlagCompletionFunc("output", formats)
+	_ = cmd.RegisterFlagCompletionFunc("format", formats)
 	return cmd
 }
 
 // Validate checks that the flags fit together.
 func (o *SealOptions) Validate() error {
-	if o.Output != "" {
-		f, err := parseFormat(o.Output)
+	if err := o.kubeseal.check(); err != nil {
+		return err
+	}
+	if o.Output != "" || o.Format != "" {
+		f, err := formatFlag(o.Output, o.Format, "", "yaml", "json")
 		if err != nil {
 			return err
 		}
-		o.format = f
+		o.format = format(f)
 	}
 	if err := o.complete(); err != nil {
 		return err
@@ -169,14 +192,38 @@ func (o *SealOptions) Run(ctx context.Context) error {
 type sealJob struct {
 	m      manifest
 	target *sealTarget
-	doc    []byte
-	items  int
-	err    error
+	sealResult
+}
+
+// sealResult is what sealing one Secret gives.
+type sealResult struct {
+	doc   []byte
+	items int
+	// defaulted is set when the Secret named no namespace and took the
+	// default one.
+	defaulted bool
+	// skipped is set when the Secret had no data and --allow-empty-data
+	// was given.
+	skipped bool
+	// note is said on stderr, e.g. that a scope annotation was honoured.
+	note string
+	err  error
+}
+
+// sealNamespaces are the namespaces sealOne checks a Secret against.
+type sealNamespaces struct {
+	// flag is --namespace; a Secret that names another is an error.
+	flag string
+	// fallback is the namespace of Secrets that name none.
+	fallback string
 }
 
 func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) error {
 	inputs, err := readInputs(o.Files, o.In, o.Recursive)
 	if err != nil {
+		if o.Write && errors.Is(err, fs.ErrNotExist) {
+			return withHint(err, "gitseal's -w seals the files it is given in place; for kubeseal's -w FILE, redirect standard output: > FILE")
+		}
 		return err
 	}
 	var jobs []*sealJob
@@ -217,12 +264,17 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 		}
 	}
 	if len(jobs) == 0 {
+		if o.Recursive && o.Write {
+			fmt.Fprintf(o.ErrOut, "nothing to seal: no Secret found in %s\n", strings.Join(o.Files, ", "))
+			return nil
+		}
 		return withHint(errors.New("no Secret found in the input"), "seal reads v1 Secret manifests, e.g. from kubectl create secret ... --dry-run=client -o yaml")
 	}
-	defaultNS, err := o.defaultNamespace(jobs)
+	defaultNS, fromContext, err := o.defaultNamespace(jobs)
 	if err != nil {
 		return err
 	}
+	namespaces := sealNamespaces{flag: o.Namespace, fallback: defaultNS}
 
 	outFormat := func(in *input) format {
 		switch {
@@ -233,7 +285,7 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 		}
 		return formatYAML
 	}
-	o.sealAll(jobs, defaultNS, outFormat)
+	o.sealAll(jobs, namespaces, outFormat)
 	for _, in := range inputs {
 		clear(in.data) // the plaintext
 	}
@@ -254,27 +306,51 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 		return firstErr
 	}
 
-	items := 0
+	items, sealed, defaulted := 0, 0, false
 	for _, j := range jobs {
 		items += j.items
+		defaulted = defaulted || j.defaulted
+		if !j.skipped {
+			sealed++
+		}
+		if j.note != "" {
+			fmt.Fprintln(o.ErrOut, "note: "+j.note)
+		}
+	}
+	if defaulted && fromContext {
+		fmt.Fprintf(o.ErrOut, "using namespace %s from the kube context for Secrets that name none\n", defaultNS)
 	}
 	if !o.Write {
-		docs := make([][]byte, len(jobs))
-		for i, j := range jobs {
-			docs[i] = j.doc
+		var docs [][]byte
+		for _, j := range jobs {
+			if !j.skipped {
+				docs = append(docs, j.doc)
+			}
+		}
+		if len(docs) == 0 {
+			fmt.Fprintln(o.ErrOut, "nothing to seal: every Secret is empty")
+			return nil
 		}
 		return writeDocuments(o.Out, docs, outFormat(nil))
 	}
+	written := 0
 	for _, in := range inputs {
 		js := byInput[in]
-		if len(js) == 0 {
+		var docs [][]byte
+		for _, j := range js {
+			if !j.skipped {
+				docs = append(docs, j.doc)
+			}
+		}
+		if len(docs) == 0 {
 			continue
 		}
-		var buf bytes.Buffer
-		docs := make([][]byte, len(js))
-		for i, j := range js {
-			docs[i] = j.doc
+		if len(docs) < len(js) {
+			return withHint(fmt.Errorf("%s mixes empty Secrets with others; nothing was written", in.name),
+				"a SealedSecret needs at least one item: move the empty Secrets to a file of their own")
 		}
+		written++
+		var buf bytes.Buffer
 		if err := writeDocuments(&buf, docs, outFormat(in)); err != nil {
 			return err
 		}
@@ -282,7 +358,11 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 			return err
 		}
 	}
-	msg := fmt.Sprintf("sealed %d Secret(s), %d item(s), in place in %d file(s)", len(jobs), items, len(byInput))
+	if written == 0 {
+		fmt.Fprintln(o.ErrOut, "nothing to seal: every Secret is empty")
+		return nil
+	}
+	msg := fmt.Sprintf("sealed %d Secret(s), %d item(s), in place in %d file(s)", sealed, items, written)
 	if skipped > 0 {
 		msg += fmt.Sprintf("; skipped %d object(s) that are not Secrets", skipped)
 	}
@@ -291,23 +371,25 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 }
 
 // defaultNamespace returns the namespace for Secrets that have none:
-// --namespace, else the kube context's when a job seals to fetched keys.
-// Offline, there is none: sealing such a Secret fails.
-func (o *SealOptions) defaultNamespace(jobs []*sealJob) (string, error) {
+// --namespace, else the kube context's when a job seals to fetched keys,
+// and whether it is the kube context's. Offline, there is none: sealing
+// such a Secret fails.
+func (o *SealOptions) defaultNamespace(jobs []*sealJob) (string, bool, error) {
 	if o.Namespace != "" {
-		return o.Namespace, nil
+		return o.Namespace, false, nil
 	}
 	for _, j := range jobs {
 		if j.target.online {
-			return o.cluster.ContextNamespace()
+			ns, err := o.cluster.ContextNamespace()
+			return ns, true, err
 		}
 	}
-	return "", nil
+	return "", false, nil
 }
 
 // sealAll seals the jobs on a bounded pool of workers, with a progress
 // bar on a terminal.
-func (o *SealOptions) sealAll(jobs []*sealJob, defaultNS string, outFormat func(*input) format) {
+func (o *SealOptions) sealAll(jobs []*sealJob, ns sealNamespaces, outFormat func(*input) format) {
 	var done atomic.Int64
 	stop := o.progress(len(jobs), &done)
 	defer stop()
@@ -317,7 +399,7 @@ func (o *SealOptions) sealAll(jobs []*sealJob, defaultNS string, outFormat func(
 	for range min(o.Jobs, len(jobs)) {
 		wg.Go(func() {
 			for j := range next {
-				j.doc, j.items, j.err = sealOne(j.m, j.target, defaultNS, outFormat(j.m.in))
+				j.sealResult = sealOne(j.m, j.target, ns, o.AllowEmptyData, outFormat(j.m.in))
 				done.Add(1)
 			}
 		})
@@ -330,25 +412,61 @@ func (o *SealOptions) sealAll(jobs []*sealJob, defaultNS string, outFormat func(
 }
 
 // sealOne decodes, seals and encodes one Secret.
-func sealOne(m manifest, t *sealTarget, defaultNS string, f format) ([]byte, int, error) {
+func sealOne(m manifest, t *sealTarget, ns sealNamespaces, allowEmpty bool, f format) sealResult {
 	secret, err := decodeSecret(m)
 	if err != nil {
-		return nil, 0, err
+		return sealResult{err: err}
 	}
 	defer wipeSecret(secret)
-	if secret.Namespace == "" {
-		secret.Namespace = defaultNS
+	var r sealResult
+	switch {
+	case secret.Namespace == "":
+		secret.Namespace, r.defaulted = ns.fallback, true
+	case ns.flag != "" && secret.Namespace != ns.flag:
+		return sealResult{err: withHint(fmt.Errorf("%s: Secret %q is in namespace %q, not %q as --namespace says", m.where, secret.Name, secret.Namespace, ns.flag),
+			"--namespace only fills in Secrets that name none; drop it, or fix metadata.namespace")}
 	}
-	if secret.Namespace == "" && t.scope != crypto.Cluster {
-		return nil, 0, withHint(fmt.Errorf("%s: Secret %q has no namespace", m.where, secret.Name),
-			"set metadata.namespace in the manifest or pass --namespace; offline sealing never guesses it from your kube context")
-	}
-	ss, err := sealer.Seal(secret, t.scope, t.recipients)
+	scope, note, err := secretScope(t, secret.Annotations)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", m.where, err)
+		return sealResult{err: withHint(fmt.Errorf("%s: Secret %q: %w", m.where, secret.Name, err),
+			"make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")}
 	}
-	doc, err := marshalSealedSecret(ss, f)
-	return doc, len(ss.Spec.EncryptedData), err
+	if note != "" {
+		r.note = fmt.Sprintf("%s: Secret %q: %s", m.where, secret.Name, note)
+	}
+	if secret.Namespace == "" && scope != crypto.Cluster {
+		return sealResult{err: withHint(fmt.Errorf("%s: Secret %q has no namespace", m.where, secret.Name),
+			"set metadata.namespace in the manifest or pass --namespace; offline sealing never guesses it from your kube context")}
+	}
+	if allowEmpty && len(secret.Data) == 0 && len(secret.StringData) == 0 {
+		r.skipped = true
+		r.note = fmt.Sprintf("%s: Secret %q has no data; skipped (--allow-empty-data), as a SealedSecret needs at least one item", m.where, secret.Name)
+		return r
+	}
+	ss, err := sealer.Seal(secret, scope, t.recipients)
+	if err != nil {
+		return sealResult{err: fmt.Errorf("%s: %w", m.where, err)}
+	}
+	r.doc, err = marshalSealedSecret(ss, f)
+	r.items, r.err = len(ss.Spec.EncryptedData), err
+	return r
+}
+
+// secretScope decides the scope of one Secret from its target and its
+// scope annotations: an annotation chooses when nothing else did, must
+// agree with --scope or the .gitseal.yaml rule when they did, and is never
+// copied into the template. note says so when an annotation was honoured.
+func secretScope(t *sealTarget, annotations map[string]string) (crypto.Scope, string, error) {
+	annotated, key, err := sealer.AnnotatedScope(annotations)
+	switch {
+	case err != nil:
+		return "", "", err
+	case annotated == "":
+		return t.scope, "", nil
+	case t.scopeFrom != "" && annotated != t.scope:
+		return "", "", fmt.Errorf("annotation %s asks for %s scope, but %s says %s", key, annotated, t.scopeFrom, t.scope)
+	}
+	return annotated, fmt.Sprintf("sealed with %s scope, as annotation %s asks; the scope annotations are not copied into the template", annotated, key), nil
 }
 
 func wipeSecret(s *corev1.Secret) {
@@ -399,6 +517,7 @@ func (o *SealOptions) runRaw(ctx context.Context, resolver *targetResolver) erro
 		if ns, err = o.cluster.ContextNamespace(); err != nil {
 			return err
 		}
+		fmt.Fprintf(o.ErrOut, "using namespace %s from the kube context\n", ns)
 	}
 	b := crypto.Binding{Scope: target.scope, Namespace: ns, Name: o.Name, Key: o.Key}
 	switch {
@@ -471,10 +590,19 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 		return fmt.Errorf("the Secret is named %q, but %s holds SealedSecret %q", secret.Name, o.MergeInto, ss.Name)
 	case secret.Namespace != "" && secret.Namespace != ss.Namespace:
 		return fmt.Errorf("the Secret is in namespace %q, but %s holds a SealedSecret in %q", secret.Namespace, o.MergeInto, ss.Namespace)
+	case o.Namespace != "" && o.Namespace != ss.Namespace:
+		return fmt.Errorf("--namespace is %q, but %s holds a SealedSecret in %q", o.Namespace, o.MergeInto, ss.Namespace)
 	}
 	target, err := resolver.resolve(ctx, o.MergeInto)
 	if err != nil {
 		return err
+	}
+	scope, note, err := secretScope(target, secret.Annotations)
+	if err != nil {
+		return withHint(fmt.Errorf("%s: %w", secrets[0].where, err), "make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")
+	}
+	if note != "" {
+		fmt.Fprintf(o.ErrOut, "note: %s: %s\n", secrets[0].where, note)
 	}
 	values := map[string][]byte{}
 	for k, v := range secret.Data {
@@ -489,7 +617,7 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 	items := map[string]gitsealv1alpha1.SealedValue{}
 	var report []string
 	for _, k := range sortedKeys(values) {
-		v, err := sealer.SealItem(values[k], crypto.Binding{Scope: target.scope, Namespace: ss.Namespace, Name: ss.Name, Key: k}, target.recipients)
+		v, err := sealer.SealItem(values[k], crypto.Binding{Scope: scope, Namespace: ss.Namespace, Name: ss.Name, Key: k}, target.recipients)
 		if err != nil {
 			return fmt.Errorf("item %q: %w", k, err)
 		}

@@ -20,9 +20,14 @@ type UnsealOptions struct {
 
 	// Identity is the file of private keys; it must be given explicitly.
 	Identity string
-	// OutputFile receives the Secrets (mode 0600); empty means stdout.
+	// OutputFile is a new file that receives the Secrets (mode 0600);
+	// empty or "-" means standard output.
 	OutputFile string
-	// Format is yaml or json.
+	// Force allows an OutputFile inside a Git working tree.
+	Force bool
+	// Output is the format: yaml or json. Format is kubeseal's spelling
+	// of it.
+	Output string
 	Format string
 	Files  []string
 
@@ -43,10 +48,12 @@ name and item key, exactly as the controller does, so a value copied into
 another SealedSecret does not open. It is all or nothing: if one value does
 not open, nothing is written.
 
-With --output-file the Secrets are written to a file with mode 0600, through
-a temporary file in the same directory that never outlives the command.`,
+With --output-file the Secrets are written to a new file with mode 0600.
+An existing file is never replaced, and a path inside a Git working tree is
+refused unless --force is given: plaintext must not be committed by a
+careless git add.`,
 		Example: `  gitseal unseal --identity gitseal-keys.backup < db.sealed.yaml
-  gitseal unseal --identity gitseal-keys.backup -o db.secret.yaml db.sealed.yaml`,
+  gitseal unseal --identity gitseal-keys.backup -o json --output-file /tmp/db.secret.json db.sealed.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			if err := o.Validate(); err != nil {
@@ -56,9 +63,14 @@ a temporary file in the same directory that never outlives the command.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Identity, "identity", "", "age identity `FILE` with the private keys (required)")
-	cmd.Flags().StringVarP(&o.OutputFile, "output-file", "o", "", "write the Secrets to `FILE` (mode 0600) instead of standard output")
-	cmd.Flags().StringVar(&o.Format, "format", "yaml", "output format: yaml or json")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	f := cmd.Flags()
+	f.StringVar(&o.OutputFile, outputFileFlag, "", "write the Secrets to the new `FILE` (mode 0600) instead of standard output; never inside a Git working tree without --force")
+	f.BoolVar(&o.Force, "force", false, "allow --output-file inside a Git working tree")
+	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default yaml)")
+	f.StringVar(&o.Format, "format", "", "the same as --output (kubeseal's spelling)")
+	formats := cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp)
+	_ = cmd.RegisterFlagCompletionFunc("output", formats)
+	_ = cmd.RegisterFlagCompletionFunc("format", formats)
 	return cmd
 }
 
@@ -67,9 +79,18 @@ func (o *UnsealOptions) Validate() error {
 	if o.Identity == "" {
 		return withHint(errors.New("no private key given"), "pass --identity FILE, e.g. a file written by gitseal keys backup")
 	}
-	var err error
-	o.format, err = parseFormat(o.Format)
-	return err
+	out, err := formatFlag(o.Output, o.Format, "yaml", "yaml", "json")
+	if err != nil {
+		return err
+	}
+	o.format = format(out)
+	if o.OutputFile != "" && o.OutputFile != "-" {
+		if _, err := os.Lstat(o.OutputFile); err == nil {
+			return withHint(fmt.Errorf("%s exists", o.OutputFile), "choose a new file; gitseal never overwrites one with secret material")
+		}
+		return checkSecretFile(o.OutputFile, "plaintext Secrets", o.Force)
+	}
+	return nil
 }
 
 // Run opens the SealedSecrets and writes the Secrets.
@@ -105,7 +126,7 @@ func (o *UnsealOptions) Run() error {
 		}
 		docs = append(docs, doc)
 	}
-	if o.OutputFile == "" {
+	if o.OutputFile == "" || o.OutputFile == "-" {
 		return writeDocuments(o.Out, docs, o.format)
 	}
 	var buf bytes.Buffer
@@ -113,7 +134,7 @@ func (o *UnsealOptions) Run() error {
 		return err
 	}
 	defer clear(buf.Bytes())
-	if err := writeFileAtomic(o.OutputFile, buf.Bytes(), 0o600); err != nil {
+	if err := createSecretFile(o.OutputFile, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d Secret(s) to %s (mode 0600)\n", len(docs), o.OutputFile)

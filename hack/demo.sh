@@ -164,7 +164,7 @@ sync_now Succeeded
 show "$gitseal" keys list
 
 step "Disaster recovery: back up the keys, open the file offline"
-show "$gitseal" keys backup -o "$work/keys.backup" 2>&1
+show "$gitseal" keys backup --output-file "$work/keys.backup" 2>&1
 printf '$ gitseal unseal --identity keys.backup db.yaml | grep password\n'
 "$gitseal" unseal --identity "$work/keys.backup" "$work/repo/apps/prod/db.yaml" | grep password
 

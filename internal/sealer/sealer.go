@@ -99,9 +99,58 @@ func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, er
 // applied it: for a Secret, its plaintext. It is never carried over.
 const annotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
+// Scope annotations a Secret may carry to choose its scope: gitseal's own,
+// and Bitnami's two, set to "true". They describe how to seal, not the
+// Secret, so Seal never copies them into the template.
+const (
+	// AnnotationScope holds strict, namespace or cluster.
+	AnnotationScope = "gitseal.dev/scope"
+	// AnnotationBitnamiNamespaceWide set to "true" asks for namespace
+	// scope.
+	AnnotationBitnamiNamespaceWide = "sealedsecrets.bitnami.com/namespace-wide"
+	// AnnotationBitnamiClusterWide set to "true" asks for cluster scope.
+	AnnotationBitnamiClusterWide = "sealedsecrets.bitnami.com/cluster-wide"
+)
+
+var scopeAnnotations = []string{AnnotationScope, AnnotationBitnamiNamespaceWide, AnnotationBitnamiClusterWide}
+
+// AnnotatedScope returns the scope a Secret's annotations ask for and the
+// annotation that asks, or "" when none does. It returns an error when the
+// value of gitseal.dev/scope is unknown or the annotations disagree.
+func AnnotatedScope(annotations map[string]string) (crypto.Scope, string, error) {
+	var scope crypto.Scope
+	var from string
+	ask := func(s crypto.Scope, key string) error {
+		if scope != "" && scope != s {
+			return fmt.Errorf("annotation %s asks for %s scope, but %s asks for %s scope", key, s, from, scope)
+		}
+		scope, from = s, key
+		return nil
+	}
+	if v, ok := annotations[AnnotationScope]; ok {
+		s, err := crypto.ParseScope(v)
+		if err != nil {
+			return "", "", fmt.Errorf("annotation %s: %w", AnnotationScope, err)
+		}
+		scope, from = s, AnnotationScope
+	}
+	if annotations[AnnotationBitnamiNamespaceWide] == "true" {
+		if err := ask(crypto.Namespace, AnnotationBitnamiNamespaceWide); err != nil {
+			return "", "", err
+		}
+	}
+	if annotations[AnnotationBitnamiClusterWide] == "true" {
+		if err := ask(crypto.Cluster, AnnotationBitnamiClusterWide); err != nil {
+			return "", "", err
+		}
+	}
+	return scope, from, nil
+}
+
 // Seal seals a Secret's data and stringData (which wins on conflict, as in
 // Kubernetes) into a SealedSecret of the same namespace and name, bound with
-// scope. Its labels, annotations, type and immutability go to the template.
+// scope. Its labels, annotations (but the scope annotations and kubectl's
+// last-applied copy), type and immutability go to the template.
 func Seal(secret *corev1.Secret, scope crypto.Scope, recipients []*crypto.Recipient) (*gitsealv1alpha1.SealedSecret, error) {
 	if secret.Name == "" {
 		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: errors.New("the Secret has no name")}
@@ -155,6 +204,9 @@ func templateOf(s *corev1.Secret) *gitsealv1alpha1.SecretTemplate {
 	}
 	annotations := maps.Clone(s.Annotations)
 	delete(annotations, annotationLastApplied)
+	for _, k := range scopeAnnotations {
+		delete(annotations, k)
+	}
 	if len(s.Labels) > 0 || len(annotations) > 0 {
 		t.Metadata = &gitsealv1alpha1.SecretTemplateMetadata{Labels: maps.Clone(s.Labels), Annotations: annotations}
 	}

@@ -166,3 +166,60 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 		t.Error("a renamed strict object was re-sealed")
 	}
 }
+
+// TestAnnotatedScope: scope annotations on the input, Bitnami's and
+// gitseal's own, choose the scope or are refused; never ignored (issue 11,
+// item 2).
+func TestAnnotatedScope(t *testing.T) {
+	tests := []struct {
+		name        string
+		annotations map[string]string
+		want        crypto.Scope
+		wantErr     string
+	}{
+		{"no annotation asks for nothing", map[string]string{"note": "x"}, "", ""},
+		{"Bitnami namespace-wide asks for namespace scope", map[string]string{AnnotationBitnamiNamespaceWide: "true"}, crypto.Namespace, ""},
+		{"Bitnami cluster-wide asks for cluster scope", map[string]string{AnnotationBitnamiClusterWide: "true"}, crypto.Cluster, ""},
+		{"a Bitnami annotation set to false asks for nothing", map[string]string{AnnotationBitnamiClusterWide: "false"}, "", ""},
+		{"gitseal.dev/scope names the scope", map[string]string{AnnotationScope: "namespace"}, crypto.Namespace, ""},
+		{"agreeing annotations are fine", map[string]string{AnnotationScope: "cluster", AnnotationBitnamiClusterWide: "true"}, crypto.Cluster, ""},
+		{"both Bitnami annotations disagree", map[string]string{AnnotationBitnamiNamespaceWide: "true", AnnotationBitnamiClusterWide: "true"}, "", "asks for cluster scope"},
+		{"gitseal and Bitnami annotations that disagree are an error", map[string]string{AnnotationScope: "strict", AnnotationBitnamiClusterWide: "true"}, "", "asks for strict scope"},
+		{"an unknown gitseal.dev/scope is an error", map[string]string{AnnotationScope: "wide"}, "", "unknown scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := AnnotatedScope(tt.annotations)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("AnnotatedScope = %q, %v; want an error with %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("AnnotatedScope = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSealDropsScopeAnnotations: the scope annotations never reach the
+// template, where they would claim a scope the values may not have.
+func TestSealDropsScopeAnnotations(t *testing.T) {
+	s := secret()
+	s.Annotations[AnnotationBitnamiClusterWide] = "true"
+	s.Annotations[AnnotationBitnamiNamespaceWide] = "false"
+	s.Annotations[AnnotationScope] = "cluster"
+	ss, err := Seal(s, crypto.Cluster, []*crypto.Recipient{identity(t).Recipient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range scopeAnnotations {
+		if _, ok := ss.Spec.Template.Metadata.Annotations[k]; ok {
+			t.Errorf("%s was copied into the template", k)
+		}
+	}
+	if ss.Spec.Template.Metadata.Annotations["note"] != "x" {
+		t.Error("another annotation was dropped")
+	}
+}

@@ -55,7 +55,7 @@ func TestBackupSkipsKeysItCannotUseAndSucceeds(t *testing.T) {
 		}
 	}
 
-	res := r.ok("", "keys", "backup", "-o", "backup.txt")
+	res := r.ok("", "keys", "backup", "--output-file", "backup.txt")
 	for _, name := range []string{d.Name, u.Name} {
 		if !strings.Contains(res.stderr, "warning:") || !strings.Contains(res.stderr, name) {
 			t.Errorf("backup does not warn about %s:\n%s", name, res)

@@ -46,7 +46,7 @@ func TestCanaryPlaintextNeverLeaks(t *testing.T) {
 	writeFile(t, "plain/mapkey.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns-x}\nstringData: {? [a]: "+canary+"}\n")
 	writeFile(t, "plain/huge.yaml", secretYAML(c.apps, "huge", map[string]string{"password": canary + strings.Repeat("x", 1<<20)}))
 
-	r.ok("", "keys", "fetch", "-o", "keys.txt")
+	r.ok("", "keys", "fetch", "--output-file", "keys.txt")
 	r.ok("", "keys", "list")
 	r.ok("", "init", "--cluster-name", "prod")
 	r.ok("", "seal", "plain/db.yaml")
@@ -77,7 +77,11 @@ func TestCanaryPlaintextNeverLeaks(t *testing.T) {
 	if err := os.Mkdir("secret", 0o700); err != nil {
 		t.Fatal(err)
 	}
-	r.ok("", "keys", "backup", "-o", "secret/backup.txt")
+	// Inside a Git working tree, private keys are written only with --force.
+	if res := r.run("", "keys", "backup", "--output-file", "secret/backup.txt"); res.code != 2 || !strings.Contains(res.stderr, "inside the Git working tree") {
+		t.Errorf("keys backup into a Git working tree without --force: want exit 2\n%s", res)
+	}
+	r.ok("", "keys", "backup", "--force", "--output-file", "secret/backup.txt")
 	r.ok("", "reseal", "--identity", "secret/backup.txt", "--dry-run", "sealed/db.json")
 	r.run("", "reseal", "--identity", "secret/backup.txt", "sealed/renamed.yaml")
 	r.ok("", "keys", "retire", first)
@@ -101,10 +105,13 @@ func TestCanaryPlaintextNeverLeaks(t *testing.T) {
 		t.Error("unseal does not print the value: the canary search would be blind")
 	}
 	assertNoCanary(t, "unseal's stderr", res.stderr, canary, canary64)
-	res = r.ok("", "unseal", "--identity", "secret/backup.txt", "-o", "secret/out.yaml", "sealed/db.yaml")
+	if res := r.run("", "unseal", "--identity", "secret/backup.txt", "--output-file", "secret/out.yaml", "sealed/db.yaml"); res.code != 2 {
+		t.Errorf("unseal into a Git working tree without --force: want exit 2\n%s", res)
+	}
+	res = r.ok("", "unseal", "--identity", "secret/backup.txt", "--force", "--output-file", "secret/out.yaml", "sealed/db.yaml")
 	assertNoCanary(t, "unseal -o's output", res.stdout+res.stderr, canary, canary64)
 	if !strings.Contains(readFile(t, "secret/out.yaml"), canary64) {
-		t.Error("unseal -o did not write the value")
+		t.Error("unseal --output-file did not write the value")
 	}
 
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

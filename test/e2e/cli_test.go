@@ -46,9 +46,9 @@ func TestFetchSealAndTheControllerUnseals(t *testing.T) {
 	if err != nil || len(recipients) != 1 || string(recipients[0].ID()) != active {
 		t.Fatalf("keys fetch output is not a recipients file of the active key: %v\n%s", err, res)
 	}
-	r.ok("", "pubkey", "-o", "keys/cluster.txt")
+	r.ok("", "pubkey", "--output-file", "keys/cluster.txt")
 	if readFile(t, "keys/cluster.txt") != res.stdout {
-		t.Errorf("pubkey -o wrote something else than keys fetch prints")
+		t.Errorf("pubkey --output-file wrote something else than keys fetch prints")
 	}
 
 	// Seal offline to the fetched file, and online to the fetched key.
@@ -90,7 +90,7 @@ func TestValidateSaysNoWithTheReason(t *testing.T) {
 	r := newRunner(t, c)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	r.ok("", "keys", "fetch", "-o", "cluster.txt")
+	r.ok("", "keys", "fetch", "--output-file", "cluster.txt")
 	writeFile(t, "db.yaml", secretYAML(c.apps, "db", map[string]string{"password": "hunter2"}))
 	sealed := r.ok("", "seal", "--recipients-file", "cluster.txt", "db.yaml").stdout
 
@@ -180,7 +180,7 @@ func TestFetchFallsBackToTheControllerWithoutRBAC(t *testing.T) {
 	}
 
 	// Backup needs the right to read Secrets, and says so.
-	res = r.run("", "keys", "backup", "-o", filepath.Join(t.TempDir(), "b.txt"))
+	res = r.run("", "keys", "backup", "--output-file", filepath.Join(t.TempDir(), "b.txt"))
 	if res.code != 2 || !strings.Contains(res.stderr, "hint: your credentials may not list Secrets in "+c.ns) {
 		t.Errorf("keys backup without RBAC:\n%s", res)
 	}
@@ -209,8 +209,18 @@ func TestRotateRetireAndResealThroughTheController(t *testing.T) {
 		t.Errorf("keys list after rotation:\n%s", res)
 	}
 
+	// keys retire completes the IDs of the keys not retired yet (issue 11,
+	// item 8).
+	res = r.complete("keys", "retire", "")
+	if !strings.Contains(res.stdout, first+"\told, created ") || !strings.Contains(res.stdout, second+"\tactive, created ") {
+		t.Errorf("keys retire completion:\n%s", res)
+	}
+
 	// Retire the first key; the SealedSecret file is still on it.
 	r.ok("", "keys", "retire", first[:6])
+	if res = r.complete("keys", "retire", ""); strings.Contains(res.stdout, first) {
+		t.Errorf("keys retire completes a retired key:\n%s", res)
+	}
 	res = r.ok("", "keys", "list", "-o", "json")
 	if !strings.Contains(res.stdout, `"id": "`+first+`"`) || !strings.Contains(res.stdout, `"state": "retired"`) {
 		t.Errorf("keys list -o json after retiring:\n%s", res)
@@ -260,7 +270,7 @@ func TestBackupAndRestoreIntoAFreshCluster(t *testing.T) {
 	second, _ := c.activeKeyID(t)
 
 	// Backup: a 0600 age identity file with IDs, creation times and states.
-	res := r.ok("", "keys", "backup", "-o", "backup.txt")
+	res := r.ok("", "keys", "backup", "--output-file", "backup.txt")
 	if !strings.Contains(res.stderr, "warning: the backup holds the cluster's private keys") {
 		t.Errorf("backup does not warn:\n%s", res)
 	}
@@ -278,8 +288,8 @@ func TestBackupAndRestoreIntoAFreshCluster(t *testing.T) {
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("crypto.ParseIdentities(backup) = %d keys, %v", len(ids), err)
 	}
-	if r.run("", "keys", "backup", "-o", "backup.txt").code != 2 {
-		t.Error("backup overwrote an existing file without --force")
+	if r.run("", "keys", "backup", "--output-file", "backup.txt").code != 2 {
+		t.Error("backup overwrote an existing file")
 	}
 
 	// Offline recovery with the backup key.

@@ -185,13 +185,33 @@ type cliRunner struct {
 
 func (r *cliRunner) run(stdin string, args ...string) result {
 	r.t.Helper()
+	return r.exec(stdin, args, append(args, r.common()...))
+}
+
+// complete runs shell completion of the last of args, as a shell asks
+// for it: the common flags come before the word being completed.
+func (r *cliRunner) complete(args ...string) result {
+	r.t.Helper()
+	last := len(args) - 1
+	full := append(append(append([]string{"__complete"}, args[:last]...), r.common()...), args[last])
+	return r.exec("", full, full)
+}
+
+// common are the flags every command gets: the test cluster and controller.
+func (r *cliRunner) common() []string {
 	common := []string{"--kubeconfig", r.kubeconfig, "--controller-namespace", r.c.ns}
 	if r.direct {
 		common = append(common, "--controller-url", r.c.url)
 	}
+	return common
+}
+
+// exec runs gitseal with full, logged as args.
+func (r *cliRunner) exec(stdin string, args, full []string) result {
+	r.t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := cli.NewCmdRoot(cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
-	cmd.SetArgs(append(args, common...))
+	cmd.SetArgs(full)
 	ctx, cancel := context.WithTimeout(r.t.Context(), testenv.Wait)
 	defer cancel()
 	code := cli.Execute(ctx, cmd, &errOut)
