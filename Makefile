@@ -13,6 +13,13 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
 
 LOCALBIN := $(CURDIR)/bin
+DIST     := $(CURDIR)/dist
+
+# The controller image that `make image` writes (an OCI tarball, no Docker).
+IMAGE_REPO ?= ghcr.io/gitseal/gitseal
+IMAGE      ?= $(IMAGE_REPO):$(VERSION)
+# The CA bundle installed in the image; distroless installs Debian's too.
+CA_CERTS   ?= /etc/ssl/certs/ca-certificates.crt
 
 CONTROLLER_GEN_VERSION := v0.23.0
 CONTROLLER_GEN         := $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
@@ -43,6 +50,17 @@ help: ## Show this help
 .PHONY: build
 build: ## Build bin/gitseal and bin/gitseal-controller (static, VERSION=... sets the version)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(LOCALBIN)/ ./cmd/gitseal ./cmd/gitseal-controller
+
+.PHONY: image
+image: build ## Build the controller image without Docker: dist/image.tar (OCI layout), its digest in dist/image.digest
+	mkdir -p $(DIST)
+	go run ./hack/image -o $(DIST)/image.tar -ref $(IMAGE) -base static -ca-certs $(CA_CERTS) \
+		-user 65532:65532 -workdir /home/nonroot -entrypoint /usr/local/bin/gitseal-controller \
+		-label org.opencontainers.image.version=$(VERSION) \
+		/usr/local/bin/gitseal=$(LOCALBIN)/gitseal \
+		/usr/local/bin/gitseal-controller=$(LOCALBIN)/gitseal-controller > $(DIST)/image.digest.tmp
+	mv $(DIST)/image.digest.tmp $(DIST)/image.digest
+	@echo "image: $(IMAGE)@$$(cat $(DIST)/image.digest) in $(DIST)/image.tar"
 
 .PHONY: fmt
 fmt: ## Format all Go code with gofmt
@@ -124,8 +142,9 @@ bench: ## Run all benchmarks with -benchmem (BENCHTIME=... sets -benchtime)
 	KUBEBUILDER_ASSETS="$$assets" go test -run='^$$' -bench=. -benchmem $(if $(BENCHTIME),-benchtime=$(BENCHTIME)) ./...
 
 .PHONY: clean
-clean: ## Remove built binaries (pinned tools in bin/ are kept)
+clean: ## Remove built binaries and dist/ (pinned tools in bin/ are kept)
 	rm -f $(LOCALBIN)/gitseal $(LOCALBIN)/gitseal-controller
+	rm -rf $(DIST)
 
 # Pinned tools. Each is installed under a versioned name, so changing a version above
 # installs the new one and an existing one is never rebuilt.
