@@ -117,6 +117,14 @@ test: ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each 
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
 
+.PHONY: cluster-up
+cluster-up: ## Start a real single-node cluster in a network namespace of its own (Linux, root; see hack/cluster)
+	hack/cluster up
+
+.PHONY: cluster-down
+cluster-down: ## Stop exactly what cluster-up started and clean up after it
+	hack/cluster down
+
 .PHONY: scan
 scan: ## Check this repository for plaintext secrets with gitseal scan, as users' CI does
 	go run ./cmd/gitseal scan .
