@@ -11,8 +11,8 @@
 // files named as DEST=SRC arguments, owned by root, mode 0755.
 //
 // Every timestamp is fixed, so the same inputs give the same digest. The
-// manifest digest is printed on stdout; the tarball names the image
-// (-ref) in the annotations that `ctr images import` reads.
+// manifest digest is printed on stdout; the tarball names the image, as
+// -ref and by digest, in the annotations that `ctr images import` reads.
 package main
 
 import (
@@ -281,6 +281,18 @@ func writeLayoutTar(out string, ref name.Reference, img v1.Image) error {
 	}
 	if err := p.AppendImage(img, layout.WithAnnotations(annotations)); err != nil {
 		return fmt.Errorf("write image layout: %w", err)
+	}
+	// A second name, by digest, as a pull from a registry leaves behind:
+	// the kubelet finds an image pinned by digest only under that name.
+	digest, err := img.Digest()
+	if err != nil {
+		return err
+	}
+	byDigest := ref.Context().Digest(digest.String()).Name()
+	if byDigest != ref.Name() {
+		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"io.containerd.image.name": byDigest})); err != nil {
+			return fmt.Errorf("write image layout: %w", err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
