@@ -20,6 +20,8 @@ IMAGE_REPO ?= ghcr.io/gitseal/gitseal
 IMAGE      ?= $(IMAGE_REPO):$(VERSION)
 # The CA bundle installed in the image; distroless installs Debian's too.
 CA_CERTS   ?= /etc/ssl/certs/ca-certificates.crt
+# The workload image of test/cluster.
+TEST_POD_IMAGE := localhost/gitseal/testpod:1
 
 CONTROLLER_GEN_VERSION := v0.23.0
 CONTROLLER_GEN         := $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
@@ -116,6 +118,24 @@ test: ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each 
 	KUBEBUILDER_ASSETS="$$assets" go test ./...
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
+
+.PHONY: test-cluster
+test-cluster: image ## Run test/cluster on a real single-node cluster: hack/cluster up, the suite, down (Linux, root)
+	mkdir -p $(DIST)/test
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o $(DIST)/test/testpod ./test/cluster/testpod
+	go run ./hack/image -o $(DIST)/test/testpod.tar -ref $(TEST_POD_IMAGE) -user 65532:65532 \
+		-entrypoint /testpod /testpod=$(DIST)/test/testpod >/dev/null
+	go test -tags cluster -c -o /dev/null ./test/cluster # compile before the cluster starts
+	@# Exit status 3 from up: a cluster was up already, not ours to stop.
+	status=0; hack/cluster up || status=$$?; \
+	if [ $$status = 3 ]; then exit 3; fi; \
+	if [ $$status = 0 ]; then \
+		{ hack/cluster load $(DIST)/image.tar $(DIST)/test/testpod.tar && \
+		  GITSEAL_TEST_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/image.digest) GITSEAL_TEST_POD_IMAGE=$(TEST_POD_IMAGE) GOPROXY=off \
+		  hack/cluster exec go test -tags cluster -count=1 -v -timeout 60m ./test/cluster; } || status=$$?; \
+	fi; \
+	hack/cluster down; \
+	exit $$status
 
 .PHONY: cluster-up
 cluster-up: ## Start a real single-node cluster in a network namespace of its own (Linux, root; see hack/cluster)
