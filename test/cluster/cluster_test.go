@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -50,14 +51,44 @@ func TestDeployed(t *testing.T) {
 		{"install", testInstall},
 		{"keys", testKeys},
 		{"seal and use", testSealAndUse},
+		{"pod security", testPodSecurity},
 		{"garbage collection", testGarbageCollection},
-		{"failover", testFailover},
+		{"gitsync over ssh", testGitSyncOverSSH},
+		{"rotation", testRotation},
+		{"failover", testFailover}, // last: it restarts the controller
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			diagnose(t)
+		}
+	})
 	for i, step := range steps {
 		if !t.Run(step.name, step.fn) && i == 0 {
 			t.Fatal("the install failed; every other scenario needs it")
 		}
 	}
+}
+
+// diagnose logs what a failure in the cluster needs to be understood:
+// pods, events and the controller's logs. None of them holds a secret
+// value.
+func diagnose(t *testing.T) {
+	for _, args := range [][]string{
+		{"get", "pods", "-A", "-o", "wide"},
+		{"get", "events", "-A", "--sort-by=.lastTimestamp"},
+		{"-n", controllerNamespace, "logs", "-l", "app.kubernetes.io/name=" + controllerName, "--prefix", "--tail=200", "--all-containers"},
+		{"get", "gitsyncs,sealedsecrets", "-A", "-o", "wide"},
+	} {
+		out, err := tryRun(context.Background(), "", s.kubectl, args...)
+		t.Logf("kubectl %s:\n%s%v", strings.Join(args, " "), out, errOrEmpty(err))
+	}
+}
+
+func errOrEmpty(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // installOverlay writes the kustomization the suite installs with:

@@ -41,6 +41,7 @@ type suite struct {
 	gitseal    string // the CLI, built from this tree
 	image      string // the controller image, as the install overlay names it
 	podImage   string // test/cluster/testpod, for workloads
+	nodeIP     string // the node's address, which pods reach
 	repoRoot   string
 	client     client.Client
 	work       string // scratch directory, removed at the end
@@ -79,6 +80,9 @@ func setup() error {
 	}
 	if s.podImage, err = need("GITSEAL_TEST_POD_IMAGE"); err != nil {
 		return err
+	}
+	if s.nodeIP, err = need("GITSEAL_CLUSTER_NODE_IP"); err != nil {
+		return fmt.Errorf("%w (hack/cluster exec sets it)", err)
 	}
 	if s.kubectl, err = exec.LookPath("kubectl"); err != nil {
 		return fmt.Errorf("kubectl: %w", err)
