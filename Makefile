@@ -55,14 +55,22 @@ build: ## Build bin/gitseal and bin/gitseal-controller (static, VERSION=... sets
 
 .PHONY: image
 image: build ## Build the controller image without Docker: dist/image.tar (OCI layout), its digest in dist/image.digest
-	mkdir -p $(DIST)
-	go run ./hack/image -o $(DIST)/image.tar -ref $(IMAGE) -base static -ca-certs $(CA_CERTS) \
-		-user 65532:65532 -workdir /home/nonroot -entrypoint /usr/local/bin/gitseal-controller \
-		-label org.opencontainers.image.version=$(VERSION) \
-		/usr/local/bin/gitseal=$(LOCALBIN)/gitseal \
-		/usr/local/bin/gitseal-controller=$(LOCALBIN)/gitseal-controller > $(DIST)/image.digest.tmp
-	mv $(DIST)/image.digest.tmp $(DIST)/image.digest
+	$(call controller-image,$(DIST)/image,$(IMAGE),$(LOCALBIN),$(VERSION))
 	@echo "image: $(IMAGE)@$$(cat $(DIST)/image.digest) in $(DIST)/image.tar"
+
+# controller-image writes the controller image named $(2), with the
+# binaries in directory $(3) and the version label $(4), to $(1).tar and
+# its digest to $(1).digest: the Dockerfile's user, entrypoint and files on
+# hack/image's stand-in for the distroless base.
+define controller-image
+	mkdir -p $(dir $(1))
+	go run ./hack/image -o $(1).tar -ref $(2) -base static -ca-certs $(CA_CERTS) \
+		-user 65532:65532 -workdir /home/nonroot -entrypoint /usr/local/bin/gitseal-controller \
+		-label org.opencontainers.image.version=$(4) \
+		/usr/local/bin/gitseal=$(3)/gitseal \
+		/usr/local/bin/gitseal-controller=$(3)/gitseal-controller > $(1).digest.tmp
+	mv $(1).digest.tmp $(1).digest
+endef
 
 .PHONY: fmt
 fmt: ## Format all Go code with gofmt
@@ -125,13 +133,19 @@ test-cluster: image ## Run test/cluster on a real single-node cluster: hack/clus
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o $(DIST)/test/testpod ./test/cluster/testpod
 	go run ./hack/image -o $(DIST)/test/testpod.tar -ref $(TEST_POD_IMAGE) -user 65532:65532 \
 		-entrypoint /testpod /testpod=$(DIST)/test/testpod >/dev/null
+	@# The image to upgrade to: the same code with another version.
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -X $(MODULE)/internal/version.Version=$(VERSION)-next' \
+		-o $(DIST)/test/next/ ./cmd/gitseal ./cmd/gitseal-controller
+	$(call controller-image,$(DIST)/test/next,$(IMAGE_REPO):$(VERSION)-next,$(DIST)/test/next,$(VERSION)-next)
 	go test -tags cluster -c -o /dev/null ./test/cluster # compile before the cluster starts
 	@# Exit status 3 from up: a cluster was up already, not ours to stop.
 	status=0; hack/cluster up || status=$$?; \
 	if [ $$status = 3 ]; then exit 3; fi; \
 	if [ $$status = 0 ]; then \
-		{ hack/cluster load $(DIST)/image.tar $(DIST)/test/testpod.tar && \
-		  GITSEAL_TEST_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/image.digest) GITSEAL_TEST_POD_IMAGE=$(TEST_POD_IMAGE) GOPROXY=off \
+		{ hack/cluster load $(DIST)/image.tar $(DIST)/test/next.tar $(DIST)/test/testpod.tar && \
+		  GITSEAL_TEST_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/image.digest) \
+		  GITSEAL_TEST_UPGRADE_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/test/next.digest) \
+		  GITSEAL_TEST_POD_IMAGE=$(TEST_POD_IMAGE) GOPROXY=off \
 		  hack/cluster exec go test -tags cluster -count=1 -v -timeout 60m ./test/cluster; } || status=$$?; \
 	fi; \
 	hack/cluster down; \

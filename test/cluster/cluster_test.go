@@ -55,6 +55,8 @@ func TestDeployed(t *testing.T) {
 		{"garbage collection", testGarbageCollection},
 		{"gitsync over ssh", testGitSyncOverSSH},
 		{"rotation", testRotation},
+		{"upgrade", testUpgrade},
+		{"scale", testScale},
 		{"failover", testFailover}, // last: it restarts the controller
 	}
 	t.Cleanup(func() {
@@ -94,22 +96,25 @@ func errOrEmpty(err error) string {
 // installOverlay writes the kustomization the suite installs with:
 // config/default and nothing but the image override, as docs/operations.md
 // tells users to do.
-func installOverlay(t *testing.T) string {
+func installOverlay(t *testing.T, image string) string {
 	t.Helper()
-	dir := filepath.Join(s.work, "install")
+	dir, err := os.MkdirTemp(s.work, "install-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	base, err := filepath.Rel(dir, filepath.Join(s.repoRoot, "config", "default"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	override := fmt.Sprintf("  - name: %s\n", shippedImage)
-	if repo, digest, ok := strings.Cut(s.image, "@"); ok {
+	if repo, digest, ok := strings.Cut(image, "@"); ok {
 		override += fmt.Sprintf("    newName: %s\n    digest: %s\n", repo, digest)
 	} else {
-		i := strings.LastIndex(s.image, ":")
-		if i < 0 || strings.Contains(s.image[i:], "/") {
-			t.Fatalf("GITSEAL_TEST_IMAGE %q names no tag or digest", s.image)
+		i := strings.LastIndex(image, ":")
+		if i < 0 || strings.Contains(image[i:], "/") {
+			t.Fatalf("image %q names no tag or digest", image)
 		}
-		override += fmt.Sprintf("    newName: %s\n    newTag: %s\n", s.image[:i], s.image[i+1:])
+		override += fmt.Sprintf("    newName: %s\n    newTag: %s\n", image[:i], image[i+1:])
 	}
 	writeFile(t, dir, "kustomization.yaml", fmt.Sprintf("resources:\n  - %s\nimages:\n%s", base, override))
 	return dir
@@ -119,7 +124,7 @@ func installOverlay(t *testing.T) string {
 // replicas are Ready in a namespace that enforces the restricted Pod
 // Security level.
 func testInstall(t *testing.T) {
-	overlay := installOverlay(t)
+	overlay := installOverlay(t, s.image)
 	start := time.Now()
 	kubectl(t, "", "apply", "-k", overlay)
 	kubectl(t, "", "-n", controllerNamespace, "rollout", "status", "deploy/"+controllerName, "--timeout=5m")
@@ -147,9 +152,19 @@ func testInstall(t *testing.T) {
 			if c.RestartCount != 0 {
 				t.Errorf("pod %s container %s restarted %d times", p.Name, c.Name, c.RestartCount)
 			}
-			if _, digest, pinned := strings.Cut(s.image, "@"); pinned && !strings.Contains(c.ImageID, digest) {
-				t.Errorf("pod %s runs image %s (%s), want %s", p.Name, c.Image, c.ImageID, s.image)
-			}
+			checkImage(t, &p, s.image)
+		}
+	}
+}
+
+// checkImage fails the test unless every container of pod runs image,
+// when image is pinned by digest.
+func checkImage(t *testing.T, pod *corev1.Pod, image string) {
+	t.Helper()
+	_, digest, pinned := strings.Cut(image, "@")
+	for _, c := range pod.Status.ContainerStatuses {
+		if pinned && !strings.Contains(c.ImageID, digest) {
+			t.Errorf("pod %s runs image %s (%s), want %s", pod.Name, c.Image, c.ImageID, image)
 		}
 	}
 }

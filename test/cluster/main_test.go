@@ -8,7 +8,8 @@
 //
 //	hack/cluster exec go test -tags cluster ./test/cluster
 //
-// with GITSEAL_TEST_IMAGE and GITSEAL_TEST_POD_IMAGE set (see the Makefile).
+// with GITSEAL_TEST_IMAGE, GITSEAL_TEST_UPGRADE_IMAGE and
+// GITSEAL_TEST_POD_IMAGE set (see the Makefile).
 // It fails, never skips, when the cluster is not there, and refuses to run
 // where a default route could carry traffic off the machine.
 package cluster
@@ -40,6 +41,7 @@ type suite struct {
 	kubectl    string // the kubectl matching the cluster's version
 	gitseal    string // the CLI, built from this tree
 	image      string // the controller image, as the install overlay names it
+	nextImage  string // another build of it, to upgrade to
 	podImage   string // test/cluster/testpod, for workloads
 	nodeIP     string // the node's address, which pods reach
 	repoRoot   string
@@ -76,6 +78,9 @@ func setup() error {
 		return fmt.Errorf("%w (or hack/cluster exec)", err)
 	}
 	if s.image, err = need("GITSEAL_TEST_IMAGE"); err != nil {
+		return err
+	}
+	if s.nextImage, err = need("GITSEAL_TEST_UPGRADE_IMAGE"); err != nil {
 		return err
 	}
 	if s.podImage, err = need("GITSEAL_TEST_POD_IMAGE"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/internal/keys"
 	"github.com/gitseal/gitseal/test/gitserver"
 )
 
@@ -111,6 +113,21 @@ func testGitSyncOverSSH(t *testing.T) {
 		"apps/db.yaml":       seal(t, ns, "db", randomValue(t)),
 	}, "apps")
 
+	start := time.Now()
+	gs := sshGitSync(t, ns, "apps", root, "env", "apps")
+	waitReady(t, gs, 2*time.Minute)
+	measure(t, "GitSync over SSH created to Ready", time.Since(start).Round(100*time.Millisecond))
+	if err := s.client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "settings"}, &corev1.ConfigMap{}); err != nil {
+		t.Errorf("the ConfigMap from Git: %v", err)
+	}
+	waitForSecret(t, ns, "db", time.Minute)
+}
+
+// sshGitSync serves the repositories under root over SSH to the pods and
+// creates a GitSync name in ns that applies path of repo as the
+// ServiceAccount deployer, with a Secret of its own for the credentials.
+func sshGitSync(t *testing.T, ns, name, root, repo, path string) *gitsealv1alpha1.GitSync {
+	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +147,7 @@ func testGitSyncOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	creds := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "git", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "git-" + name, Namespace: ns},
 		Data: map[string][]byte{
 			"identity":    pem.EncodeToMemory(block),
 			"known_hosts": []byte(gitserver.KnownHostsLine(addr, hostKey)),
@@ -140,34 +157,35 @@ func testGitSyncOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	gs := &gitsealv1alpha1.GitSync{
-		ObjectMeta: metav1.ObjectMeta{Name: "apps", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: gitsealv1alpha1.GitSyncSpec{
-			URL:                "ssh://git@" + addr + "/env.git",
-			Path:               "apps",
-			Interval:           metav1.Duration{Duration: time.Minute},
-			SecretRef:          &gitsealv1alpha1.LocalObjectReference{Name: "git"},
+			URL:                "ssh://git@" + addr + "/" + repo + ".git",
+			Path:               path,
+			Interval:           metav1.Duration{Duration: 10 * time.Minute},
+			SecretRef:          &gitsealv1alpha1.LocalObjectReference{Name: creds.Name},
 			ServiceAccountName: "deployer",
 		},
 	}
-	start := time.Now()
 	if err := s.client.Create(t.Context(), gs); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Minute, "GitSync "+ns+"/apps to be Ready", func() error {
+	return gs
+}
+
+// waitReady waits until a GitSync's Ready condition is True for its
+// current generation.
+func waitReady(t *testing.T, gs *gitsealv1alpha1.GitSync, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, "GitSync "+gs.Namespace+"/"+gs.Name+" to be Ready", func() error {
 		if err := s.client.Get(t.Context(), client.ObjectKeyFromObject(gs), gs); err != nil {
 			return err
 		}
 		c := meta.FindStatusCondition(gs.Status.Conditions, "Ready")
-		if c == nil || c.Status != metav1.ConditionTrue {
+		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != gs.Generation {
 			return fmt.Errorf("condition %+v", c)
 		}
 		return nil
 	})
-	measure(t, "GitSync over SSH created to Ready", time.Since(start).Round(100*time.Millisecond))
-	if err := s.client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "settings"}, &corev1.ConfigMap{}); err != nil {
-		t.Errorf("the ConfigMap from Git: %v", err)
-	}
-	waitForSecret(t, ns, "db", time.Minute)
 }
 
 // bind binds a user (or "system:serviceaccount:NS:NAME") to a Role or
@@ -228,13 +246,13 @@ func secretDataHash(t *testing.T, ns, name string) string {
 	if err := s.client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &secret); err != nil {
 		t.Fatal(err)
 	}
-	keys := make([]string, 0, len(secret.Data))
+	names := make([]string, 0, len(secret.Data))
 	for k := range secret.Data {
-		keys = append(keys, k)
+		names = append(names, k)
 	}
-	slices.Sort(keys)
+	slices.Sort(names)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range names {
 		fmt.Fprintf(&b, "%s=%s\n", k, sha256Hex(string(secret.Data[k])))
 	}
 	return sha256Hex(b.String())
@@ -301,4 +319,144 @@ func forward(t *testing.T, target string) string {
 		wg.Wait()
 	})
 	return ln.Addr().String()
+}
+
+// testUpgrade rolls the Deployment to another build of the image with
+// `kubectl apply -k` and checks that the keys stay as they were and that
+// the new leader, having reconciled every SealedSecret, rewrote no Secret.
+func testUpgrade(t *testing.T) {
+	keysBefore := versions(t, func(sec *corev1.Secret) bool { return sec.Labels[keys.LabelSealingKey] == "true" })
+	unsealed := func(sec *corev1.Secret) bool {
+		owner := metav1.GetControllerOf(sec)
+		return owner != nil && owner.Kind == "SealedSecret"
+	}
+	secretsBefore := versions(t, unsealed)
+	if len(keysBefore) == 0 || len(secretsBefore) == 0 {
+		t.Fatalf("nothing to upgrade: %d keys, %d unsealed Secrets", len(keysBefore), len(secretsBefore))
+	}
+
+	start := time.Now()
+	kubectl(t, "", "apply", "-k", installOverlay(t, s.nextImage))
+	kubectl(t, "", "-n", controllerNamespace, "rollout", "status", "deploy/"+controllerName, "--timeout=5m")
+	measure(t, "upgrade, apply -k to rollout complete", time.Since(start).Round(100*time.Millisecond))
+	for _, p := range controllerPods(t) {
+		if p.DeletionTimestamp == nil {
+			checkImage(t, &p, s.nextImage)
+		}
+	}
+
+	var ssList gitsealv1alpha1.SealedSecretList
+	if err := s.client.List(t.Context(), &ssList); err != nil {
+		t.Fatal(err)
+	}
+	leader := leaderPod(t)
+	eventually(t, 2*time.Minute, "the new leader to reconcile every SealedSecret", func() error {
+		total, depth, err := reconcileCounts(t, leader.Name, "sealedsecret")
+		if err != nil {
+			return err
+		}
+		if total < float64(len(ssList.Items)) || depth > 0 {
+			return fmt.Errorf("%v reconciles of %d SealedSecrets, %v queued", total, len(ssList.Items), depth)
+		}
+		return nil
+	})
+	if got := versions(t, func(sec *corev1.Secret) bool { return sec.Labels[keys.LabelSealingKey] == "true" }); !maps.Equal(got, keysBefore) {
+		t.Errorf("the key Secrets changed in the upgrade: %v, were %v", got, keysBefore)
+	}
+	if got := versions(t, unsealed); !maps.Equal(got, secretsBefore) {
+		t.Errorf("the upgrade rewrote unsealed Secrets: resourceVersions %v, were %v", got, secretsBefore)
+	}
+}
+
+// versions returns the resourceVersion of each Secret that match selects,
+// by namespace/name.
+func versions(t *testing.T, match func(*corev1.Secret) bool) map[string]string {
+	t.Helper()
+	var list corev1.SecretList
+	if err := s.client.List(t.Context(), &list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for i := range list.Items {
+		if sec := &list.Items[i]; match(sec) {
+			out[sec.Namespace+"/"+sec.Name] = sec.ResourceVersion
+		}
+	}
+	return out
+}
+
+// reconcileCounts reads a controller pod's metrics through the API
+// server's pod proxy: the reconciles of the named controller so far, and
+// its work queue's depth.
+func reconcileCounts(t *testing.T, pod, controller string) (total, depth float64, err error) {
+	t.Helper()
+	raw, err := tryRun(t.Context(), "", s.kubectl, "get", "--raw",
+		"/api/v1/namespaces/"+controllerNamespace+"/pods/"+pod+":8080/proxy/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(raw, "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(value, &v); err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(name, "controller_runtime_reconcile_total{") && strings.Contains(name, `controller="`+controller+`"`):
+			total += v
+		case strings.HasPrefix(name, "workqueue_depth{") && strings.Contains(name, `name="`+controller+`"`):
+			depth += v
+		}
+	}
+	return total, depth, nil
+}
+
+// testScale measures the controller's memory with 1,000 SealedSecrets
+// unsealed and a GitSync of 1,000 objects applied.
+func testScale(t *testing.T) {
+	const n = 1000
+	ns := restrictedNamespace(t, "scale")
+	var plain strings.Builder
+	for i := range n {
+		fmt.Fprintf(&plain, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s%04d, namespace: %s}\nstringData: {password: %s}\n", i, ns, randomValue(t))
+	}
+	sealed := gitseal(t, plain.String(), "seal")
+	start := time.Now()
+	kubectl(t, sealed, "create", "-f", "-")
+	eventually(t, 10*time.Minute, fmt.Sprintf("%d Secrets unsealed", n), func() error {
+		got := len(versions(t, func(sec *corev1.Secret) bool { return sec.Namespace == ns }))
+		if got < n {
+			return fmt.Errorf("%d of %d", got, n)
+		}
+		return nil
+	})
+	measure(t, fmt.Sprintf("%d SealedSecrets created to all unsealed", n), time.Since(start).Round(100*time.Millisecond))
+
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "deployer", Namespace: ns}}
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "deployer", Namespace: ns},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"},
+			Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}}},
+	}
+	for _, o := range []client.Object{sa, role} {
+		if err := s.client.Create(t.Context(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bind(t, ns, "system:serviceaccount:"+ns+":deployer", "Role", "deployer")
+	var objects strings.Builder
+	for i := range n {
+		fmt.Fprintf(&objects, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%04d}\ndata: {index: \"%d\"}\n", i, i)
+	}
+	root := t.TempDir()
+	gitserver.NewRepo(t, root, "scale").Commit(t, map[string]string{"objects/all.yaml": objects.String()}, "1,000 objects")
+	start = time.Now()
+	waitReady(t, sshGitSync(t, ns, "scale", root, "scale", "objects"), 10*time.Minute)
+	measure(t, fmt.Sprintf("GitSync of %d objects created to Ready", n), time.Since(start).Round(100*time.Millisecond))
+	for _, p := range controllerPods(t) {
+		measure(t, fmt.Sprintf("memory with %d SealedSecrets and a GitSync of %d objects, %s", n, n, p.Name), podMemory(t, p.Name))
+	}
 }
