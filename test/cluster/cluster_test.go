@@ -57,6 +57,7 @@ func TestDeployed(t *testing.T) {
 		{"rotation", testRotation},
 		{"upgrade", testUpgrade},
 		{"scale", testScale},
+		{"hostile repository", testHostileRepository},
 		{"failover", testFailover}, // last: it restarts the controller
 	}
 	t.Cleanup(func() {

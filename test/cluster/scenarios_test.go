@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -459,4 +460,88 @@ func testScale(t *testing.T) {
 	for _, p := range controllerPods(t) {
 		measure(t, fmt.Sprintf("memory with %d SealedSecrets and a GitSync of %d objects, %s", n, n, p.Name), podMemory(t, p.Name))
 	}
+}
+
+// testHostileRepository has a tenant's GitSync fetch a revision whose one
+// file inflates to 512 MiB of zeros from a pack of well under 1 MiB: more
+// than the controller's memory limit. The GitSync must fail with
+// GitFetchFailed, and no controller container may restart.
+func testHostileRepository(t *testing.T) {
+	ns := restrictedNamespace(t, "hostile")
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "deployer", Namespace: ns}}
+	if err := s.client.Create(t.Context(), sa); err != nil {
+		t.Fatal(err)
+	}
+	restarts := func() map[string]int32 {
+		out := map[string]int32{}
+		for _, p := range controllerPods(t) {
+			for _, c := range p.Status.ContainerStatuses {
+				out[p.Name] += c.RestartCount
+			}
+		}
+		return out
+	}
+	before := restarts()
+	root := t.TempDir()
+	zerosRepo(t, root, "zeros", 512<<20)
+
+	gs := sshGitSync(t, ns, "zeros", root, "zeros", "apps")
+	eventually(t, 3*time.Minute, "GitSync "+ns+"/zeros to fail", func() error {
+		if err := s.client.Get(t.Context(), client.ObjectKeyFromObject(gs), gs); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(gs.Status.Conditions, "Ready")
+		if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != gs.Generation {
+			return fmt.Errorf("condition %+v", c)
+		}
+		if c.Reason != gitsealv1alpha1.ReasonGitFetchFailed {
+			t.Fatalf("GitSync %s/zeros failed with %s (%s), want %s", ns, c.Reason, c.Message, gitsealv1alpha1.ReasonGitFetchFailed)
+		}
+		return nil
+	})
+	if after := restarts(); !maps.Equal(after, before) {
+		t.Errorf("controller containers restarted while fetching the hostile repository: restart counts %v, were %v", after, before)
+	}
+	for _, p := range controllerPods(t) {
+		for _, c := range p.Status.ContainerStatuses {
+			if term := c.LastTerminationState.Terminated; term != nil && term.Reason == "OOMKilled" {
+				t.Errorf("pod %s container %s was OOMKilled", p.Name, c.Name)
+			}
+		}
+		measure(t, "memory after the hostile repository, "+p.Name, podMemory(t, p.Name))
+	}
+}
+
+// zerosRepo writes the bare repository <root>/<name>.git with one commit
+// whose apps/zeros.bin holds size zero bytes. git compresses it to almost
+// nothing.
+func zerosRepo(t *testing.T, root, name string, size int64) {
+	t.Helper()
+	work := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(work, "apps"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(work, "apps", "zeros.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil { // sparse: no disk, all zeros
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), "git", append([]string{"-c", "user.name=suite", "-c", "user.email=suite@example.invalid"}, args...)...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-q", "-m", "zeros")
+	git("clone", "-q", "--bare", work, filepath.Join(root, name+".git"))
 }
