@@ -20,6 +20,8 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
         -ldflags "-s -w -X github.com/gitseal/gitseal/internal/version.Version=${VERSION}" \
         -o /out/ ./cmd/gitseal ./cmd/gitseal-controller
 
+# `make image` builds the same image without Docker (hack/image), on a base
+# made from scratch with what a static binary uses from this one.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=builder /out/gitseal /out/gitseal-controller /usr/local/bin/
 USER 65532:65532

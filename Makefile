@@ -13,6 +13,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
 
 LOCALBIN := $(CURDIR)/bin
+DIST     := $(CURDIR)/dist
+
+# The controller image that `make image` writes (an OCI tarball, no Docker).
+IMAGE_REPO ?= ghcr.io/gitseal/gitseal
+IMAGE      ?= $(IMAGE_REPO):$(VERSION)
+# The CA bundle installed in the image; distroless installs Debian's too.
+CA_CERTS   ?= /etc/ssl/certs/ca-certificates.crt
+# The workload image of test/cluster.
+TEST_POD_IMAGE := localhost/gitseal/testpod:1
 
 CONTROLLER_GEN_VERSION := v0.23.0
 CONTROLLER_GEN         := $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
@@ -43,6 +52,25 @@ help: ## Show this help
 .PHONY: build
 build: ## Build bin/gitseal and bin/gitseal-controller (static, VERSION=... sets the version)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(LOCALBIN)/ ./cmd/gitseal ./cmd/gitseal-controller
+
+.PHONY: image
+image: build ## Build the controller image without Docker: dist/image.tar (OCI layout), its digest in dist/image.digest
+	$(call controller-image,$(DIST)/image,$(IMAGE),$(LOCALBIN),$(VERSION))
+	@echo "image: $(IMAGE)@$$(cat $(DIST)/image.digest) in $(DIST)/image.tar"
+
+# controller-image writes the controller image named $(2), with the
+# binaries in directory $(3) and the version label $(4), to $(1).tar and
+# its digest to $(1).digest: the Dockerfile's user, entrypoint and files on
+# hack/image's stand-in for the distroless base.
+define controller-image
+	mkdir -p $(dir $(1))
+	go run ./hack/image -o $(1).tar -ref $(2) -base static -ca-certs $(CA_CERTS) \
+		-user 65532:65532 -workdir /home/nonroot -entrypoint /usr/local/bin/gitseal-controller \
+		-label org.opencontainers.image.version=$(4) \
+		/usr/local/bin/gitseal=$(3)/gitseal \
+		/usr/local/bin/gitseal-controller=$(3)/gitseal-controller > $(1).digest.tmp
+	mv $(1).digest.tmp $(1).digest
+endef
 
 .PHONY: fmt
 fmt: ## Format all Go code with gofmt
@@ -99,6 +127,38 @@ test: ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each 
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
 
+.PHONY: test-cluster
+test-cluster: image ## Run test/cluster on a real single-node cluster: hack/cluster up, the suite, down (Linux, root)
+	mkdir -p $(DIST)/test
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o $(DIST)/test/testpod ./test/cluster/testpod
+	go run ./hack/image -o $(DIST)/test/testpod.tar -ref $(TEST_POD_IMAGE) -user 65532:65532 \
+		-entrypoint /testpod /testpod=$(DIST)/test/testpod >/dev/null
+	@# The image to upgrade to: the same code with another version.
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -X $(MODULE)/internal/version.Version=$(VERSION)-next' \
+		-o $(DIST)/test/next/ ./cmd/gitseal ./cmd/gitseal-controller
+	$(call controller-image,$(DIST)/test/next,$(IMAGE_REPO):$(VERSION)-next,$(DIST)/test/next,$(VERSION)-next)
+	go test -tags cluster -c -o /dev/null ./test/cluster # compile before the cluster starts
+	@# Exit status 3 from up: a cluster was up already, not ours to stop.
+	status=0; hack/cluster up || status=$$?; \
+	if [ $$status = 3 ]; then exit 3; fi; \
+	if [ $$status = 0 ]; then \
+		{ hack/cluster load $(DIST)/image.tar $(DIST)/test/next.tar $(DIST)/test/testpod.tar && \
+		  GITSEAL_TEST_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/image.digest) \
+		  GITSEAL_TEST_UPGRADE_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/test/next.digest) \
+		  GITSEAL_TEST_POD_IMAGE=$(TEST_POD_IMAGE) GOPROXY=off \
+		  hack/cluster exec go test -tags cluster -count=1 -v -timeout 60m ./test/cluster; } || status=$$?; \
+	fi; \
+	hack/cluster down; \
+	exit $$status
+
+.PHONY: cluster-up
+cluster-up: ## Start a real single-node cluster in a network namespace of its own (Linux, root; see hack/cluster)
+	hack/cluster up
+
+.PHONY: cluster-down
+cluster-down: ## Stop exactly what cluster-up started and clean up after it
+	hack/cluster down
+
 .PHONY: scan
 scan: ## Check this repository for plaintext secrets with gitseal scan, as users' CI does
 	go run ./cmd/gitseal scan .
@@ -124,8 +184,9 @@ bench: ## Run all benchmarks with -benchmem (BENCHTIME=... sets -benchtime)
 	KUBEBUILDER_ASSETS="$$assets" go test -run='^$$' -bench=. -benchmem $(if $(BENCHTIME),-benchtime=$(BENCHTIME)) ./...
 
 .PHONY: clean
-clean: ## Remove built binaries (pinned tools in bin/ are kept)
+clean: ## Remove built binaries and dist/ (pinned tools in bin/ are kept)
 	rm -f $(LOCALBIN)/gitseal $(LOCALBIN)/gitseal-controller
+	rm -rf $(DIST)
 
 # Pinned tools. Each is installed under a versioned name, so changing a version above
 # installs the new one and an existing one is never rebuilt.
