@@ -61,6 +61,7 @@ func testRotation(t *testing.T) {
 
 	file := writeFile(t, s.work, "rotated.sealed.yaml", seal(t, ns, "rotated", randomValue(t)))
 	kubectl(t, "", "apply", "-f", file)
+	waitForSecret(t, ns, "rotated", time.Minute)
 	before := secretDataHash(t, ns, "rotated")
 	oldKey := activeKeyID(t)
 
