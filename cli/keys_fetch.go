@@ -47,10 +47,10 @@ func newCmdKeysFetch(streams IOStreams, cluster *ClusterOptions, use string, ali
 		Use:     use,
 		Aliases: aliases,
 		Short:   "Fetch the cluster's public key as an age recipients file",
-		Long: `Fetch the public key values are sealed to. It is read from the ConfigMap
-gitseal-keys with your kube credentials; if that fails, from the
-controller's /v1/keys endpoint through the API server's service proxy (or
---controller-url).
+		Long: `Fetch the public key values are sealed to. Like kubeseal --fetch-cert, it
+asks the controller's /v1/keys endpoint through the API server's service
+proxy (or at --controller-url); if the controller does not answer, it reads
+the ConfigMap gitseal-keys with your kube credentials, and says so.
 
 The output is an age recipients file, with each key's ID, creation time and
 state in a comment: gitseal seal --recipients-file and age -R both read it.

@@ -22,42 +22,39 @@ type publishedKey struct {
 type keySource string
 
 // fetchPublicKeys returns the cluster's keys that are not retired, newest
-// first. It reads the public keys ConfigMap with the user's credentials
-// and, if that fails, asks the controller's /v1/keys (through the service
-// proxy, or at --controller-url). A note on errOut says why it fell back.
+// first. Like kubeseal --fetch-cert it asks the controller's /v1/keys,
+// through the API server's service proxy (or at --controller-url); if the
+// controller does not answer, it reads the public keys ConfigMap with the
+// user's credentials, and a note on errOut says why.
 func (o *ClusterOptions) fetchPublicKeys(ctx context.Context, errOut io.Writer) ([]publishedKey, keySource, error) {
-	cmName := o.ControllerNamespace + "/" + keys.PublicKeysConfigMap
-	kc, cmErr := o.kube()
-	switch {
-	case cmErr != nil && o.ControllerURL == "":
-		return nil, "", cmErr // no usable kubeconfig: nothing to fall back to
-	case cmErr == nil:
-		fromConfigMap, err := o.keysFromConfigMap(ctx, kc)
-		if err == nil {
-			return fromConfigMap, keySource("ConfigMap " + cmName), nil
-		}
-		if o.ControllerURL == "" {
-			if err := o.unreachable(err); err != nil {
-				return nil, "", err // the service proxy is behind the same API server
-			}
-		}
-		cmErr = err
-		fmt.Fprintf(errOut, "note: reading ConfigMap %s failed (%v); asking the controller instead\n", cmName, firstLine(cmErr))
-	}
-
 	controller, err := o.Controller()
 	if err != nil {
-		return nil, "", err
+		return nil, "", err // no usable kubeconfig: nothing to fall back to
 	}
 	published, ctrlErr := controller.Keys(ctx)
 	if ctrlErr == nil {
 		var parsed []publishedKey
-		parsed, ctrlErr = checkPublicKeys(published)
-		if ctrlErr == nil {
+		if parsed, ctrlErr = checkPublicKeys(published); ctrlErr == nil {
 			return parsed, keySource("the controller via " + controller.Via()), nil
 		}
 	}
-	err = fmt.Errorf("fetch the cluster's public keys: ConfigMap %s: %w; controller: %w", cmName, cmErr, ctrlErr)
+	if o.ControllerURL == "" {
+		if err := o.unreachable(ctrlErr); err != nil {
+			return nil, "", err // the ConfigMap is behind the same API server
+		}
+	}
+
+	cmName := o.ControllerNamespace + "/" + keys.PublicKeysConfigMap
+	kc, cmErr := o.kube()
+	if cmErr == nil {
+		var fromConfigMap []publishedKey
+		if fromConfigMap, cmErr = o.keysFromConfigMap(ctx, kc); cmErr == nil {
+			fmt.Fprintf(errOut, "note: the controller did not answer (%v); read the keys from ConfigMap %s instead\n",
+				firstLine(ctrlErr), cmName)
+			return fromConfigMap, keySource("ConfigMap " + cmName), nil
+		}
+	}
+	err = fmt.Errorf("fetch the cluster's public keys: controller: %w; ConfigMap %s: %w", ctrlErr, cmName, cmErr)
 	return nil, "", withHint(err, fmt.Sprintf("check that gitseal runs in namespace %q (--controller-namespace, --controller-name, --context), "+
 		"or seal offline with --recipient, --recipients-file or a .gitseal.yaml", o.ControllerNamespace))
 }

@@ -37,7 +37,7 @@ func TestFetchSealAndTheControllerUnseals(t *testing.T) {
 	t.Chdir(dir)
 	active, _ := c.activeKeyID(t)
 
-	// keys fetch reads the ConfigMap with the user's credentials.
+	// keys fetch asks the controller.
 	res := r.ok("", "keys", "fetch")
 	if !strings.Contains(res.stdout, "# id: "+active+" ") || !strings.Contains(res.stdout, "state: active") {
 		t.Fatalf("keys fetch does not show the active key %s:\n%s", active, res)
@@ -57,7 +57,7 @@ func TestFetchSealAndTheControllerUnseals(t *testing.T) {
 	writeFile(t, "db.sealed.yaml", res.stdout)
 	writeFile(t, "api.yaml", secretYAML("", "api", map[string]string{"token": "t0ken"}))
 	res = r.ok("", "seal", "--namespace", c.apps, "api.yaml")
-	if !strings.Contains(res.stderr, "sealing to key "+active+" from ConfigMap "+c.ns+"/gitseal-keys") {
+	if !strings.Contains(res.stderr, "sealing to key "+active+" from the controller via "+c.url) {
 		t.Errorf("online seal does not say which key it seals to:\n%s", res)
 	}
 	writeFile(t, "api.sealed.yaml", res.stdout)
@@ -150,20 +150,40 @@ func TestControllerIsReachedThroughTheServiceProxyByDefault(t *testing.T) {
 	}
 }
 
-func TestFetchFallsBackToTheControllerWithoutRBAC(t *testing.T) {
+// TestFetchFallsBackToTheConfigMap: the controller is asked first, as
+// kubeseal --fetch-cert does; when it does not answer, the CLI reads the
+// ConfigMap and says why. Without RBAC on the ConfigMap, the controller's
+// answer is enough.
+func TestFetchFallsBackToTheConfigMap(t *testing.T) {
 	c := startController(t, "")
+	r := newRunner(t, c)
+	active, _ := c.activeKeyID(t)
+
+	// No Service, so the API server's proxy refuses: the ConfigMap.
+	r.direct = false
+	res := r.ok("", "keys", "fetch")
+	if !strings.Contains(res.stderr, "note: the controller did not answer (GET /v1/keys via the API server's proxy to service "+c.ns+"/gitseal: HTTP ") ||
+		!strings.Contains(res.stderr, "read the keys from ConfigMap "+c.ns+"/gitseal-keys instead") {
+		t.Errorf("keys fetch does not say why it fell back:\n%s", res)
+	}
+	if !strings.Contains(res.stdout, "# id: "+active) || !strings.Contains(res.stdout, "from ConfigMap "+c.ns+"/gitseal-keys") {
+		t.Errorf("keys fetch from the ConfigMap:\n%s", res)
+	}
+	res = r.ok(secretYAML(c.apps, "s", map[string]string{"token": "t0ken"}), "seal")
+	if !strings.Contains(res.stderr, "sealing to key "+active+" from ConfigMap "+c.ns+"/gitseal-keys") {
+		t.Errorf("seal does not read the ConfigMap when the controller is away:\n%s", res)
+	}
+	r.direct = true
+
 	// Without config/rbac's binding that lets every authenticated user
 	// read the public keys, jane has no RBAC at all.
 	if err := env.Client.Delete(t.Context(), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "gitseal-public-keys-reader"}}); err != nil {
 		t.Fatal(err)
 	}
-	r := newRunner(t, c)
 	r.kubeconfig = kubeconfig(t, t.TempDir(), "jane")
-	active, _ := c.activeKeyID(t)
-
-	res := r.ok("", "keys", "fetch")
-	if !strings.Contains(res.stderr, "note: reading ConfigMap "+c.ns+"/gitseal-keys failed") || !strings.Contains(res.stderr, "forbidden") {
-		t.Errorf("keys fetch does not say why it fell back:\n%s", res)
+	res = r.ok("", "keys", "fetch")
+	if strings.Contains(res.stderr, "note:") {
+		t.Errorf("keys fetch fell back although the controller answered:\n%s", res)
 	}
 	if !strings.Contains(res.stdout, "# id: "+active) || !strings.Contains(res.stdout, "from the controller via "+c.url) {
 		t.Errorf("keys fetch from the controller:\n%s", res)
