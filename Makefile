@@ -58,6 +58,11 @@ image: build ## Build the controller image without Docker: dist/image.tar (OCI l
 	$(call controller-image,$(DIST)/image,$(IMAGE),$(LOCALBIN),$(VERSION))
 	@echo "image: $(IMAGE)@$$(cat $(DIST)/image.digest) in $(DIST)/image.tar"
 
+.PHONY: release
+release: image ## Write dist/install.yaml: config/default with the controller image pinned by digest
+	go run ./hack/release -image $(IMAGE_REPO)@$$(cat $(DIST)/image.digest) -version $(VERSION) -o $(DIST)/install.yaml
+	@echo "release: $(DIST)/install.yaml installs $(IMAGE_REPO)@$$(cat $(DIST)/image.digest); push $(DIST)/image.tar there first"
+
 # controller-image writes the controller image named $(2), with the
 # binaries in directory $(3) and the version label $(4), to $(1).tar and
 # its digest to $(1).digest: the Dockerfile's user, entrypoint and files on
