@@ -56,6 +56,7 @@ func TestDeployed(t *testing.T) {
 		{"gitsync over ssh", testGitSyncOverSSH},
 		{"rotation", testRotation},
 		{"upgrade", testUpgrade},
+		{"uninstall and reinstall", testUninstall},
 		{"scale", testScale},
 		{"hostile repository", testHostileRepository},
 		{"failover", testFailover}, // last: it restarts the controller
@@ -107,15 +108,23 @@ func installOverlay(t *testing.T, image string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	override := fmt.Sprintf("  - name: %s\n", shippedImage)
-	if repo, digest, ok := strings.Cut(image, "@"); ok {
-		override += fmt.Sprintf("    newName: %s\n    digest: %s\n", repo, digest)
-	} else {
+	repo, digest, pinned := strings.Cut(image, "@")
+	var tag string
+	if !pinned {
 		i := strings.LastIndex(image, ":")
 		if i < 0 || strings.Contains(image[i:], "/") {
 			t.Fatalf("image %q names no tag or digest", image)
 		}
-		override += fmt.Sprintf("    newName: %s\n    newTag: %s\n", image[:i], image[i+1:])
+		repo, tag = image[:i], image[i+1:]
+	}
+	override := fmt.Sprintf("  - name: %s\n", shippedImage)
+	if repo != shippedImage {
+		override += fmt.Sprintf("    newName: %s\n", repo)
+	}
+	if pinned {
+		override += fmt.Sprintf("    digest: %s\n", digest)
+	} else {
+		override += fmt.Sprintf("    newTag: %s\n", tag)
 	}
 	writeFile(t, dir, "kustomization.yaml", fmt.Sprintf("resources:\n  - %s\nimages:\n%s", base, override))
 	return dir
@@ -153,21 +162,35 @@ func testInstall(t *testing.T) {
 			if c.RestartCount != 0 {
 				t.Errorf("pod %s container %s restarted %d times", p.Name, c.Name, c.RestartCount)
 			}
-			checkImage(t, &p, s.image)
 		}
+		checkImage(t, &p, s.image)
 	}
 }
 
-// checkImage fails the test unless every container of pod runs image,
-// when image is pinned by digest.
+// checkImage fails the test unless every container of pod runs image.
 func checkImage(t *testing.T, pod *corev1.Pod, image string) {
 	t.Helper()
+	if !runsImage(pod, image) {
+		t.Errorf("pod %s runs another image than %s: %+v", pod.Name, image, pod.Status.ContainerStatuses)
+	}
+}
+
+// runsImage reports whether every container of pod has started from
+// image, when image is pinned by digest (else it cannot tell, and says yes).
+func runsImage(pod *corev1.Pod, image string) bool {
 	_, digest, pinned := strings.Cut(image, "@")
+	if !pinned {
+		return true
+	}
+	if len(pod.Status.ContainerStatuses) == 0 {
+		return false
+	}
 	for _, c := range pod.Status.ContainerStatuses {
-		if pinned && !strings.Contains(c.ImageID, digest) {
-			t.Errorf("pod %s runs image %s (%s), want %s", pod.Name, c.Image, c.ImageID, image)
+		if !strings.Contains(c.ImageID, digest) {
+			return false
 		}
 	}
+	return true
 }
 
 // testKeys checks that the controller made a key in the cluster, that the
@@ -199,9 +222,15 @@ func testKeys(t *testing.T) {
 		return nil
 	})
 
-	fetched := gitseal(t, "", "keys", "fetch")
+	// An ordinary user, with only what every authenticated user gets,
+	// fetches through the service proxy, the default path.
+	user := impersonating(t, "developer-dana")
+	fetched := run(t, "", s.gitseal, "--kubeconfig", user, "keys", "fetch")
 	if !strings.Contains(fetched, "# id: "+id) {
 		t.Errorf("gitseal keys fetch printed no key %s:\n%s", id, fetched)
+	}
+	if via := "from the controller via the API server's proxy to service " + controllerNamespace + "/gitseal."; !strings.Contains(fetched, via) {
+		t.Errorf("gitseal keys fetch did not go through the service proxy (want %q):\n%s", via, fetched)
 	}
 	// Through the service proxy, as the CLI's re-seal and validate go, and
 	// at each replica: the standby serves the HTTP API too.
@@ -356,26 +385,37 @@ func testFailover(t *testing.T) {
 }
 
 // leaderPod returns the controller pod that holds the leader election
-// Lease.
+// Lease, once that pod exists and is not going away.
 func leaderPod(t *testing.T) corev1.Pod {
 	t.Helper()
-	var lease coordinationv1.Lease
-	var holder string
-	eventually(t, time.Minute, "a leader", func() error {
-		if err := s.client.Get(t.Context(), client.ObjectKey{Namespace: controllerNamespace, Name: leaderElectionID}, &lease); err != nil {
-			return err
-		}
-		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
-			return errors.New("the Lease has no holder")
-		}
-		holder, _, _ = strings.Cut(*lease.Spec.HolderIdentity, "_")
-		return nil
-	})
 	var pod corev1.Pod
-	if err := s.client.Get(t.Context(), client.ObjectKey{Namespace: controllerNamespace, Name: holder}, &pod); err != nil {
-		t.Fatalf("leader %s: %v", holder, err)
-	}
+	eventually(t, time.Minute, "a leader", func() (err error) {
+		pod, err = currentLeader(t.Context())
+		return err
+	})
 	return pod
+}
+
+// currentLeader returns the pod that holds the leader election Lease, or
+// an error while there is none or it is being deleted (a Lease outlives
+// its holder for up to its duration).
+func currentLeader(ctx context.Context) (corev1.Pod, error) {
+	var lease coordinationv1.Lease
+	var pod corev1.Pod
+	if err := s.client.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: leaderElectionID}, &lease); err != nil {
+		return pod, err
+	}
+	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		return pod, errors.New("the Lease has no holder")
+	}
+	holder, _, _ := strings.Cut(*lease.Spec.HolderIdentity, "_")
+	if err := s.client.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: holder}, &pod); err != nil {
+		return pod, fmt.Errorf("leader %s: %w", holder, err)
+	}
+	if pod.DeletionTimestamp != nil {
+		return pod, fmt.Errorf("leader %s is being deleted", holder)
+	}
+	return pod, nil
 }
 
 // seal returns a SealedSecret for a Secret name in ns with one item,

@@ -351,8 +351,14 @@ func testUpgrade(t *testing.T) {
 	if err := s.client.List(t.Context(), &ssList); err != nil {
 		t.Fatal(err)
 	}
-	leader := leaderPod(t)
 	eventually(t, 2*time.Minute, "the new leader to reconcile every SealedSecret", func() error {
+		leader, err := currentLeader(t.Context())
+		if err != nil {
+			return err
+		}
+		if !runsImage(&leader, s.nextImage) {
+			return fmt.Errorf("leader %s runs the old image", leader.Name)
+		}
 		total, depth, err := reconcileCounts(t, leader.Name, "sealedsecret")
 		if err != nil {
 			return err
@@ -367,6 +373,67 @@ func testUpgrade(t *testing.T) {
 	}
 	if got := versions(t, unsealed); !maps.Equal(got, secretsBefore) {
 		t.Errorf("the upgrade rewrote unsealed Secrets: resourceVersions %v, were %v", got, secretsBefore)
+	}
+}
+
+// testUninstall uninstalls as docs/operations.md says, checks that the
+// keys, CRDs, SealedSecrets and Secrets stay, and installs again: the
+// controller opens with the old keys a SealedSecret applied while it was
+// away, and writes back a Secret deleted meanwhile.
+func testUninstall(t *testing.T) {
+	isKey := func(sec *corev1.Secret) bool { return sec.Labels[keys.LabelSealingKey] == "true" }
+	unsealed := func(sec *corev1.Secret) bool {
+		owner := metav1.GetControllerOf(sec)
+		return owner != nil && owner.Kind == "SealedSecret"
+	}
+	keysBefore, secretsBefore := versions(t, isKey), versions(t, unsealed)
+	activeBefore := activeKeyID(t)
+	ns := restrictedNamespace(t, "apps")
+	sealAndApply(t, ns, "before-uninstall", randomValue(t))
+	waitForSecret(t, ns, "before-uninstall", time.Minute)
+	hashBefore := secretDataHash(t, ns, "before-uninstall")
+
+	kubectl(t, "", "delete", "-k", filepath.Join(s.repoRoot, "config", "controller"), "--wait")
+	eventually(t, 2*time.Minute, "the controller's pods to go", func() error {
+		if pods := controllerPods(t); len(pods) > 0 {
+			return fmt.Errorf("%d pods left", len(pods))
+		}
+		return nil
+	})
+	for _, crd := range []string{"sealedsecrets.gitseal.dev", "gitsyncs.gitseal.dev"} {
+		kubectl(t, "", "get", "crd", crd)
+	}
+	kubectl(t, "", "get", "namespace", controllerNamespace)
+	if got := versions(t, isKey); !maps.Equal(got, keysBefore) {
+		t.Errorf("uninstalling changed the key Secrets: %v, were %v", got, keysBefore)
+	}
+	secretsBefore[ns+"/before-uninstall"] = versions(t, unsealed)[ns+"/before-uninstall"]
+	if got := versions(t, unsealed); !maps.Equal(got, secretsBefore) {
+		t.Errorf("uninstalling changed unsealed Secrets: %v, were %v", got, secretsBefore)
+	}
+
+	// While gitseal is away: the CLI still seals (the controller does not
+	// answer, so it reads the published keys), a new SealedSecret waits,
+	// and a Secret is lost.
+	sealAndApply(t, ns, "while-uninstalled", randomValue(t))
+	if err := s.client.Delete(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "before-uninstall"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	kubectl(t, "", "apply", "-k", installOverlay(t, s.nextImage))
+	kubectl(t, "", "-n", controllerNamespace, "rollout", "status", "deploy/"+controllerName, "--timeout=5m")
+	measure(t, "reinstall, apply -k to rollout complete", time.Since(start).Round(100*time.Millisecond))
+	waitForSecret(t, ns, "while-uninstalled", 2*time.Minute)
+	waitForSecret(t, ns, "before-uninstall", 2*time.Minute)
+	if secretDataHash(t, ns, "before-uninstall") != hashBefore {
+		t.Error("the Secret written back after reinstalling holds another value")
+	}
+	if got := activeKeyID(t); got != activeBefore {
+		t.Errorf("the active key is %s after reinstalling, was %s", got, activeBefore)
+	}
+	if got := versions(t, isKey); !maps.Equal(got, keysBefore) {
+		t.Errorf("reinstalling changed the key Secrets: %v, were %v", got, keysBefore)
 	}
 }
 
