@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/gitseal/gitseal/cli"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/keys"
 	"github.com/gitseal/gitseal/test/testenv"
@@ -402,5 +404,45 @@ func TestInitWritesAConfigThatSealsOffline(t *testing.T) {
 	res = offline.ok("", "seal", "apps/db.yaml")
 	if !strings.Contains(res.stdout, "password: gs1:"+active+":") {
 		t.Errorf("offline seal with .gitseal.yaml:\n%s", res)
+	}
+}
+
+// TestKubectlCompletesThePlugin: with gitseal installed as docs/cli.md
+// says (kubectl-gitseal and kubectl_complete-gitseal on the PATH), a real
+// kubectl completes `kubectl gitseal …`.
+func TestKubectlCompletesThePlugin(t *testing.T) {
+	kubectl := env.KubectlPath()
+	if kubectl == "" {
+		t.Fatal("no kubectl next to the API server: run make test, or export KUBEBUILDER_ASSETS=$(hack/envtest.sh)")
+	}
+	bin, err := testenv.CLIBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"kubectl-gitseal", cli.PluginCompletionName} {
+		if err := os.Symlink(bin, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"gitseal", ""}, []string{"seal\t", "keys\t", "scan\t"}},
+		{[]string{"gitseal", "seal", "--scope", ""}, []string{"namespace-wide\t", "cluster-wide\t"}},
+		{[]string{"gitseal", "scan", "--format", ""}, []string{"sarif"}},
+	} {
+		cmd := exec.CommandContext(t.Context(), kubectl, append([]string{"__complete"}, tc.args...)...) //nolint:gosec // G204: the test's own kubectl
+		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl __complete %s: %v\n%s", strings.Join(tc.args, " "), err, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("kubectl __complete %s offers no %q:\n%s", strings.Join(tc.args, " "), w, out)
+			}
+		}
 	}
 }

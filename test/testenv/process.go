@@ -27,26 +27,38 @@ type Process struct {
 	done   chan struct{}
 }
 
-var controllerBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "gitseal-controller-")
-	if err != nil {
-		return "", err
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "gitseal-controller")
-	// Built as the test binary was, so that the build cache already holds
-	// every package; the image's CGO_ENABLED=0 would compile them all
-	// again, for the same behaviour and memory.
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gitseal-controller") //nolint:gosec // G204: the repository's own package, into a new temp dir
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the controller: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+var (
+	controllerBinary = buildOnce("gitseal-controller")
+	cliBinary        = buildOnce("gitseal")
+)
+
+// CLIBinary returns the path of the gitseal CLI, built once per test binary.
+func CLIBinary() (string, error) { return cliBinary() }
+
+// buildOnce returns a function that builds ./cmd/name into a new temporary
+// directory the first time it is called, and its path every time.
+func buildOnce(name string) func() (string, error) {
+	return sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", name+"-")
+		if err != nil {
+			return "", err
+		}
+		root, err := repoRoot()
+		if err != nil {
+			return "", err
+		}
+		bin := filepath.Join(dir, name)
+		// Built as the test binary was, so that the build cache already
+		// holds every package; the image's CGO_ENABLED=0 would compile them
+		// all again, for the same behaviour and memory.
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name) //nolint:gosec // G204: the repository's own package, into a new temp dir
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+		return bin, nil
+	})
+}
 
 // repoRoot is the repository's top directory, found from this file.
 func repoRoot() (string, error) {

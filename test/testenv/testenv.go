@@ -55,6 +55,10 @@ type Env struct {
 	env *envtest.Environment
 }
 
+// KubectlPath is the kubectl that came with the API server, or "" when
+// there is none.
+func (e *Env) KubectlPath() string { return e.env.ControlPlane.KubectlPath }
+
 // Start starts etcd and kube-apiserver and installs the CRDs from
 // config/crd/bases. It finds the binaries through TEST_ASSET_KUBE_APISERVER,
 // TEST_ASSET_ETCD and TEST_ASSET_KUBECTL, or else in the directory named by
