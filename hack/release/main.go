@@ -43,7 +43,7 @@ func main() {
 }
 
 func run(image, version, config, out string) error {
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil { //nolint:gosec // G301: a public build output directory.
 		return err
 	}
 	manifest, err := build(image, version, config, filepath.Dir(out))

@@ -433,7 +433,7 @@ func TestKubectlCompletesThePlugin(t *testing.T) {
 		{[]string{"gitseal", "seal", "--scope", ""}, []string{"namespace-wide\t", "cluster-wide\t"}},
 		{[]string{"gitseal", "scan", "--format", ""}, []string{"sarif"}},
 	} {
-		cmd := exec.CommandContext(t.Context(), kubectl, append([]string{"__complete"}, tc.args...)...) //nolint:gosec // G204: the test's own kubectl
+		cmd := exec.CommandContext(t.Context(), kubectl, append([]string{"__complete"}, tc.args...)...)
 		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		if err != nil {
