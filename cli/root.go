@@ -106,6 +106,7 @@ as the Secret they were sealed for.`,
 	cmd.AddCommand(NewCmdValidate(streams, cluster))
 	cmd.AddCommand(NewCmdDiff(streams))
 	cmd.AddCommand(NewCmdScan(streams))
+	cmd.AddCommand(NewCmdBuild(streams))
 	cmd.AddCommand(NewCmdHook(streams))
 	cmd.AddCommand(NewCmdSync(streams, cluster))
 	cmd.AddCommand(NewCmdMigrate(streams, cluster))

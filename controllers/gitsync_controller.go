@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -509,21 +507,14 @@ func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, d
 	return gitsource.Fetch(ctx, opts, dir)
 }
 
-// build renders the path of the checkout. A directory without a
-// kustomization is built as every manifest under it; the path may be a
-// link inside the checkout, but a link under such a directory is refused
-// (render.WriteKustomization says why).
+// build renders the path of the checkout with render.BuildPath, the
+// function `gitseal build` calls, so that the two never disagree.
 func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
-	clean := path.Clean("/" + relPath)
-	dir := filepath.Join(root, filepath.FromSlash(clean))
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "path %s does not exist in revision %s", strings.TrimPrefix(clean, "/"), rev), false
-	}
-	if err := render.WriteKustomization(root, dir); err != nil {
-		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
-	}
-	out, err := render.Build(ctx, root, dir, render.Options{})
-	if err != nil {
+	out, err := render.BuildPath(ctx, root, relPath, render.Options{})
+	switch {
+	case errors.Is(err, render.ErrNoPath):
+		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v in revision %s", err, rev), false
+	case err != nil:
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
 	}
 	return out.Unstructured(), syncResult{}, true
@@ -679,31 +670,13 @@ func summary(rev string, r *apply.Result) string {
 }
 
 // plaintextSecrets returns why the rendered objects are refused, or "":
-// a Secret with data or stringData from Git is plaintext in Git. The message
-// names objects, fields and keys, never values.
+// policy.RefusePlaintextSecrets, which `gitseal build` calls too.
 func plaintextSecrets(p *policy.Policy, objs []*unstructured.Unstructured) string {
-	var found []string
-	for _, u := range objs {
-		var fields []string
-		for _, f := range p.CheckObject(u.Object) {
-			if f.Rule != policy.RuleSecretData && f.Rule != policy.RuleSecretStringData {
-				continue
-			}
-			field := string(f.Rule)
-			if f.Object != nil && f.Object.Field != "" {
-				field = strings.Trim(f.Object.Field+"."+f.Object.Key, ".")
-			}
-			fields = append(fields, field)
-		}
-		if len(fields) > 0 {
-			slices.Sort(fields)
-			found = append(found, fmt.Sprintf("%s (%s)", describe(u), strings.Join(slices.Compact(fields), ", ")))
-		}
+	objects := make([]map[string]any, len(objs))
+	for i, u := range objs {
+		objects[i] = u.Object
 	}
-	if len(found) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("refused to apply plaintext Secrets from Git: %s; seal them with `gitseal seal` and commit the SealedSecret instead", limitList(found, 10))
+	return p.RefusePlaintextSecrets(objects)
 }
 
 // tenancyViolations returns why a GitSync outside the controller's namespace

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -160,6 +161,9 @@ func (g *guardFS) Open(p string) (filesys.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := g.s.virtual[real]; ok {
+		return nil, fmt.Errorf("open %s: only ReadFile serves a generated kustomization", g.s.show(real))
+	}
 	if err := g.count(real); err != nil {
 		return nil, err
 	}
@@ -173,6 +177,9 @@ func (g *guardFS) IsDir(p string) bool {
 
 func (g *guardFS) Exists(p string) bool {
 	real, ok := g.probe(p)
+	if _, virtual := g.s.virtual[real]; ok && virtual {
+		return true
+	}
 	return ok && g.disk.Exists(real)
 }
 
@@ -181,12 +188,26 @@ func (g *guardFS) ReadDir(p string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.disk.ReadDir(real)
+	names, err := g.disk.ReadDir(real)
+	if err != nil {
+		return nil, err
+	}
+	for v := range g.s.virtual {
+		if filepath.Dir(v) == real {
+			names = append(names, filepath.Base(v))
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 func (g *guardFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
-	if _, err := g.allow(p); err != nil {
+	real, err := g.allow(p)
+	if err != nil {
 		return "", "", err
+	}
+	if _, ok := g.s.virtual[real]; ok {
+		return filesys.ConfirmedDir(filepath.Dir(real)), filepath.Base(real), nil
 	}
 	return g.disk.CleanedAbs(p)
 }
@@ -222,6 +243,13 @@ func (g *guardFS) ReadFile(p string) ([]byte, error) {
 	real, err := g.allow(p)
 	if err != nil {
 		return nil, err
+	}
+	if data, ok := g.s.virtual[real]; ok {
+		g.mu.Lock()
+		g.files++
+		g.bytes += int64(len(data))
+		g.mu.Unlock()
+		return slices.Clone(data), nil
 	}
 	if err := g.count(real); err != nil {
 		return nil, err

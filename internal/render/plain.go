@@ -37,11 +37,28 @@ func WriteKustomization(root, dir string) error {
 	if err != nil {
 		return err
 	}
+	out, err := s.generateKustomization(dir)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, generatedKustomization), out, 0o600); err != nil {
+		return fmt.Errorf("%w: write the generated kustomization: %v", ErrBuildFailed, err)
+	}
+	return nil
+}
+
+// generatedKustomization is the name WriteKustomization writes and
+// BuildPath serves from memory.
+const generatedKustomization = "kustomization.yaml"
+
+// generateKustomization returns the kustomization WriteKustomization
+// writes for dir (resolved, under the root), or nil when dir has one.
+func (s *sandbox) generateKustomization(dir string) ([]byte, error) {
 	if hasKustomization(dir) {
-		return nil
+		return nil, nil
 	}
 	var resources []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("%w: list manifests: %v", ErrBuildFailed, err)
 		}
@@ -72,7 +89,7 @@ func WriteKustomization(root, dir string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, err := yaml.Marshal(map[string]any{
 		"apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -80,12 +97,9 @@ func WriteKustomization(root, dir string) error {
 		"resources":  resources,
 	})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%w: %v", ErrBuildFailed, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), out, 0o600); err != nil {
-		return fmt.Errorf("%w: write the generated kustomization: %v", ErrBuildFailed, err)
-	}
-	return nil
+	return out, nil
 }
 
 // hasKustomization reports whether dir holds a kustomization file, or a

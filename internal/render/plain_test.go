@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -70,7 +71,9 @@ func TestWriteKustomizationKeepsAnExistingOne(t *testing.T) {
 
 // TestWriteKustomizationAndBuildSeeLinksAlike: a link is followed the same
 // way by the generated kustomization and by kustomize, or refused; it never
-// makes the set silently smaller.
+// makes the set silently smaller. BuildPath, which keeps the generated
+// kustomization in memory, gives the same verdict and the same objects and
+// writes nothing.
 func TestWriteKustomizationAndBuildSeeLinksAlike(t *testing.T) {
 	cm := func(name string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"
@@ -170,9 +173,27 @@ func TestWriteKustomizationAndBuildSeeLinksAlike(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dir := filepath.Join(root, "apps")
+			rel := "apps"
 			if _, ok := tt.files["real/apps/a.yaml"]; ok {
-				dir = filepath.Join(root, "env", "apps")
+				rel = "env/apps"
+			}
+			dir := filepath.Join(root, filepath.FromSlash(rel))
+			_, hadOwn := os.Lstat(filepath.Join(dir, "kustomization.yaml"))
+			inMemory, inMemoryErr := BuildPath(t.Context(), root, rel, Options{})
+			if _, err := os.Lstat(filepath.Join(dir, "kustomization.yaml")); hadOwn != nil && err == nil {
+				t.Fatal("BuildPath wrote a kustomization")
+			}
+			switch {
+			case tt.refused != "":
+				if !errors.Is(inMemoryErr, ErrRefused) || !strings.Contains(inMemoryErr.Error(), tt.refused+" is a symbolic link") {
+					t.Errorf("BuildPath: error %v, want a refusal naming %s", inMemoryErr, tt.refused)
+				}
+			case inMemoryErr != nil:
+				t.Errorf("BuildPath: %v", inMemoryErr)
+			default:
+				if got := objectNames(inMemory); !slices.Equal(got, tt.want) {
+					t.Errorf("BuildPath built %v, want %v", got, tt.want)
+				}
 			}
 			err := WriteKustomization(root, dir)
 			if tt.refused != "" {
@@ -191,13 +212,136 @@ func TestWriteKustomizationAndBuildSeeLinksAlike(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var names []string
-			for _, u := range res.Unstructured() {
-				names = append(names, u.GetName())
-			}
-			slices.Sort(names)
-			if !slices.Equal(names, tt.want) {
+			if names := objectNames(res); !slices.Equal(names, tt.want) {
 				t.Errorf("built %v, want %v", names, tt.want)
+			}
+			if inMemory != nil && !bytes.Equal(inMemory.YAML(), res.YAML()) {
+				t.Errorf("BuildPath rendered\n%s\nwhile WriteKustomization and Build rendered\n%s", inMemory.YAML(), res.YAML())
+			}
+		})
+	}
+}
+
+// objectNames returns the sorted names of the objects built.
+func objectNames(res *Result) []string {
+	var names []string
+	for _, u := range res.Unstructured() {
+		names = append(names, u.GetName())
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestBuildPath(t *testing.T) {
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		links map[string]string
+		path  string
+		want  []string
+		err   error  // nil when it builds
+		msg   string // in the error
+	}{
+		{
+			name:  "directory of plain manifests builds every one",
+			files: map[string]string{"apps/a.yaml": cm("a"), "apps/sub/b.yaml": cm("b")},
+			path:  "apps",
+			want:  []string{"a", "b"},
+		},
+		{
+			name:  "kustomization in the path is used as it is",
+			files: map[string]string{"apps/kustomization.yaml": "resources: [a.yaml]\nnamePrefix: p-\n", "apps/a.yaml": cm("a"), "apps/b.yaml": cm("b")},
+			path:  "apps",
+			want:  []string{"p-a"},
+		},
+		{
+			name:  "leading slash and dot-dot stay under the root",
+			files: map[string]string{"apps/a.yaml": cm("a")},
+			path:  "/../../apps/",
+			want:  []string{"a"},
+		},
+		{
+			name:  "empty path is the root",
+			files: map[string]string{"a.yaml": cm("a")},
+			path:  "",
+			want:  []string{"a"},
+		},
+		{
+			name:  "empty directory builds nothing",
+			files: map[string]string{"apps/README.md": "nothing"},
+			path:  "apps",
+		},
+		{
+			name:  "missing path is ErrNoPath naming it",
+			files: map[string]string{"apps/a.yaml": cm("a")},
+			path:  "/missing/",
+			err:   ErrNoPath,
+			msg:   "path missing does not exist",
+		},
+		{
+			name:  "file instead of a directory is ErrNoPath",
+			files: map[string]string{"apps/a.yaml": cm("a")},
+			path:  "apps/a.yaml",
+			err:   ErrNoPath,
+		},
+		{
+			name:  "path that links out of the root is refused",
+			files: map[string]string{"apps/a.yaml": cm("a")},
+			links: map[string]string{"out": "../outside"},
+			path:  "out",
+			err:   ErrRefused,
+			msg:   "out is a symbolic link out of the root",
+		},
+		{
+			name:  "kustomization naming a file out of the root is refused",
+			files: map[string]string{"apps/kustomization.yaml": "resources: [../../outside/a.yaml]\n"},
+			path:  "apps",
+			err:   ErrRefused,
+			msg:   "outside the root",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := t.TempDir()
+			root := filepath.Join(parent, "repo")
+			outside := filepath.Join(parent, "outside")
+			for _, d := range []string{root, outside} {
+				if err := os.MkdirAll(d, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(outside, "a.yaml"), []byte(cm("outside")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for rel, content := range tt.files {
+				p := filepath.Join(root, filepath.FromSlash(rel))
+				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for link, target := range tt.links {
+				if err := os.Symlink(filepath.FromSlash(target), filepath.Join(root, filepath.FromSlash(link))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := BuildPath(t.Context(), root, tt.path, Options{})
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) || !strings.Contains(err.Error(), tt.msg) {
+					t.Fatalf("error %v, want %v with %q", err, tt.err, tt.msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := objectNames(res); !slices.Equal(got, tt.want) {
+				t.Errorf("built %v, want %v", got, tt.want)
 			}
 		})
 	}

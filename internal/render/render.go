@@ -6,11 +6,13 @@
 package render
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +29,9 @@ var (
 	ErrRefused = errors.New("kustomization refused")
 	// ErrBuildFailed: kustomize could not build the kustomization.
 	ErrBuildFailed = errors.New("kustomize build failed")
+	// ErrNoPath: the path BuildPath was given is not a directory under
+	// the root. Its message reads "path apps/prod does not exist".
+	ErrNoPath = errors.New("does not exist")
 )
 
 // Defaults for Options.
@@ -117,11 +122,48 @@ func Build(ctx context.Context, root, dir string, opts Options) (*Result, error)
 	return build(ctx, s, absDir)
 }
 
+// BuildPath renders relPath of the checkout at root the way a GitSync
+// renders its spec.path, so that `gitseal build` and the controller can
+// never disagree. relPath is slash-separated and taken relative to root
+// whatever it starts with ("/apps", "../apps" and "apps" are one path). A
+// directory without a kustomization is built as every manifest under it,
+// listed as WriteKustomization would list them, but the list is kept in
+// memory: nothing under root is written. Everything else is Build.
+//
+// Errors wrap ErrNoPath (relPath is not a directory), ErrRefused or
+// ErrBuildFailed. Messages name paths and fields, never file contents.
+func BuildPath(ctx context.Context, root, relPath string, opts Options) (*Result, error) {
+	clean := path.Clean("/" + relPath)
+	dir := filepath.Join(root, filepath.FromSlash(clean))
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("path %s %w", cmp.Or(strings.TrimPrefix(clean, "/"), "."), ErrNoPath)
+	}
+	s, absDir, err := newSandbox(root, dir, opts.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	generated, err := s.generateKustomization(absDir)
+	if err != nil {
+		return nil, err
+	}
+	if generated != nil {
+		s.virtual = map[string][]byte{filepath.Join(absDir, generatedKustomization): generated}
+	}
+	if err := s.checkKustomization(absDir, 0); err != nil {
+		return nil, err
+	}
+	return build(ctx, s, absDir)
+}
+
 // sandbox holds the root and the running totals of one build.
 type sandbox struct {
 	root    string // absolute, symbolic links resolved
 	opts    Options
 	visited map[string]bool
+	// virtual holds files that exist only in memory, by absolute path:
+	// the kustomization BuildPath generates. They take precedence over
+	// the disk, where they do not exist.
+	virtual map[string][]byte
 }
 
 func newSandbox(root, dir string, opts Options) (*sandbox, string, error) {
@@ -231,7 +273,13 @@ func (s *sandbox) checkKustomization(dir string, depth int) error {
 	}
 	s.visited[dir] = true
 	var file string
+	if _, ok := s.virtual[filepath.Join(dir, generatedKustomization)]; ok {
+		file = filepath.Join(dir, generatedKustomization)
+	}
 	for _, name := range kustomizationFiles {
+		if file != "" {
+			break
+		}
 		if info, err := os.Lstat(filepath.Join(dir, name)); err == nil && !info.IsDir() {
 			file = filepath.Join(dir, name)
 			break
@@ -427,6 +475,9 @@ func checkPluginConfigs(data []byte, where string) error {
 
 // readSmall reads a file the sandbox checks itself, within the file cap.
 func (s *sandbox) readSmall(p string) ([]byte, error) {
+	if data, ok := s.virtual[p]; ok {
+		return data, nil
+	}
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBuildFailed, err)
