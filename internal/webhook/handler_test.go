@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -163,5 +164,25 @@ func TestHandlerOnlyServesPostToANamedReceiver(t *testing.T) {
 	}
 	if len(th.triggers) != 0 {
 		t.Errorf("triggered %+v", th.triggers)
+	}
+}
+
+// TestHandlerFailures: a failed lookup or sync request is the server's
+// fault and says nothing more.
+func TestHandlerFailures(t *testing.T) {
+	body := fixture(t, "github-push.json")
+	lookupFails := newTestHandler(t, func(o *HandlerOptions) {
+		o.Receiver = func(context.Context, string) (Receiver, bool, error) {
+			return Receiver{}, false, errors.New("cache not synced")
+		}
+	})
+	if status, got := lookupFails.post(t, "/hook/gh", githubHeaders(token, body), body); status != http.StatusServiceUnavailable || strings.Contains(got, "cache") {
+		t.Errorf("lookup failure: %d %q", status, got)
+	}
+	triggerFails := newTestHandler(t, func(o *HandlerOptions) {
+		o.Trigger = func(context.Context, Event) (int, error) { return 1, errors.New("patch gitsyncs: forbidden") }
+	})
+	if status, got := triggerFails.post(t, "/hook/gh", githubHeaders(token, body), body); status != http.StatusInternalServerError || strings.Contains(got, "forbidden") {
+		t.Errorf("trigger failure: %d %q", status, got)
 	}
 }
