@@ -28,6 +28,7 @@ import (
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/internal/webhook"
 )
 
 // The controller's permissions, generated into config/rbac by `make manifests`.
@@ -100,6 +101,10 @@ type Options struct {
 	// validated per second through the HTTP API, batched or not.
 	ResealRate  float64
 	ResealBurst int
+	// WebhookRate and WebhookBurst limit the requests to the push webhook
+	// (POST /hook/<receiver>), signed or not.
+	WebhookRate  float64
+	WebhookBurst int
 	// Clock is the time source; tests inject a fake one.
 	Clock clock.PassiveClock
 }
@@ -117,6 +122,8 @@ func DefaultOptions() Options {
 		HTTPAddr:           ":8000",
 		ResealRate:         200,
 		ResealBurst:        1000,
+		WebhookRate:        10,
+		WebhookBurst:       50,
 		Clock:              clock.RealClock{},
 	}
 }
@@ -155,7 +162,7 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 }
 
 // Setup adds the key loader, key manager, SealedSecret and GitSync
-// reconcilers and HTTP API to mgr, and returns the shared key ring. The manager's cache must be
+// reconcilers and the HTTP API, with the push webhook, to mgr, and returns the shared key ring. The manager's cache must be
 // built with CacheOptions.
 func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	if opts.Clock == nil {
@@ -225,9 +232,15 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		return nil, err
 	}
 	if opts.HTTPAddr != "" || opts.HTTPListener != nil {
-		h := httpapi.NewServer(ring, httpapi.ServerOptions{
+		hook, err := newWebhookHandler(mgr, opts)
+		if err != nil {
+			return nil, err
+		}
+		h := http.NewServeMux()
+		h.Handle("/", httpapi.NewServer(ring, httpapi.ServerOptions{
 			ObjectsPerSecond: opts.ResealRate, Burst: opts.ResealBurst, Log: mgr.GetLogger().WithName("http"),
-		})
+		}))
+		h.Handle(webhook.PathPrefix, hook)
 		if err := mgr.Add(&httpRunnable{srv: httpapi.NewHTTPServer(opts.HTTPAddr, h), ln: opts.HTTPListener}); err != nil {
 			return nil, fmt.Errorf("add http server: %w", err)
 		}
@@ -235,8 +248,9 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	return ring, nil
 }
 
-// keyCacheRunnable puts the key cache in the manager's group of caches,
-// which every replica starts, leader or not.
+// keyCacheRunnable puts a cache of its own (the keys', the webhook
+// receivers') in the manager's group of caches, which every replica
+// starts, leader or not.
 type keyCacheRunnable struct{ cache.Cache }
 
 func (c keyCacheRunnable) GetCache() cache.Cache { return c.Cache }

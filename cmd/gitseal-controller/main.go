@@ -110,10 +110,13 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TempDir, "temp-dir", "",
 		"Directory for Git checkouts while a GitSync syncs; each is removed when its sync ends (default: $TMPDIR or /tmp).")
 	fs.StringVar(&c.HTTPAddr, "http-bind-address", c.HTTPAddr,
-		"Address of the HTTP API (/v1/keys, /v1/reseal, /v1/validate); empty disables it.")
+		"Address of the HTTP API (/v1/keys, /v1/reseal, /v1/validate) and the push webhook (/hook/<receiver>); empty disables both.")
 	fs.Float64Var(&c.ResealRate, "reseal-rate", c.ResealRate,
 		"SealedSecrets re-sealed or validated per second through the HTTP API (each object of a batch counts); over it clients get 429 with Retry-After.")
 	fs.IntVar(&c.ResealBurst, "reseal-burst", c.ResealBurst, "SealedSecrets that may be re-sealed or validated at once above --reseal-rate (at least 500, one full batch).")
+	fs.Float64Var(&c.WebhookRate, "webhook-rate", c.WebhookRate,
+		"Requests per second to the push webhook, signed or not; over it senders get 429 with Retry-After.")
+	fs.IntVar(&c.WebhookBurst, "webhook-burst", c.WebhookBurst, "Requests to the push webhook that may come at once above --webhook-rate.")
 	// client-go's default of 5 per second is what makes Bitnami's controller
 	// take ten minutes for 1,000 objects; API Priority and Fairness on the
 	// server is the real guard against overload.

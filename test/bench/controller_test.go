@@ -240,13 +240,14 @@ func createSecrets(b *testing.B, c client.Client, ns string) time.Duration {
 // GITSEAL_BENCH_PROFILES asks for profiles.
 const controllerPprof = "127.0.0.1:6061"
 
-func startController(b *testing.B, bin, kubeconfig, ns, watch string, kind crypto.Kind) *exec.Cmd {
+func startController(b *testing.B, bin, kubeconfig, ns, watch string, kind crypto.Kind, extraArgs ...string) *exec.Cmd {
 	pprof := ""
 	if os.Getenv("GITSEAL_BENCH_PROFILES") != "" {
 		pprof = controllerPprof
 	}
 	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--watch-namespaces", watch,
 		"--key-type", string(kind), "--workers", cmp.Or(os.Getenv("GITSEAL_BENCH_WORKERS"), "8"), "--metrics-bind-address", cmp.Or(os.Getenv("GITSEAL_BENCH_METRICS"), "0"), "--health-probe-bind-address", "0", "--http-bind-address", "", "--pprof-bind-address", pprof)
+	cmd.Args = append(cmd.Args, extraArgs...) // later flags win
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if path := os.Getenv("GITSEAL_BENCH_LOG"); path != "" {
