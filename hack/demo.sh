@@ -104,6 +104,7 @@ git init --quiet --bare --initial-branch=main "$work/git/env.git"
 pids+=($!)
 wait_for "the Git server" test -s "$work/git.url"
 "$kubectl" create configmap app -n prod --from-literal=greeting=hello --dry-run=client -o yaml >"$work/repo/apps/prod/app.yaml"
+"$kubectl" create configmap banner -n prod --from-literal=text=welcome --dry-run=client -o yaml >"$work/repo/apps/prod/banner.yaml"
 push() { # message
 	git -C "$work/repo" add -A && git -C "$work/repo" commit --quiet -m "$1" && git -C "$work/repo" push --quiet origin main
 	echo "pushed: $1 ($(git -C "$work/repo" rev-parse --short HEAD))"
@@ -147,6 +148,21 @@ show "$kubectl" -n prod get secret/db configmap/app
 git -C "$work/repo" rm --quiet apps/prod/oops.yaml
 push "remove the plaintext Secret"
 sync_now Succeeded
+
+step "Roll back with git revert: the cluster returns to the state before"
+configmaps() { show "$kubectl" -n prod get configmaps -l gitseal.dev/gitsync-name=prod -o custom-columns=NAME:.metadata.name,DATA:.data; }
+configmaps
+"$kubectl" create configmap app -n prod --from-literal=greeting=bonjour --dry-run=client -o yaml >"$work/repo/apps/prod/app.yaml"
+"$kubectl" create configmap feature -n prod --from-literal=enabled=true --dry-run=client -o yaml >"$work/repo/apps/prod/feature.yaml"
+git -C "$work/repo" rm --quiet apps/prod/banner.yaml
+push "prod: greeting in French, a feature flag, no banner"
+sync_now Succeeded
+configmaps
+git -C "$work/repo" revert --no-edit HEAD >/dev/null
+git -C "$work/repo" push --quiet origin main
+echo "pushed: git revert HEAD ($(git -C "$work/repo" rev-parse --short HEAD))"
+sync_now Succeeded
+configmaps
 
 step "The same ciphertext copied into another namespace does not open"
 sed 's/namespace: prod/namespace: dev/' "$work/repo/apps/prod/db.yaml" | "$kubectl" apply -f -

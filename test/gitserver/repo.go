@@ -122,6 +122,16 @@ func (r *Repo) Commit(t testing.TB, files map[string]string, message string, ext
 	return strings.TrimSpace(runGit(t, git, r.env, r.work, "rev-parse", "HEAD"))
 }
 
+// Revert runs `git revert` of commit sha on main, as a user rolls back a
+// change, pushes it and returns the new commit's SHA-1.
+func (r *Repo) Revert(t testing.TB, sha string) string {
+	t.Helper()
+	git := gitPath(t)
+	runGit(t, git, r.env, r.work, "revert", "--no-edit", sha)
+	runGit(t, git, r.env, r.work, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+	return strings.TrimSpace(runGit(t, git, r.env, r.work, "rev-parse", "HEAD"))
+}
+
 // Tag creates the annotated tag named tag on commit sha in the bare
 // repository.
 func (r *Repo) Tag(t testing.TB, tag, sha string) {
