@@ -104,7 +104,7 @@ func (t *webhookTargets) trigger(ctx context.Context, e webhook.Event) (int, err
 		return 0, fmt.Errorf("list GitSyncs: %w", err)
 	}
 	request := t.clock.Now().UTC().Format(time.RFC3339Nano)
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{gitsealv1alpha1.AnnotationReconcileRequestedAt: request}}})
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{gitsealv1alpha1.AnnotationPushReceivedAt: request}}})
 	if err != nil {
 		return 0, fmt.Errorf("build sync request: %w", err)
 	}

@@ -66,7 +66,7 @@ func requestedAt(t *testing.T, key client.ObjectKey) string {
 	if err := env.Client.Get(t.Context(), key, &gs); err != nil {
 		t.Fatal(err)
 	}
-	return gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]
+	return gs.Annotations[gitsealv1alpha1.AnnotationPushReceivedAt]
 }
 
 // TestWebhookSyncsOnlyTheGitSyncsAPushConcerns: a signed GitHub push to

@@ -236,6 +236,12 @@ const ConditionDrifted = "Drifted"
 // new value (a timestamp, by convention) starts one.
 const AnnotationReconcileRequestedAt = "gitseal.dev/reconcile-requested-at"
 
+// AnnotationPushReceivedAt on a GitSync is set by the push webhook when a
+// push concerns it: any new value starts a sync now. Unlike
+// AnnotationReconcileRequestedAt it asks for no full check, so a push
+// sends only what changed in Git.
+const AnnotationPushReceivedAt = "gitseal.dev/push-received-at"
+
 // GitSyncStatus is the observed state of a GitSync.
 type GitSyncStatus struct {
 	// ObservedGeneration is the metadata.generation that the controller last
