@@ -20,6 +20,8 @@ IMAGE_REPO ?= ghcr.io/gitseal/gitseal
 IMAGE      ?= $(IMAGE_REPO):$(VERSION)
 # The CA bundle installed in the image; distroless installs Debian's too.
 CA_CERTS   ?= /etc/ssl/certs/ca-certificates.crt
+# The CLI archives `make release` builds, for krew and the release page.
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 # The workload image of test/cluster.
 TEST_POD_IMAGE := localhost/gitseal/testpod:1
 
@@ -59,9 +61,23 @@ image: build ## Build the controller image without Docker: dist/image.tar (OCI l
 	@echo "image: $(IMAGE)@$$(cat $(DIST)/image.digest) in $(DIST)/image.tar"
 
 .PHONY: release
-release: image ## Write dist/install.yaml: config/default with the controller image pinned by digest
+release: image ## Write dist/install.yaml (image pinned by digest), the CLI archives and, for a v* VERSION, the krew manifest
 	go run ./hack/release -image $(IMAGE_REPO)@$$(cat $(DIST)/image.digest) -version $(VERSION) -o $(DIST)/install.yaml
 	@echo "release: $(DIST)/install.yaml installs $(IMAGE_REPO)@$$(cat $(DIST)/image.digest); push $(DIST)/image.tar there first"
+	rm -rf $(DIST)/cli && mkdir -p $(DIST)/cli
+	for platform in $(RELEASE_PLATFORMS); do \
+		os=$${platform%/*}; arch=$${platform#*/}; bin=gitseal; [ $$os = windows ] && bin=gitseal.exe; \
+		dir=$(DIST)/cli/$${os}_$$arch; mkdir -p $$dir; cp LICENSE $$dir/; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags '$(LDFLAGS)' -o $$dir/$$bin ./cmd/gitseal; \
+		tar -C $$dir --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - $$bin LICENSE \
+			| gzip -n > $(DIST)/gitseal_$(VERSION)_$${os}_$$arch.tar.gz; \
+	done
+	@if [[ "$(VERSION)" == v* ]]; then \
+		go run ./hack/release krew -version $(VERSION) -o $(DIST)/krew/gitseal.yaml $(DIST)/gitseal_$(VERSION)_*.tar.gz; \
+		echo "release: $(DIST)/krew/gitseal.yaml, the krew manifest of the archives"; \
+	else \
+		echo "release: no krew manifest: VERSION $(VERSION) is not a v* tag"; \
+	fi
 
 # controller-image writes the controller image named $(2), with the
 # binaries in directory $(3) and the version label $(4), to $(1).tar and

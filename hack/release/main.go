@@ -5,6 +5,9 @@
 //
 //	go run ./hack/release -image ghcr.io/gitseal/gitseal@sha256:… -version v0.4.0 -o dist/install.yaml
 //
+// With `krew` first it writes the krew plugin manifest of the CLI's
+// release archives instead (see krew.go).
+//
 // It builds config/default through an overlay that sets only the image,
 // as docs/operations.md tells users to do, so the two installs are the
 // same objects.
@@ -30,6 +33,10 @@ const shippedImage = "ghcr.io/gitseal/gitseal"
 var pinned = regexp.MustCompile(`^([a-z0-9][a-z0-9._/:-]*)@(sha256:[0-9a-f]{64})$`)
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "krew" {
+		krewMain(os.Args[2:])
+		return
+	}
 	var image, version, out, config string
 	flag.StringVar(&image, "image", "", "the controller image, pinned by digest: `REPOSITORY@sha256:HEX`")
 	flag.StringVar(&version, "version", "dev", "the release's version, for the manifest's header")
@@ -50,11 +57,19 @@ func run(image, version, config, out string) error {
 	if err != nil {
 		return err
 	}
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, manifest, 0o644); err != nil { //nolint:gosec // G306: a public install manifest.
+	return writeFile(out, manifest)
+}
+
+// writeFile writes a public release file atomically, making its directory.
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // G301: a public build output directory.
 		return err
 	}
-	return os.Rename(tmp, out)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil { //nolint:gosec // G306: a public release file.
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // build returns config built through an overlay that pins the
