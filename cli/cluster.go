@@ -91,6 +91,18 @@ func (o *ClusterOptions) loader() clientcmd.ClientConfig {
 	return o.clientConfig
 }
 
+// configured reports whether there is a cluster to ask: a kubeconfig (or
+// connection flags, or the in-cluster configuration) that is not empty, or
+// --controller-url. A kubeconfig that cannot be read counts, so that the
+// error is said rather than taken for "no cluster".
+func (o *ClusterOptions) configured() bool {
+	if o.ControllerURL != "" {
+		return true
+	}
+	_, err := o.loader().ClientConfig()
+	return !clientcmd.IsEmptyConfig(err)
+}
+
 // RESTConfig returns the client configuration for the selected context.
 func (o *ClusterOptions) RESTConfig() (*rest.Config, error) {
 	if o.restConfig != nil {
