@@ -86,7 +86,8 @@ func TestCanaryPlaintextNeverLeaks(t *testing.T) {
 	r.run("", "reseal", "--identity", "secret/backup.txt", "sealed/renamed.yaml")
 	r.ok("", "keys", "retire", first)
 	r.run("", "reseal", "--only-retired", "-R", "sealed") // renamed.yaml fails
-	if res := r.run("", "seal", "plain/db.yaml"); res.code != 2 { // .gitseal.yaml still names the retired key
+	// .gitseal.yaml still names the retired key until it is refreshed.
+	if res := r.run("", "seal", "plain/db.yaml"); res.code != 2 {
 		t.Errorf("seal to a retired key: want exit 2\n%s", res)
 	}
 	r.ok("", "keys", "refresh")
