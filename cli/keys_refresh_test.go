@@ -121,7 +121,8 @@ func TestKeysRefresh(t *testing.T) {
 		t.Errorf("second refresh: exit %d\n%s", code, stderr)
 	}
 
-	// A wrong cluster is refused, and the file is left alone.
+	// A wrong cluster is refused with a clear error, and the file is left
+	// as it was: bad input loses nothing.
 	write()
 	for _, tt := range []struct {
 		name string

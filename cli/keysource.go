@@ -23,8 +23,10 @@ type keySource string
 
 // fetchPublicKeys returns what the cluster publishes about its keys: those
 // that are not retired, newest first, with their public keys, then the
-// retired ones by ID alone (no recipient), when the controller says which
-// are (sealable and retiredKeyIDs split them). It reads the public keys ConfigMap with the user's credentials
+// retired ones by ID alone (no recipient) if the controller says which are;
+// sealable and retiredKeyIDs split them.
+//
+// It reads the public keys ConfigMap with the user's credentials
 // and, if that fails, asks the controller's /v1/keys (through the service
 // proxy, or at --controller-url). A note on errOut says why it fell back.
 func (o *ClusterOptions) fetchPublicKeys(ctx context.Context, errOut io.Writer) ([]publishedKey, keySource, error) {

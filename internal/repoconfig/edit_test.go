@@ -152,6 +152,8 @@ rules:
 	}
 }
 
+// TestSetClusterKeysRefusesWhatItCannotEditSafely: a layout it does not
+// edit is an error, never a file that says something else than asked.
 func TestSetClusterKeysRefusesWhatItCannotEditSafely(t *testing.T) {
 	k := mustIdentity(t, crypto.X25519).Recipient().String()
 	keys := ClusterKeys{Recipients: []Entry{{Value: mustIdentity(t, crypto.X25519).Recipient().String()}}}

@@ -13,7 +13,8 @@ import (
 
 // TestKubectlConnectionFlagsReachTheCluster: kubectl's connection flags,
 // which kubeseal users pass, reach the cluster as they do in kubectl,
-// without a kubeconfig or on top of one, and a token is never printed.
+// without a kubeconfig or on top of one, and a token is never printed
+// (C5).
 func TestKubectlConnectionFlagsReachTheCluster(t *testing.T) {
 	c := startController(t, "")
 	dir := t.TempDir()
