@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/version"
@@ -51,6 +54,10 @@ type ClusterOptions struct {
 	ControllerURL string
 	// RequestTimeout bounds each request to the API server or controller.
 	RequestTimeout time.Duration
+	// Overrides are kubectl's connection flags (--server, --token, --as,
+	// --user, --cluster, …), which override the kubeconfig as in kubectl.
+	// Their CurrentContext is Context.
+	Overrides clientcmd.ConfigOverrides
 
 	clientConfig clientcmd.ClientConfig
 	restConfig   *rest.Config
@@ -64,31 +71,81 @@ func (o *ClusterOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ControllerName, "controller-name", httpapi.DefaultServiceName, "name of the gitseal controller's Service")
 	fs.StringVar(&o.ControllerURL, "controller-url", "", "reach the controller's HTTP API at this URL instead of through the API server's service proxy")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "timeout of each request to the cluster")
+	clientcmd.BindOverrideFlags(&o.Overrides, fs, connectionFlags())
 }
 
-// registerCompletions completes --context from the kubeconfig.
+// connectionFlags are kubectl's flags that override the kubeconfig, which
+// kubeseal takes too; --context and --request-timeout are gitseal's own,
+// and --namespace is seal's and sync's, for the Secrets and GitSyncs they
+// name. kubectl's flags for basic auth and a proxy are left out, as
+// kubectl leaves them out.
+func connectionFlags() clientcmd.ConfigOverrideFlags {
+	flag := func(name, usage string) clientcmd.FlagInfo {
+		return clientcmd.FlagInfo{LongName: name, Description: usage}
+	}
+	insecure := flag(clientcmd.FlagInsecure, "do not check the API server's certificate: the connection is not secure")
+	insecure.Default = "false"
+	return clientcmd.ConfigOverrideFlags{
+		AuthOverrideFlags: clientcmd.AuthOverrideFlags{
+			ClientCertificate: flag(clientcmd.FlagCertFile, "path to a client certificate file for TLS"),
+			ClientKey:         flag(clientcmd.FlagKeyFile, "path to a client key file for TLS"),
+			Token:             flag(clientcmd.FlagBearerToken, "bearer token for authentication to the API server"),
+			Impersonate:       flag(clientcmd.FlagImpersonate, "user to impersonate, as kubectl --as"),
+			ImpersonateUID:    flag(clientcmd.FlagImpersonateUID, "UID to impersonate"),
+			ImpersonateGroups: flag(clientcmd.FlagImpersonateGroup, "group to impersonate; repeatable"),
+		},
+		ClusterOverrideFlags: clientcmd.ClusterOverrideFlags{
+			APIServer:             flag(clientcmd.FlagAPIServer, "address and port of the Kubernetes API server"),
+			CertificateAuthority:  flag(clientcmd.FlagCAFile, "path to a cert file for the certificate authority"),
+			InsecureSkipTLSVerify: insecure,
+			TLSServerName:         flag(clientcmd.FlagTLSServerName, "server name to check the API server's certificate against (default: the host's)"),
+			DisableCompression:    flag(clientcmd.FlagDisableCompression, "ask the API server for uncompressed responses"),
+		},
+		ContextOverrideFlags: clientcmd.ContextOverrideFlags{
+			ClusterName:  flag(clientcmd.FlagClusterName, "kubeconfig cluster to use"),
+			AuthInfoName: flag(clientcmd.FlagAuthInfoName, "kubeconfig user to use"),
+		},
+	}
+}
+
+// registerCompletions completes --context, --cluster and --user from the
+// kubeconfig.
 func (o *ClusterOptions) registerCompletions(cmd *cobra.Command) {
-	_ = cmd.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		raw, err := o.loader().RawConfig()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+	complete := func(names func(*clientcmdapi.Config) []string) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			raw, err := o.loader().RawConfig()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return names(&raw), cobra.ShellCompDirectiveNoFileComp
 		}
-		names := make([]string, 0, len(raw.Contexts))
-		for name := range raw.Contexts {
-			names = append(names, name)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	}
+	_ = cmd.RegisterFlagCompletionFunc("context", complete(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Contexts)) }))
+	_ = cmd.RegisterFlagCompletionFunc(clientcmd.FlagClusterName, complete(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Clusters)) }))
+	_ = cmd.RegisterFlagCompletionFunc(clientcmd.FlagAuthInfoName, complete(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.AuthInfos)) }))
 }
 
 func (o *ClusterOptions) loader() clientcmd.ClientConfig {
 	if o.clientConfig == nil {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		rules.ExplicitPath = o.Kubeconfig
-		o.clientConfig = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-			&clientcmd.ConfigOverrides{CurrentContext: o.Context})
+		overrides := o.Overrides
+		overrides.CurrentContext = o.Context
+		o.clientConfig = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &overrides)
 	}
 	return o.clientConfig
+}
+
+// configured reports whether there is a cluster to ask: a kubeconfig (or
+// connection flags, or the in-cluster configuration) that is not empty, or
+// --controller-url. A kubeconfig that cannot be read counts, so that the
+// error is said rather than taken for "no cluster".
+func (o *ClusterOptions) configured() bool {
+	if o.ControllerURL != "" {
+		return true
+	}
+	_, err := o.loader().ClientConfig()
+	return !clientcmd.IsEmptyConfig(err)
 }
 
 // RESTConfig returns the client configuration for the selected context.
@@ -99,9 +156,9 @@ func (o *ClusterOptions) RESTConfig() (*rest.Config, error) {
 	cfg, err := o.loader().ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, withHint(noClusterError(), "point --kubeconfig or KUBECONFIG at the cluster's kubeconfig, or seal offline with --recipient, --recipients-file or a .gitseal.yaml")
+			return nil, withHint(noClusterError(), "point --kubeconfig or KUBECONFIG at the cluster's kubeconfig (or pass --server and --token), or seal offline with --recipient, --recipients-file or a .gitseal.yaml")
 		}
-		return nil, withHint(fmt.Errorf("load kubeconfig: %w", err), "check --kubeconfig, KUBECONFIG and --context")
+		return nil, withHint(fmt.Errorf("load kubeconfig: %w", err), "check --kubeconfig, KUBECONFIG, --context, --cluster and --user")
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "gitseal/" + version.Version
@@ -206,12 +263,13 @@ func (o *ClusterOptions) unreachable(err error) error {
 	if cfg, cerr := o.RESTConfig(); cerr == nil {
 		host = "the API server at " + cfg.Host
 	}
-	context := "the current context"
-	if name, cerr := o.ContextName(); cerr == nil {
-		context = "context " + name
+	hint := "check that the cluster of the current context is up and reachable from here (--context, --kubeconfig)"
+	if o.Overrides.ClusterInfo.Server != "" {
+		hint = "check --server, and that the API server is up and reachable from here"
+	} else if name, cerr := o.ContextName(); cerr == nil {
+		hint = fmt.Sprintf("check that the cluster of context %s is up and reachable from here (--context, --kubeconfig)", name)
 	}
-	return withHint(fmt.Errorf("%s is unreachable: %w", host, rootCause(err)),
-		fmt.Sprintf("check that the cluster of %s is up and reachable from here (--context, --kubeconfig)", context))
+	return withHint(fmt.Errorf("%s is unreachable: %w", host, rootCause(err)), hint)
 }
 
 // isUnreachable reports whether err is a failure to reach a server at all:

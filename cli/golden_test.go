@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,8 +160,11 @@ func TestGoldenDiff(t *testing.T) {
 	matchGolden(t, "diff-changes.txt", stdout)
 }
 
+// retiredKeyID is the key the fake controller has retired: other.key's.
+const retiredKeyID = "1781a639514741f0"
+
 // fakeController serves /v1/keys and /v1/validate like the controller,
-// from fixed answers.
+// from fixed answers. It has retired other.key.
 func fakeController(t *testing.T) string {
 	t.Helper()
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
@@ -170,12 +174,21 @@ func fakeController(t *testing.T) string {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/keys", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(httpapi.KeysResponse{Keys: published})
+		_ = json.NewEncoder(w).Encode(httpapi.KeysResponse{Keys: published, Retired: []crypto.KeyID{retiredKeyID}})
 	})
 	validate := func(ss *gitsealv1alpha1.SealedSecret) httpapi.ValidateResponse {
+		var retired []string
+		for _, v := range ss.Spec.EncryptedData {
+			if info, err := crypto.Inspect(string(v)); err == nil && slices.Contains(info.KeyIDs, retiredKeyID) {
+				retired = []string{retiredKeyID}
+			}
+		}
 		if ss.Name != "db" {
 			return httpapi.ValidateResponse{Reason: gitsealv1alpha1.ReasonScopeMismatch, Item: "password",
-				Message: `item "password": scope mismatch: sealed for name "db", not "` + ss.Name + `"`}
+				Message: `item "password": scope mismatch: sealed for name "db", not "` + ss.Name + `"`, RetiredKeyIDs: retired}
+		}
+		if retired != nil {
+			return httpapi.ValidateResponse{Valid: true, KeyIDs: retired, RetiredKeyIDs: retired}
 		}
 		return httpapi.ValidateResponse{Valid: true, KeyIDs: []string{"ad95a07f800fcc69"}}
 	}
@@ -214,9 +227,12 @@ func TestGoldenKeysFetch(t *testing.T) {
 	matchGolden(t, "keys-fetch-all.txt", normalize(mustRun(t, "", "keys", "fetch", "--all", "--controller-url", url)))
 }
 
+// TestGoldenValidate: validate says yes, no with the reason, and no for a
+// SealedSecret that opens but is sealed to a retired key (issue 11, item 3).
 func TestGoldenValidate(t *testing.T) {
 	url := fakeController(t)
 	sealed := mustRun(t, goldenSecrets, "seal", "--recipients-file", clusterPub)
+	sealed += "---\n" + mustRun(t, strings.SplitN(goldenSecrets, "---\n", 2)[0], "seal", "--recipients-file", "testdata/keys/other.pub")
 	stdout, stderr, code := run(t, sealed, "validate", "--controller-url", url)
 	if code != ExitNo || stderr != "" {
 		t.Errorf("validate with an invalid object: exit %d, stderr %q; want %d and nothing", code, stderr, ExitNo)

@@ -39,7 +39,8 @@ func NewCmdInit(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
 repository root, with one cluster and one rule that seals every path to it.
 Commit the file: from then on gitseal seal works offline, in CI too, and
 picks keys and scope by file path. Add rules (first match wins) and
-clusters by hand; see docs/cli.md.`,
+clusters by hand; see docs/cli.md. After the cluster rotates or retires a
+key, gitseal keys refresh updates the file.`,
 		Example: `  gitseal init
   gitseal init --cluster-name prod --scope namespace
   gitseal --context staging init --cluster-name staging --output-file deploy/.gitseal.yaml`,
@@ -108,7 +109,7 @@ func initialConfig(cluster string, key publishedKey, scope crypto.Scope) string 
 	b.WriteString("# gitseal: which keys `gitseal seal` seals to, by file path.\n")
 	b.WriteString("# Rules are tried in order and the first whose path matches wins;\n")
 	b.WriteString("# paths are globs relative to this file, and ** spans directories.\n")
-	b.WriteString("# Refresh a cluster's keys after a rotation: gitseal keys fetch.\n")
+	b.WriteString("# Refresh a cluster's keys after a rotation: gitseal keys refresh.\n")
 	b.WriteString("clusters:\n")
 	fmt.Fprintf(&b, "  - name: %s\n", yamlKey(cluster))
 	b.WriteString("    recipients:\n")

@@ -9,7 +9,7 @@ import (
 func NewCmdKeys(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "Fetch, list, rotate, back up, restore and retire the cluster's sealing keys",
+		Short: "Fetch, list, rotate, back up, restore and retire the cluster's sealing keys, and refresh .gitseal.yaml",
 		Long: `The gitseal controller keeps its private keys in Secrets in its namespace
 (default gitseal-system) and publishes the public keys in the ConfigMap
 gitseal-keys. These commands read and manage them with your kube credentials.`,
@@ -18,7 +18,8 @@ gitseal-keys. These commands read and manage them with your kube credentials.`,
   gitseal keys rotate
   gitseal keys backup --output-file gitseal-keys.backup
   gitseal keys restore gitseal-keys.backup
-  gitseal keys retire 3f2a9c1b2d3e4f5a`,
+  gitseal keys retire 3f2a9c1b2d3e4f5a
+  gitseal keys refresh`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -28,5 +29,6 @@ gitseal-keys. These commands read and manage them with your kube credentials.`,
 	cmd.AddCommand(NewCmdKeysBackup(streams, cluster))
 	cmd.AddCommand(NewCmdKeysRestore(streams, cluster))
 	cmd.AddCommand(NewCmdKeysRetire(streams, cluster))
+	cmd.AddCommand(NewCmdKeysRefresh(streams, cluster))
 	return cmd
 }

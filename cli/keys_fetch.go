@@ -86,6 +86,7 @@ func (o *KeysFetchOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	published = sealable(published)
 	if !o.All {
 		published = []publishedKey{activeKey(published)}
 	}

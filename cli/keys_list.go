@@ -87,6 +87,7 @@ func (o *KeysListOptions) Run(ctx context.Context) error {
 		if ferr != nil {
 			return ferr
 		}
+		published = sealable(published) // retired ones come without a creation time
 		list = make([]keyInfo, len(published))
 		for i, k := range published {
 			list[i] = keyInfo{ID: k.ID, Created: k.Created.UTC(), State: k.State}
@@ -126,7 +127,7 @@ func (o *KeysListOptions) fromSecrets(ctx context.Context, kc *kubeClient) ([]ke
 	// list can, since it holds only the keys the controller loaded.
 	var published []crypto.KeyID
 	if pub, err := o.cluster.keysFromConfigMap(ctx, kc); err == nil {
-		for _, k := range pub {
+		for _, k := range sealable(pub) {
 			published = append(published, k.ID)
 		}
 	}

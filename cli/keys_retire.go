@@ -35,7 +35,10 @@ func NewCmdKeysRetire(streams IOStreams, cluster *ClusterOptions) *cobra.Command
 is no longer published or sealed to; whether it still opens values is the
 controller's --retired-keys-open setting. SealedSecrets that still use it
 show it in status.retiredKeyIDs: move them off it with
-gitseal reseal --only-retired.
+gitseal reseal --only-retired. Then gitseal keys refresh records the
+retirement in .gitseal.yaml, so that offline seals refuse the key and
+gitseal scan reports what is still sealed to it; online, gitseal seal
+already refuses it.
 
 Retiring the only key that is not retired makes the controller generate a
 new active key at once; that needs --force.`,
@@ -96,7 +99,7 @@ func (o *KeysRetireOptions) Run(ctx context.Context) error {
 	if target.State == keys.Active {
 		fmt.Fprintln(o.ErrOut, "note: it was the active key; refresh committed recipients files with gitseal keys fetch --output-file FILE")
 	}
-	fmt.Fprintln(o.ErrOut, "next: re-seal what still uses it with gitseal reseal --only-retired")
+	fmt.Fprintln(o.ErrOut, "next: record it in .gitseal.yaml with gitseal keys refresh, and re-seal what still uses it with gitseal reseal --only-retired")
 	return nil
 }
 

@@ -38,8 +38,9 @@ keys stay and keep opening what was sealed to them.
 
 The request is the annotation gitseal.dev/rotate-requested-at on the
 ConfigMap gitseal-keys, so it needs the right to patch that ConfigMap.
-Afterwards, refresh committed recipients files (gitseal keys fetch --output-file ...),
-and re-seal with gitseal reseal if you mean to retire the old key.`,
+Afterwards, refresh .gitseal.yaml (gitseal keys refresh) and committed
+recipients files (gitseal keys fetch --output-file ...), and re-seal with
+gitseal reseal if you mean to retire the old key.`,
 		Example: `  gitseal keys rotate
   gitseal keys rotate --timeout 5m`,
 		Args: cobra.NoArgs,

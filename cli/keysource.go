@@ -21,11 +21,15 @@ type publishedKey struct {
 // keySource says where published keys came from, for messages.
 type keySource string
 
-// fetchPublicKeys returns the cluster's keys that are not retired, newest
-// first. Like kubeseal --fetch-cert it asks the controller's /v1/keys,
-// through the API server's service proxy (or at --controller-url); if the
-// controller does not answer, it reads the public keys ConfigMap with the
-// user's credentials, and a note on errOut says why.
+// fetchPublicKeys returns what the cluster publishes about its keys: those
+// that are not retired, newest first, with their public keys, then the
+// retired ones by ID alone (no recipient) if the controller says which are;
+// sealable and retiredKeyIDs split them.
+//
+// Like kubeseal --fetch-cert it asks the controller's /v1/keys, through the
+// API server's service proxy (or at --controller-url); if the controller
+// does not answer, it reads the public keys ConfigMap with the user's
+// credentials, and a note on errOut says why.
 func (o *ClusterOptions) fetchPublicKeys(ctx context.Context, errOut io.Writer) ([]publishedKey, keySource, error) {
 	controller, err := o.Controller()
 	if err != nil {
@@ -72,16 +76,33 @@ func (o *ClusterOptions) keysFromConfigMap(ctx context.Context, kc *kubeClient) 
 	if err := json.Unmarshal([]byte(raw), &published); err != nil {
 		return nil, fmt.Errorf("%s is not a JSON list of keys: %w", keys.ConfigMapKeysJSON, err)
 	}
+	// A controller that predates the list of retired keys leaves it out.
+	if raw, ok := cm.Data[keys.ConfigMapRetiredJSON]; ok {
+		var retired []crypto.KeyID
+		if err := json.Unmarshal([]byte(raw), &retired); err != nil {
+			return nil, fmt.Errorf("%s is not a JSON list of key IDs: %w", keys.ConfigMapRetiredJSON, err)
+		}
+		for _, id := range retired {
+			published = append(published, keys.RetiredPublicKey(id))
+		}
+	}
 	return checkPublicKeys(published)
 }
 
 // checkPublicKeys parses published keys and refuses any whose ID does not
-// match its public key, or whose state is unknown. It fails if none is
-// active.
+// match its public key, or whose state is unknown. A retired key is known
+// by its ID alone, which must be one. It fails if none is active.
 func checkPublicKeys(published []keys.PublicKey) ([]publishedKey, error) {
 	out := make([]publishedKey, 0, len(published))
 	active := false
 	for _, pk := range published {
+		if pk.State == keys.Retired {
+			if _, err := crypto.ParseKeyID(string(pk.ID)); err != nil || pk.Recipient != "" {
+				return nil, errors.New("a retired key is published as something else than its key ID alone")
+			}
+			out = append(out, publishedKey{PublicKey: pk})
+			continue
+		}
 		rc, err := crypto.ParseRecipient(pk.Recipient)
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", pk.ID, err)
@@ -114,6 +135,29 @@ func activeKey(ks []publishedKey) publishedKey {
 		}
 	}
 	return ks[0]
+}
+
+// sealable returns the published keys that are not retired: those with a
+// public key.
+func sealable(ks []publishedKey) []publishedKey {
+	out := make([]publishedKey, 0, len(ks))
+	for _, k := range ks {
+		if k.State != keys.Retired {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// retiredKeyIDs returns the IDs of the published keys that are retired.
+func retiredKeyIDs(ks []publishedKey) []crypto.KeyID {
+	var out []crypto.KeyID
+	for _, k := range ks {
+		if k.State == keys.Retired {
+			out = append(out, k.ID)
+		}
+	}
+	return out
 }
 
 // firstLine returns an error's message up to its first line break, leaving

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -129,9 +130,17 @@ type targetResolver struct {
 
 	configLoaded bool
 	config       *repoconfig.Config
+	configFile   string
 	configDir    string
 	fetched      *sealTarget
 	byRule       map[*repoconfig.Rule]*sealTarget
+
+	// askedRetired is set once the cluster was asked which keys it
+	// retired; retired and retiredFrom are its answer and where it came
+	// from.
+	askedRetired bool
+	retired      []crypto.KeyID
+	retiredFrom  keySource
 }
 
 func newTargetResolver(cluster *ClusterOptions, flags *Recipients, errOut io.Writer) *targetResolver {
@@ -158,7 +167,7 @@ func (r *targetResolver) resolve(ctx context.Context, path string) (*sealTarget,
 		return &sealTarget{recipients: r.flags.fixed, scope: scope, scopeFrom: from}, nil
 	}
 	if r.config != nil {
-		return r.fromConfig(path)
+		return r.fromConfig(ctx, path)
 	}
 	return r.fromCluster(ctx)
 }
@@ -187,7 +196,7 @@ func (r *targetResolver) loadConfig() error {
 	if err != nil {
 		return err
 	}
-	r.config, r.configDir = cfg, filepath.Dir(abs)
+	r.config, r.configFile, r.configDir = cfg, file, filepath.Dir(abs)
 	return nil
 }
 
@@ -211,7 +220,7 @@ func (r *targetResolver) rulePath(path string) string {
 	return filepath.ToSlash(rel)
 }
 
-func (r *targetResolver) fromConfig(path string) (*sealTarget, error) {
+func (r *targetResolver) fromConfig(ctx context.Context, path string) (*sealTarget, error) {
 	rel := r.rulePath(path)
 	rule, ok := r.config.Rule(rel)
 	if !ok {
@@ -229,7 +238,15 @@ func (r *targetResolver) fromConfig(path string) (*sealTarget, error) {
 	if t, ok := r.byRule[rule]; ok {
 		return t, nil
 	}
+	// The file first, which needs no cluster; then what the cluster
+	// retired since the file was last refreshed.
 	recipients, scope, err := r.config.Resolve(rel)
+	if err == nil {
+		recipients, scope, err = r.config.Resolve(rel, r.retiredByCluster(ctx)...)
+	}
+	if rerr, ok := errors.AsType[*repoconfig.RetiredKeyError](err); ok {
+		return nil, r.retiredKeyError(rerr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -261,4 +278,55 @@ func (r *targetResolver) fromCluster(ctx context.Context) (*sealTarget, error) {
 	fmt.Fprintf(r.errOut, "sealing to key %s from %s\n", active.ID, source)
 	r.fetched = &sealTarget{recipients: []*crypto.Recipient{active.recipient}, scope: scope, scopeFrom: from, online: true}
 	return r.fetched, nil
+}
+
+// retiredCheckTimeout bounds asking the cluster which keys it retired: a
+// seal by .gitseal.yaml rules works offline, and must not hang on a
+// cluster that does not answer.
+const retiredCheckTimeout = 10 * time.Second
+
+// retiredByCluster returns the keys the cluster of the kube context
+// retired, asked once, so that a .gitseal.yaml not refreshed since the
+// cluster retired a key does not seal to it. Without a kubeconfig there is
+// no cluster to ask, and nothing is said. When the cluster cannot be asked,
+// a note says that the file alone decides.
+func (r *targetResolver) retiredByCluster(ctx context.Context) []crypto.KeyID {
+	if r.askedRetired {
+		return r.retired
+	}
+	r.askedRetired = true
+	if !r.cluster.configured() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, retiredCheckTimeout)
+	defer cancel()
+	published, source, err := r.cluster.fetchPublicKeys(ctx, io.Discard)
+	if err != nil {
+		where := "the cluster"
+		if name, cerr := r.cluster.ContextName(); cerr == nil {
+			where = "the cluster of context " + name
+		}
+		fmt.Fprintf(r.errOut, "note: could not ask %s which keys it retired (%s); sealing by %s alone\n", where, firstLine(err), r.configFile)
+		return nil
+	}
+	r.retired, r.retiredFrom = retiredKeyIDs(published), source
+	return r.retired
+}
+
+// retiredKeyError says which rule would seal to a retired key, who says it
+// is retired, and how to fix the file.
+func (r *targetResolver) retiredKeyError(e *repoconfig.RetiredKeyError) error {
+	of := ""
+	if e.Cluster != "" {
+		of = fmt.Sprintf(" of cluster %q", e.Cluster)
+	}
+	by := "which the cluster retired (" + string(r.retiredFrom) + ")"
+	if e.InFile {
+		by = "which the file lists as retired"
+	}
+	err := fmt.Errorf("%s: rules[%d] (path %q) seals to key %s%s, %s", r.configFile, e.Rule, e.Path, e.KeyID, of, by)
+	if e.Cluster == "" {
+		return withHint(err, fmt.Sprintf("remove key %s from the recipients of rules[%d], or pass --recipient / --recipients-file", e.KeyID, e.Rule))
+	}
+	return withHint(err, fmt.Sprintf("run gitseal keys refresh to update cluster %q's keys in %s from the cluster, then seal again", e.Cluster, r.configFile))
 }

@@ -29,9 +29,12 @@ func NewCmdValidate(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
 		Long: `Ask the cluster's controller whether each SealedSecret would open there:
 every value decrypts with one of its keys and is bound to the
 SealedSecret's namespace, name and item key. The answer is yes, or no with
-the reason and the first failing item. No plaintext leaves the controller.
+the reason and the first failing item. A SealedSecret with a value sealed
+to a key the cluster retired is reported too, even if it still opens: move
+it with gitseal reseal --only-retired. No plaintext leaves the controller.
 
-Exit status: 0 when all are valid, 1 when one is not, 2 on failure.`,
+Exit status: 0 when all are valid and on current keys, 1 when one is not,
+2 on failure.`,
 		Example: `  gitseal validate db.sealed.yaml
   gitseal validate -R deploy/ && kubectl apply -R -f deploy/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,16 +74,29 @@ func (o *ValidateOptions) Run(ctx context.Context) error {
 	for i, ss := range sealed {
 		name := objectName(ss.Namespace, ss.Name)
 		resp := answers[i]
-		if resp.Valid {
+		retired := ""
+		if len(resp.RetiredKeyIDs) > 0 {
+			retired = "sealed to retired key " + strings.Join(resp.RetiredKeyIDs, ", ")
+		}
+		switch {
+		case resp.Valid && retired == "":
 			fmt.Fprintf(o.Out, "%s: valid (opens with key %s)\n", name, strings.Join(resp.KeyIDs, ", "))
 			continue
+		case resp.Valid:
+			// It opens today, but the key is on its way out: a yes would
+			// let it stay there unnoticed.
+			fmt.Fprintf(o.Out, "%s: %s (opens with key %s): re-seal it with gitseal reseal --only-retired\n", name, retired, strings.Join(resp.KeyIDs, ", "))
+		default:
+			item := ""
+			if resp.Item != "" {
+				item = fmt.Sprintf(" item %q:", resp.Item)
+			}
+			if retired != "" {
+				retired = " (" + retired + ")"
+			}
+			fmt.Fprintf(o.Out, "%s: invalid: %s:%s %s%s\n", name, resp.Reason, item, trimItemPrefix(resp.Message, resp.Item), retired)
 		}
 		invalid++
-		item := ""
-		if resp.Item != "" {
-			item = fmt.Sprintf(" item %q:", resp.Item)
-		}
-		fmt.Fprintf(o.Out, "%s: invalid: %s:%s %s\n", name, resp.Reason, item, trimItemPrefix(resp.Message, resp.Item))
 	}
 	if invalid > 0 {
 		return &ExitError{Code: ExitNo}

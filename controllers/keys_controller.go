@@ -193,11 +193,17 @@ func (m *KeyManager) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	return reconcile.Result{RequeueAfter: min(max(d.Next.Sub(now), time.Second), maxKeyRecheck)}, nil
 }
 
-// publish writes the public keys ConfigMap with server-side apply. The
-// rotation request annotation belongs to whoever asked and is left alone.
+// publish writes the public keys ConfigMap with server-side apply: the
+// active and old keys, and the retired keys' IDs apart, for the CLI to
+// refuse them. The rotation request annotation belongs to whoever asked and
+// is left alone.
 func (m *KeyManager) publish(ctx context.Context, usable []*keys.Key, handled string) error {
 	public := keys.PublicKeys(usable)
 	list, err := json.MarshalIndent(public, "", "  ")
+	if err != nil {
+		return err
+	}
+	retired, err := json.Marshal(keys.RetiredKeyIDs(usable))
 	if err != nil {
 		return err
 	}
@@ -209,7 +215,11 @@ func (m *KeyManager) publish(ctx context.Context, usable []*keys.Key, handled st
 	}
 	cm := corev1ac.ConfigMap(keys.PublicKeysConfigMap, m.Namespace).
 		WithLabels(map[string]string{keys.ManagedByLabel: keys.ManagedByValue}).
-		WithData(map[string]string{keys.ConfigMapKeysJSON: string(list) + "\n", keys.ConfigMapRecipients: recipients.String()})
+		WithData(map[string]string{
+			keys.ConfigMapKeysJSON:    string(list) + "\n",
+			keys.ConfigMapRecipients:  recipients.String(),
+			keys.ConfigMapRetiredJSON: string(retired) + "\n",
+		})
 	if handled != "" {
 		cm.WithAnnotations(map[string]string{keys.AnnotationRotateHandled: handled})
 	}

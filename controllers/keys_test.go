@@ -2,8 +2,10 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/controllers"
 	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
 	"github.com/gitseal/gitseal/test/testenv"
 )
@@ -261,6 +264,32 @@ func TestRetiredKeys(t *testing.T) {
 			list, _ := c.publishedKeys(t)
 			if slices.ContainsFunc(list, func(k keys.PublicKey) bool { return k.ID == first.ID() }) {
 				t.Error("a retired key is still published for sealing")
+			}
+			// Issue 11, item 3: the CLI learns from the cluster which keys
+			// are retired, by ID alone, in the ConfigMap and from /v1/keys.
+			testenv.Eventually(t, "the retired key's ID is published", func() error {
+				_, cm := c.publishedKeys(t)
+				if got := cm.Data[keys.ConfigMapRetiredJSON]; got != `["`+string(first.ID())+`"]`+"\n" {
+					return fmt.Errorf("%s: %q", keys.ConfigMapRetiredJSON, got)
+				}
+				return nil
+			})
+			resp, err := http.Get(c.httpURL + httpapi.PathKeys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var published httpapi.KeysResponse
+			err = json.NewDecoder(resp.Body).Decode(&published)
+			_ = resp.Body.Close()
+			if err != nil || !slices.Equal(published.Retired, []crypto.KeyID{first.ID()}) || slices.ContainsFunc(published.Keys, func(k keys.PublicKey) bool { return k.ID == first.ID() }) {
+				t.Errorf("%s: %+v, %v; want the retired key by ID alone", httpapi.PathKeys, published, err)
+			}
+			// validate names the retired key a value is sealed to, valid or not.
+			status, body := post(t, c.httpURL+httpapi.PathValidate, ss)
+			var answer httpapi.ValidateResponse
+			if err := json.Unmarshal(body, &answer); err != nil || status != http.StatusOK || answer.Valid != opens ||
+				!slices.Equal(answer.RetiredKeyIDs, []string{string(first.ID())}) {
+				t.Errorf("validate of a value on the retired key: %d %s", status, body)
 			}
 			updateSpec(t, client.ObjectKeyFromObject(ss), func(ss *gitsealv1alpha1.SealedSecret) {
 				ss.Annotations = map[string]string{"reconcile.gitseal.dev/requestedAt": "after-retire"}

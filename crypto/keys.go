@@ -47,6 +47,15 @@ func keyIDOf(recipient string) KeyID {
 // keyIDLen is the length of a KeyID in characters.
 const keyIDLen = 16
 
+// ParseKeyID returns s as a KeyID if it is one: 16 lowercase hex digits.
+// The error does not quote s, which may be anything.
+func ParseKeyID(s string) (KeyID, error) {
+	if !validKeyID(s) {
+		return "", fmt.Errorf("not a key ID: want %d lowercase hex digits", keyIDLen)
+	}
+	return KeyID(s), nil
+}
+
 func validKeyID(s string) bool {
 	if len(s) != keyIDLen {
 		return false

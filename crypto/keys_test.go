@@ -33,6 +33,30 @@ func TestKeyIDIsStableAndDocumented(t *testing.T) {
 	}
 }
 
+func TestParseKeyID(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"a key ID parses", vectorKeyID, true},
+		{"upper case is not a key ID", strings.ToUpper(vectorKeyID), false},
+		{"a short prefix is not a key ID", vectorKeyID[:8], false},
+		{"a public key is not a key ID", vectorRecipient, false},
+		{"empty is not a key ID", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := crypto.ParseKeyID(tt.in)
+			if (err == nil) != tt.ok || (tt.ok && string(id) != tt.in) {
+				t.Fatalf("ParseKeyID(%q) = %q, %v", tt.in, id, err)
+			}
+			if err != nil && tt.in != "" && strings.Contains(err.Error(), tt.in) {
+				t.Errorf("the error quotes the input: %v", err)
+			}
+		})
+	}
+}
+
 func TestGeneratedKeysRoundTripThroughText(t *testing.T) {
 	for _, kind := range kinds {
 		id := keys(t, kind, 1)[0]

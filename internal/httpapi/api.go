@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/keys"
 )
 
@@ -67,9 +68,13 @@ type ValidateBatchResponse struct {
 	Items []ValidateResponse `json:"items"`
 }
 
-// KeysResponse lists the keys that are not retired, newest first.
+// KeysResponse lists the keys that are not retired, newest first, and the
+// IDs of the retired ones.
 type KeysResponse struct {
 	Keys []keys.PublicKey `json:"keys"`
+	// Retired are the IDs of the retired keys, newest first: never
+	// sealed to. A controller that predates this field leaves it out.
+	Retired []crypto.KeyID `json:"retired"`
 }
 
 // ResealResponse is the re-sealed object and the item keys that changed.
@@ -90,6 +95,10 @@ type ValidateResponse struct {
 	Message string `json:"message,omitempty"`
 	// KeyIDs are the IDs of the keys that open the items.
 	KeyIDs []string `json:"keyIDs,omitempty"`
+	// RetiredKeyIDs are the IDs of retired keys that any item is sealed
+	// to, whether or not it is valid: re-seal the object (reseal with
+	// onlyRetired) to move it off them.
+	RetiredKeyIDs []string `json:"retiredKeyIDs,omitempty"`
 }
 
 // ErrorResponse is the body of every non-2xx answer.

@@ -83,14 +83,21 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("HTTP %d: %s", e.Code, e.Message)
 }
 
-// Keys returns the public keys that are not retired, newest first.
+// Keys returns what the controller publishes about its keys, in the form
+// of the public keys ConfigMap's keys.json: the keys that are not retired,
+// newest first, then each retired key by ID alone (keys.RetiredPublicKey:
+// state retired, no public key), if the controller says which are.
 // Errors: *StatusError for a non-2xx answer, or a transport error.
 func (c *Client) Keys(ctx context.Context) ([]keys.PublicKey, error) {
 	var resp KeysResponse
 	if err := c.do(ctx, http.MethodGet, PathKeys, nil, nil, &resp); err != nil {
 		return nil, err
 	}
-	return resp.Keys, nil
+	out := resp.Keys
+	for _, id := range resp.Retired {
+		out = append(out, keys.RetiredPublicKey(id))
+	}
+	return out, nil
 }
 
 // Reseal asks the controller to re-seal ss to its current key; with

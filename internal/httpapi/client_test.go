@@ -93,7 +93,8 @@ func TestClientKeysDecodesTheList(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		_, _ = w.Write([]byte(`{"keys":[{"id":"0123456789abcdef","kind":"hybrid","recipient":"age1pq1x","created":"2026-11-01T09:00:00Z","state":"active"}]}`))
+		_, _ = w.Write([]byte(`{"keys":[{"id":"0123456789abcdef","kind":"hybrid","recipient":"age1pq1x","created":"2026-11-01T09:00:00Z","state":"active"}],` +
+			`"retired":["fedcba9876543210"]}`))
 	}))
 	defer srv.Close()
 	c, err := New(srv.URL+"/", nil)
@@ -101,7 +102,10 @@ func TestClientKeysDecodesTheList(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks, err := c.Keys(context.Background())
-	if err != nil || len(ks) != 1 || ks[0].ID != "0123456789abcdef" || ks[0].State != "active" {
+	if err != nil || len(ks) != 2 || ks[0].ID != "0123456789abcdef" || ks[0].State != "active" {
 		t.Fatalf("Keys = %+v, %v", ks, err)
+	}
+	if ks[1].ID != "fedcba9876543210" || ks[1].State != "retired" || ks[1].Recipient != "" {
+		t.Errorf("retired key = %+v, want its ID and state alone", ks[1])
 	}
 }

@@ -55,7 +55,7 @@ type server struct {
 }
 
 func (s *server) keys(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, KeysResponse{Keys: s.ring.Public()})
+	writeJSON(w, http.StatusOK, KeysResponse{Keys: s.ring.Public(), Retired: s.ring.Retired()})
 }
 
 // allow takes n objects' worth from the rate limit, or answers 429 with
@@ -159,14 +159,15 @@ func (s *server) validateBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // validateOne says whether ss opens with the ring's keys, never how its
-// values read.
+// values read, and which retired keys its values are sealed to.
 func (s *server) validateOne(ss *gitsealv1alpha1.SealedSecret) ValidateResponse {
 	if err := objectError(ss); err != nil {
 		return ValidateResponse{Reason: gitsealv1alpha1.ReasonInvalidSpec, Message: err.Error()}
 	}
+	retired := s.retiredIn(ss)
 	opened, err := sealer.Open(ss, s.ring.Identities())
 	if err != nil {
-		resp := ValidateResponse{Reason: gitsealv1alpha1.ReasonInvalidSpec, Message: err.Error()}
+		resp := ValidateResponse{Reason: gitsealv1alpha1.ReasonInvalidSpec, Message: err.Error(), RetiredKeyIDs: retired}
 		if serr, ok := errors.AsType[*sealer.Error](err); ok {
 			resp.Reason, resp.Item = serr.Reason, serr.Item
 		}
@@ -177,7 +178,27 @@ func (s *server) validateOne(ss *gitsealv1alpha1.SealedSecret) ValidateResponse 
 	for i, id := range opened.KeyIDs {
 		ids[i] = string(id)
 	}
-	return ValidateResponse{Valid: true, KeyIDs: ids}
+	return ValidateResponse{Valid: true, KeyIDs: ids, RetiredKeyIDs: retired}
+}
+
+// retiredIn returns the retired keys that any item of ss is sealed to,
+// sorted: by the key IDs each value records, as reseal with onlyRetired
+// picks the values to move. A value that does not parse has none.
+func (s *server) retiredIn(ss *gitsealv1alpha1.SealedSecret) []string {
+	var out []string
+	for _, v := range ss.Spec.EncryptedData {
+		info, err := crypto.Inspect(string(v))
+		if err != nil {
+			continue
+		}
+		for _, id := range info.KeyIDs {
+			if s.retired(id) && !slices.Contains(out, string(id)) {
+				out = append(out, string(id))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // decode reads the JSON request body into v, within MaxRequestBytes.

@@ -48,6 +48,11 @@ const (
 	// ConfigMapRecipients is the ConfigMap data key holding the active
 	// public key in age's recipients-file format, ready for `age -R`.
 	ConfigMapRecipients = "recipients.txt"
+	// ConfigMapRetiredJSON is the ConfigMap data key holding the JSON list
+	// of the retired keys' IDs, newest first: IDs only, never a key to
+	// seal to. keys.json leaves retired keys out, so that CLIs that know
+	// only the states active and old keep reading it.
+	ConfigMapRetiredJSON = "retired.json"
 	// AnnotationRotateRequested on the ConfigMap asks for a new key. Any new
 	// value is a new request; the CLI writes the current time.
 	AnnotationRotateRequested = "gitseal.dev/rotate-requested-at"
@@ -109,6 +114,12 @@ type PublicKey struct {
 	Recipient string       `json:"recipient"`
 	Created   time.Time    `json:"created"`
 	State     State        `json:"state"`
+}
+
+// RetiredPublicKey is what a reader of the published keys knows of a
+// retired key: its ID and state, never a public key to seal to.
+func RetiredPublicKey(id crypto.KeyID) PublicKey {
+	return PublicKey{ID: id, State: Retired}
 }
 
 // NewSecret returns the Secret that stores a new key in namespace.

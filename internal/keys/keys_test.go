@@ -139,9 +139,32 @@ func TestRetiredKeys(t *testing.T) {
 		if s, _ := r.State(retired.ID()); s != Retired {
 			t.Errorf("state %s", s)
 		}
+		if got := r.Retired(); len(got) != 1 || got[0] != retired.ID() {
+			t.Errorf("Retired = %v, want [%s]", got, retired.ID())
+		}
 		if n := len(r.Identities()); n != map[bool]int{true: 2, false: 1}[opens] {
 			t.Errorf("retiredOpen=%v: %d opening identities", opens, n)
 		}
+	}
+}
+
+// TestRetiredKeyIDsAgreeWithPublicKeys: the ConfigMap the controller
+// publishes lists every usable key exactly once, either with its public
+// key (active, old) or by ID alone (retired), by the one rule of Assign.
+func TestRetiredKeyIDsAgreeWithPublicKeys(t *testing.T) {
+	old, active := newKey(t, t0, false), newKey(t, t0.Add(time.Hour), false)
+	retiredOld, retiredNew := newKey(t, t0.Add(-time.Hour), true), newKey(t, t0.Add(2*time.Hour), true)
+	all := []*Key{retiredOld, active, retiredNew, old}
+
+	public := PublicKeys(all)
+	if len(public) != 2 || public[0].ID != active.ID() || public[0].State != Active || public[1].ID != old.ID() || public[1].State != Old {
+		t.Errorf("PublicKeys = %+v, want the active and the old key", public)
+	}
+	if got := RetiredKeyIDs(all); len(got) != 2 || got[0] != retiredNew.ID() || got[1] != retiredOld.ID() {
+		t.Errorf("RetiredKeyIDs = %v, want [%s %s], newest first", got, retiredNew.ID(), retiredOld.ID())
+	}
+	if got := RetiredKeyIDs([]*Key{active}); got == nil || len(got) != 0 {
+		t.Errorf("RetiredKeyIDs with none retired = %#v, want an empty list, not nil", got)
 	}
 }
 

@@ -124,12 +124,40 @@ func (r *Ring) Public() []PublicKey {
 	return publicKeys(r.keys, r.states)
 }
 
+// Retired returns the IDs of the retired keys, newest first.
+func (r *Ring) Retired() []crypto.KeyID {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return retiredIDs(r.keys, r.states)
+}
+
 // PublicKeys returns what may be published about the keys that are not
 // retired, newest first, with their states.
 func PublicKeys(keys []*Key) []PublicKey {
 	keys = slices.Clone(keys)
 	sortNewestFirst(keys)
 	return publicKeys(keys, states(keys))
+}
+
+// RetiredKeyIDs returns the IDs of the retired keys among keys, newest
+// first, by the same rule as PublicKeys (Assign): what may be published
+// about them, since an ID opens nothing and seals to nothing.
+func RetiredKeyIDs(keys []*Key) []crypto.KeyID {
+	keys = slices.Clone(keys)
+	sortNewestFirst(keys)
+	return retiredIDs(keys, states(keys))
+}
+
+// retiredIDs is never nil, so that a published empty list says "none"
+// rather than "not known".
+func retiredIDs(keys []*Key, states map[crypto.KeyID]State) []crypto.KeyID {
+	out := []crypto.KeyID{}
+	for _, k := range keys {
+		if states[k.ID()] == Retired {
+			out = append(out, k.ID())
+		}
+	}
+	return out
 }
 
 func publicKeys(keys []*Key, states map[crypto.KeyID]State) []PublicKey {

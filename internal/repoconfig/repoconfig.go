@@ -46,7 +46,8 @@ type Cluster struct {
 	// Recipients are the cluster's public keys (age1pq1… or age1…).
 	Recipients []string `json:"recipients,omitempty"`
 	// Retired lists keys the cluster retired, by key ID or public key.
-	// They are never sealed to, even if listed in Recipients.
+	// They are never sealed to: a rule that names one, here or in its
+	// own recipients, fails to resolve (RetiredKeyError).
 	Retired []string `json:"retired,omitempty"`
 }
 
@@ -67,6 +68,33 @@ type Rule struct {
 
 // ErrNoRule is returned by Resolve when no rule matches a path.
 var ErrNoRule = errors.New("no rule matches")
+
+// RetiredKeyError is returned by Resolve when the matching rule would seal
+// to a retired key: one a cluster's retired list names (InFile), or one the
+// caller says is retired.
+type RetiredKeyError struct {
+	// Rule is the index of the rule in rules, Path its pattern.
+	Rule int
+	Path string
+	// Cluster names the cluster whose recipients hold the key; empty when
+	// the rule's own recipients do.
+	Cluster string
+	KeyID   crypto.KeyID
+	// InFile is set when the configuration lists the key as retired.
+	InFile bool
+}
+
+func (e *RetiredKeyError) Error() string {
+	of := ""
+	if e.Cluster != "" {
+		of = fmt.Sprintf(" of cluster %q", e.Cluster)
+	}
+	by := "is retired"
+	if e.InFile {
+		by = "the configuration lists as retired"
+	}
+	return fmt.Sprintf("rules[%d] (path %q) seals to key %s%s, which %s", e.Rule, e.Path, e.KeyID, of, by)
+}
 
 // Parse parses and checks a configuration. Unknown fields are errors, so
 // a typo does not silently seal to the wrong keys. Errors never quote a
@@ -137,7 +165,7 @@ func (c *Config) check() error {
 			return fmt.Errorf("cluster %q: %w", cl.Name, err)
 		}
 		for j, r := range cl.Retired {
-			if _, err := retiredID(r); err != nil {
+			if _, err := RetiredID(r); err != nil {
 				return fmt.Errorf("cluster %q: retired[%d]: %w", cl.Name, j, err)
 			}
 		}
@@ -160,19 +188,19 @@ func (c *Config) check() error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 		}
-		recipients, err := c.recipientsOf(r)
+		named, err := c.keysOf(r)
 		switch {
 		case err != nil:
 			return fmt.Errorf("%s: %w", where, err)
-		case len(recipients) == 0:
+		case len(named) == 0:
 			return fmt.Errorf("%s: seals to no key: name clusters or recipients", where)
-		case len(recipients) > crypto.MaxRecipients:
-			return fmt.Errorf("%s: %d keys, the limit is %d", where, len(recipients), crypto.MaxRecipients)
+		case len(named) > crypto.MaxRecipients:
+			return fmt.Errorf("%s: %d keys, the limit is %d", where, len(named), crypto.MaxRecipients)
 		}
-		for _, rc := range recipients[1:] {
-			if rc.Kind() != recipients[0].Kind() {
+		for _, k := range named[1:] {
+			if k.rc.Kind() != named[0].rc.Kind() {
 				return fmt.Errorf("%s: %w: mixes post-quantum (age1pq1…) and X25519 (age1…) keys (%s and %s)",
-					where, crypto.ErrIncompatibleRecipients, recipients[0].ID(), rc.ID())
+					where, crypto.ErrIncompatibleRecipients, named[0].rc.ID(), k.rc.ID())
 			}
 		}
 	}
@@ -183,25 +211,46 @@ func (c *Config) check() error {
 // relative to the repository root. An empty path (standard input) matches
 // only rules whose pattern matches every path.
 func (c *Config) Rule(p string) (*Rule, bool) {
+	i, ok := c.ruleIndex(p)
+	if !ok {
+		return nil, false
+	}
+	return &c.Rules[i], true
+}
+
+func (c *Config) ruleIndex(p string) (int, bool) {
 	for i := range c.Rules {
 		if Match(c.Rules[i].Path, p) {
-			return &c.Rules[i], true
+			return i, true
 		}
 	}
-	return nil, false
+	return 0, false
 }
 
 // Resolve returns the keys and scope for a Secret at path (see Rule): the
-// first matching rule's clusters' keys that are not retired, plus its
-// recipients, and its scope (strict by default). Errors: ErrNoRule.
-func (c *Config) Resolve(p string) ([]*crypto.Recipient, crypto.Scope, error) {
-	r, ok := c.Rule(p)
+// first matching rule's clusters' keys plus its own recipients, and its
+// scope (strict by default). It never drops a key it is told to seal to:
+// if one is retired, by a cluster's retired list or by retired (what the
+// caller knows, e.g. from the cluster), it fails with a *RetiredKeyError.
+// Errors: ErrNoRule, *RetiredKeyError.
+func (c *Config) Resolve(p string, retired ...crypto.KeyID) ([]*crypto.Recipient, crypto.Scope, error) {
+	i, ok := c.ruleIndex(p)
 	if !ok {
 		return nil, "", fmt.Errorf("%w %q", ErrNoRule, p)
 	}
-	recipients, err := c.recipientsOf(*r)
+	r := c.Rules[i]
+	named, err := c.keysOf(r)
 	if err != nil {
 		return nil, "", err
+	}
+	inFile := c.RetiredKeyIDs()
+	recipients := make([]*crypto.Recipient, len(named))
+	for j, k := range named {
+		id := k.rc.ID()
+		if slices.Contains(inFile, id) || slices.Contains(retired, id) {
+			return nil, "", &RetiredKeyError{Rule: i, Path: r.Path, Cluster: k.cluster, KeyID: id, InFile: slices.Contains(inFile, id)}
+		}
+		recipients[j] = k.rc
 	}
 	scope := r.Scope
 	if scope == "" {
@@ -215,7 +264,7 @@ func (c *Config) RetiredKeyIDs() []crypto.KeyID {
 	var out []crypto.KeyID
 	for _, cl := range c.Clusters {
 		for _, r := range cl.Retired {
-			if id, err := retiredID(r); err == nil && !slices.Contains(out, id) {
+			if id, err := RetiredID(r); err == nil && !slices.Contains(out, id) {
 				out = append(out, id)
 			}
 		}
@@ -223,19 +272,42 @@ func (c *Config) RetiredKeyIDs() []crypto.KeyID {
 	return out
 }
 
-// recipientsOf returns a rule's keys, without duplicates or retired keys.
-func (c *Config) recipientsOf(r Rule) ([]*crypto.Recipient, error) {
-	retired := c.RetiredKeyIDs()
-	var out []*crypto.Recipient
-	add := func(texts []string) error {
+// KeyIDs returns the IDs of the keys a cluster lists, recipients and
+// retired, in that order; entries that do not parse are left out.
+func (cl *Cluster) KeyIDs() []crypto.KeyID {
+	var out []crypto.KeyID
+	for _, r := range cl.Recipients {
+		if rc, err := crypto.ParseRecipient(r); err == nil {
+			out = append(out, rc.ID())
+		}
+	}
+	for _, r := range cl.Retired {
+		if id, err := RetiredID(r); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// namedKey is a key a rule names, and the cluster that holds it ("" for
+// the rule's own recipients).
+type namedKey struct {
+	rc      *crypto.Recipient
+	cluster string
+}
+
+// keysOf returns the keys a rule names, its clusters' first, without
+// duplicates, retired ones included.
+func (c *Config) keysOf(r Rule) ([]namedKey, error) {
+	var out []namedKey
+	add := func(texts []string, cluster string) error {
 		rs, err := parseRecipients(texts)
 		if err != nil {
 			return err
 		}
 		for _, rc := range rs {
-			dup := slices.ContainsFunc(out, func(o *crypto.Recipient) bool { return o.ID() == rc.ID() })
-			if !dup && !slices.Contains(retired, rc.ID()) {
-				out = append(out, rc)
+			if !slices.ContainsFunc(out, func(o namedKey) bool { return o.rc.ID() == rc.ID() }) {
+				out = append(out, namedKey{rc: rc, cluster: cluster})
 			}
 		}
 		return nil
@@ -243,13 +315,13 @@ func (c *Config) recipientsOf(r Rule) ([]*crypto.Recipient, error) {
 	for _, name := range r.Clusters {
 		for _, cl := range c.Clusters {
 			if cl.Name == name {
-				if err := add(cl.Recipients); err != nil {
+				if err := add(cl.Recipients, name); err != nil {
 					return nil, fmt.Errorf("cluster %q: %w", name, err)
 				}
 			}
 		}
 	}
-	if err := add(r.Recipients); err != nil {
+	if err := add(r.Recipients, ""); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -267,29 +339,18 @@ func parseRecipients(texts []string) ([]*crypto.Recipient, error) {
 	return out, nil
 }
 
-// retiredID reads a retired entry: a key ID, or a public key.
-func retiredID(s string) (crypto.KeyID, error) {
+// RetiredID returns the key ID of an entry of a cluster's retired list: a
+// key ID, or a public key. The error does not quote the entry.
+func RetiredID(s string) (crypto.KeyID, error) {
 	s = strings.TrimSpace(s)
-	if isKeyID(s) {
-		return crypto.KeyID(s), nil
+	if id, err := crypto.ParseKeyID(s); err == nil {
+		return id, nil
 	}
 	rc, err := crypto.ParseRecipient(s)
 	if err != nil {
 		return "", fmt.Errorf("neither a key ID (16 hex digits) nor a public key: %w", err)
 	}
 	return rc.ID(), nil
-}
-
-func isKeyID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // checkPattern reports a malformed glob.

@@ -52,7 +52,7 @@ func TestResolveFirstMatchWins(t *testing.T) {
 	cfg, err := Parse([]byte(`
 clusters:
   - name: prod
-    recipients: [` + prod.Recipient().String() + `, ` + old.Recipient().String() + `]
+    recipients: [` + prod.Recipient().String() + `]
     retired: [` + string(old.ID()) + `]
   - name: staging
     recipients: [` + staging.Recipient().String() + `]
@@ -74,7 +74,7 @@ rules:
 		wantScope crypto.Scope
 		wantErr   error
 	}{
-		{"prod path seals to prod and extra, not the retired key, strictly", "apps/prod/db.yaml", []crypto.KeyID{prod.ID(), extra.ID()}, crypto.Strict, nil},
+		{"prod path seals to prod and extra, strictly", "apps/prod/db.yaml", []crypto.KeyID{prod.ID(), extra.ID()}, crypto.Strict, nil},
 		{"other app path falls through to staging with namespace scope", "apps/web/db.yaml", []crypto.KeyID{staging.ID()}, crypto.Namespace, nil},
 		{"path outside every rule is ErrNoRule", "infra/db.yaml", nil, "", ErrNoRule},
 		{"standard input matches no glob rule", "", nil, "", ErrNoRule},
@@ -96,6 +96,62 @@ rules:
 	}
 	if got := cfg.RetiredKeyIDs(); len(got) != 1 || got[0] != old.ID() {
 		t.Errorf("RetiredKeyIDs = %v, want [%s]", got, old.ID())
+	}
+}
+
+// TestResolveNeverDropsARetiredKeySilently is issue 11, item 3: a rule that
+// names a retired key fails, whoever says it is retired, instead of
+// sealing to the keys that are left, which the cluster may not hold.
+func TestResolveNeverDropsARetiredKeySilently(t *testing.T) {
+	current, old, breakGlass := mustIdentity(t, crypto.X25519), mustIdentity(t, crypto.X25519), mustIdentity(t, crypto.X25519)
+	cfg, err := Parse([]byte(`
+clusters:
+  - name: prod
+    recipients: [` + old.Recipient().String() + `]
+    retired: [` + old.Recipient().String() + `]
+  - name: next
+    recipients: [` + current.Recipient().String() + `]
+rules:
+  - path: stale/**
+    clusters: [prod]
+    recipients: [` + breakGlass.Recipient().String() + `]
+  - path: legacy/**
+    clusters: [next]
+    recipients: [` + old.Recipient().String() + `]
+  - path: "**"
+    clusters: [next]
+`))
+	if err != nil {
+		t.Fatalf("a rule naming a retired key must not make the whole file unreadable: %v", err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		retired []crypto.KeyID
+		want    *RetiredKeyError
+	}{
+		{"a cluster key the file lists as retired is refused, though another key is left", "stale/db.yaml", nil,
+			&RetiredKeyError{Rule: 0, Path: "stale/**", Cluster: "prod", KeyID: old.ID(), InFile: true}},
+		{"a rule's own recipient the file lists as retired is refused", "legacy/db.yaml", nil,
+			&RetiredKeyError{Rule: 1, Path: "legacy/**", KeyID: old.ID(), InFile: true}},
+		{"a key the caller says is retired is refused", "app/db.yaml", []crypto.KeyID{current.ID()},
+			&RetiredKeyError{Rule: 2, Path: "**", Cluster: "next", KeyID: current.ID()}},
+		{"keys nobody retired resolve", "app/db.yaml", []crypto.KeyID{breakGlass.ID()}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, _, err := cfg.Resolve(tt.path, tt.retired...)
+			if tt.want == nil {
+				if err != nil || len(rs) != 1 || rs[0].ID() != current.ID() {
+					t.Fatalf("Resolve = %v, %v; want [%s]", rs, err, current.ID())
+				}
+				return
+			}
+			got, ok := errors.AsType[*RetiredKeyError](err)
+			if !ok || *got != *tt.want || rs != nil {
+				t.Fatalf("Resolve = %v, %v; want %+v", rs, err, tt.want)
+			}
+		})
 	}
 }
 

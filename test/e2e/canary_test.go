@@ -86,6 +86,12 @@ func TestCanaryPlaintextNeverLeaks(t *testing.T) {
 	r.run("", "reseal", "--identity", "secret/backup.txt", "sealed/renamed.yaml")
 	r.ok("", "keys", "retire", first)
 	r.run("", "reseal", "--only-retired", "-R", "sealed") // renamed.yaml fails
+	// .gitseal.yaml still names the retired key until it is refreshed.
+	if res := r.run("", "seal", "plain/db.yaml"); res.code != 2 {
+		t.Errorf("seal to a retired key: want exit 2\n%s", res)
+	}
+	r.ok("", "keys", "refresh")
+	r.ok("", "seal", "plain/db.yaml")
 	r.ok("", "keys", "restore", "secret/backup.txt")
 	r.run("", "unseal", "--identity", "keys.txt", "sealed/db.yaml")
 	if res := r.run("", "unseal", "--identity", "secret/backup.txt", "sealed/renamed.yaml"); res.code != 2 {
