@@ -25,6 +25,7 @@ func TestNewestTag(t *testing.T) {
 		{"tag without the v prefix is a version", "1.1.x", tags, "1.1.0", true},
 		{"names that are no strict version are skipped", ">=3.0.0", tags, "", false},
 		{"exact version picks that tag", "1.0.0", tags, "v1.0.0", true},
+		{"wildcard or a later range picks the newest of the wildcard", "1.x || >=3.0.0", tags, "v1.10.0", true},
 		{"or of two ranges picks the newest of both", "<1.1.0 || >=1.9.0 <1.10.0", tags, "v1.0.0", true},
 		{"equal versions pick the first name, whatever the order", "1.0.0", []string{"v1.0.0", "1.0.0"}, "1.0.0", true},
 		{"equal versions in the other order pick the same name", "1.0.0", []string{"1.0.0", "v1.0.0"}, "1.0.0", true},
