@@ -455,7 +455,7 @@ func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) boo
 func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha1.GitSync) (gitsource.Options, syncResult, bool) {
 	opts := gitsource.Options{URL: gs.Spec.URL, MaxBytes: r.MaxRepositoryBytes}
 	if ref := gs.Spec.Ref; ref != nil {
-		opts.Ref = gitsource.Ref{Branch: ref.Branch, Tag: ref.Tag, Commit: ref.Commit}
+		opts.Ref = gitsource.Ref{Branch: ref.Branch, Tag: ref.Tag, Commit: ref.Commit, SemVer: ref.SemVer}
 	}
 	if gs.Spec.Timeout != nil {
 		opts.Timeout = gs.Spec.Timeout.Duration

@@ -32,8 +32,8 @@ type GitSyncSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[a-z]+://[^/@]*:[^/@]*@')",message="url must not hold a password: put credentials in the Secret named by secretRef"
 	URL string `json:"url"`
 
-	// Ref selects the revision: a branch, a tag or a commit. Empty means
-	// the repository's default branch.
+	// Ref selects the revision: a branch, a tag, a commit or a semver
+	// range of tags. Empty means the repository's default branch.
 	// +optional
 	Ref *GitRef `json:"ref,omitempty"`
 
@@ -155,7 +155,7 @@ func (s *GitSyncSpec) CorrectDriftEnabled() bool { return s.CorrectDrift == nil 
 func (s *GitSyncSpec) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
 
 // GitRef selects a revision. At most one field is set.
-// +kubebuilder:validation:XValidation:rule="(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) <= 1",message="set at most one of branch, tag and commit"
+// +kubebuilder:validation:XValidation:rule="(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) + (has(self.semver) ? 1 : 0) <= 1",message="set at most one of branch, tag, commit and semver"
 type GitRef struct {
 	// Branch to follow.
 	// +optional
@@ -173,6 +173,19 @@ type GitRef struct {
 	// +optional
 	// +kubebuilder:validation:Pattern=`^[0-9a-f]{40}$`
 	Commit string `json:"commit,omitempty"`
+
+	// SemVer is a range of versions, as Flux's GitRepository reads it
+	// (github.com/Masterminds/semver: ">=1.0.0 <2.0.0", "~1.2", "^1"):
+	// every sync lists the repository's tags and applies the newest whose
+	// name, with an optional leading "v", is a version in the range. A
+	// pre-release is in the range only if the range names one
+	// (">=2.0.0-0"). A range that does not parse fails the sync with
+	// InvalidSpec; no tag in the range fails it with GitFetchFailed, the
+	// last good revision left applied.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	SemVer string `json:"semver,omitempty"`
 }
 
 // GitVerification says whose signatures a GitSync accepts.
@@ -200,7 +213,8 @@ type LocalObjectReference struct {
 // match them.
 const (
 	// ReasonGitFetchFailed: the repository could not be fetched (network,
-	// missing branch, tag or commit, repository too large).
+	// missing branch, tag or commit, no tag in the semver range,
+	// repository too large).
 	ReasonGitFetchFailed = "GitFetchFailed"
 	// ReasonGitVerificationFailed: authentication, the SSH host key or TLS
 	// certificate check, or the commit signature check (spec.verify)
@@ -257,7 +271,8 @@ type GitSyncStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// LastAppliedRevision is the revision last applied in full, as
-	// "<branch or tag>@sha1:<commit>" or "sha1:<commit>".
+	// "<branch or tag>@sha1:<commit>" (for a semver range, the tag it
+	// chose) or "sha1:<commit>".
 	// +optional
 	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
 

@@ -182,6 +182,8 @@ func (f *fetcher) resolve(ar *packp.AdvRefs) (want plumbing.Hash, name string, e
 			return want, "", failf(ErrNotFound, "no tag %q on the remote", ref.Tag)
 		}
 		return h, ref.Tag, nil
+	case ref.SemVer != "":
+		return resolveRange(ar, ref.SemVer)
 	case ref.Commit != "":
 		return plumbing.NewHash(ref.Commit), "", nil
 	}
@@ -197,6 +199,25 @@ func (f *fetcher) resolve(ar *packp.AdvRefs) (want plumbing.Hash, name string, e
 		}
 	}
 	return *ar.Head, name, nil
+}
+
+// resolveRange picks the newest advertised tag that satisfies the range.
+func resolveRange(ar *packp.AdvRefs, r string) (want plumbing.Hash, name string, err error) {
+	c, err := parseRange(r)
+	if err != nil {
+		return want, "", failf(ErrInvalid, "%v", err)
+	}
+	var tags []string
+	for ref := range ar.References {
+		if tag, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
+			tags = append(tags, tag)
+		}
+	}
+	tag, ok := newestTag(c, tags)
+	if !ok {
+		return want, "", failf(ErrNotFound, "none of the %d tags on the remote satisfies the range", len(tags))
+	}
+	return ar.References["refs/tags/"+tag], tag, nil
 }
 
 // allRefs lists every branch and tag the remote advertises.

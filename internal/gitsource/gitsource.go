@@ -23,8 +23,8 @@ var (
 	// ErrAuth: the server refused the credentials, or its identity could
 	// not be verified (SSH host key, TLS certificate).
 	ErrAuth = errors.New("authentication failed")
-	// ErrNotFound: the repository, branch, tag or commit does not exist, or
-	// the repository is empty.
+	// ErrNotFound: the repository, branch, tag or commit does not exist, no
+	// tag satisfies a SemVer ref, or the repository is empty.
 	ErrNotFound = errors.New("not found")
 	// ErrTooLarge: the revision has more files or bytes than the limits
 	// allow.
@@ -49,10 +49,16 @@ const (
 	DefaultMaxBytes = 64 << 20
 )
 
-// Ref selects the revision: at most one of Branch, Tag and Commit (a full
-// 40-hex SHA-1). The zero Ref is the remote's default branch (its HEAD).
+// Ref selects the revision: at most one of Branch, Tag, Commit (a full
+// 40-hex SHA-1) and SemVer. The zero Ref is the remote's default branch
+// (its HEAD).
 type Ref struct {
 	Branch, Tag, Commit string
+	// SemVer is a range, as github.com/Masterminds/semver reads it
+	// (">=1.0.0 <2.0.0", "~1.2", "^1"): the newest tag that satisfies it,
+	// among the tags the remote lists. A tag's name is its version, with
+	// an optional leading "v"; names that are no version are ignored.
+	SemVer string
 }
 
 // Options configures Fetch.
@@ -90,7 +96,8 @@ type Checkout struct {
 	// Revision names it the way Flux does: "main@sha1:<hex>" for a branch
 	// (the default branch included, or "HEAD@sha1:<hex>" when the server
 	// does not say which branch its HEAD is), "v1.2.0@sha1:<hex>" for a tag
-	// (the commit it points to) and "sha1:<hex>" for a commit ref.
+	// (the commit it points to; for a SemVer ref, the tag it chose) and
+	// "sha1:<hex>" for a commit ref.
 	Revision string
 }
 
@@ -194,20 +201,24 @@ func (o Options) withDefaults() (Options, error) {
 
 func (r Ref) validate() error {
 	set := 0
-	for _, s := range []string{r.Branch, r.Tag, r.Commit} {
+	for _, s := range []string{r.Branch, r.Tag, r.Commit, r.SemVer} {
 		if s != "" {
 			set++
 		}
 	}
 	switch {
 	case set > 1:
-		return fmt.Errorf("%w ref: set at most one of branch, tag and commit", ErrInvalid)
+		return fmt.Errorf("%w ref: set at most one of branch, tag, commit and semver", ErrInvalid)
 	case r.Branch != "" && !validRefName("refs/heads/"+r.Branch):
 		return fmt.Errorf("%w ref: %q is not a valid branch name", ErrInvalid, r.Branch)
 	case r.Tag != "" && !validRefName("refs/tags/"+r.Tag):
 		return fmt.Errorf("%w ref: %q is not a valid tag name", ErrInvalid, r.Tag)
 	case r.Commit != "" && !commitPattern.MatchString(strings.ToLower(r.Commit)):
 		return fmt.Errorf("%w ref: commit %q is not a full 40-hex SHA-1", ErrInvalid, r.Commit)
+	case r.SemVer != "":
+		if _, err := parseRange(r.SemVer); err != nil {
+			return fmt.Errorf("%w ref: %w", ErrInvalid, err)
+		}
 	}
 	return nil
 }
@@ -221,6 +232,8 @@ func (r Ref) String() string {
 		return "tag " + r.Tag
 	case r.Commit != "":
 		return "commit " + r.Commit
+	case r.SemVer != "":
+		return fmt.Sprintf("semver range %q", r.SemVer)
 	default:
 		return "default branch"
 	}

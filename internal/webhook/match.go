@@ -45,8 +45,10 @@ func NormalizeURL(raw string) (string, bool) {
 // its repository must be one of the push's URLs, and it must follow a ref
 // the push moved. A GitSync without a ref follows the default branch: a
 // push to it, or to any branch when the payload does not say which is the
-// default, triggers it; a tag push does not. A GitSync pinned to a commit
-// is never triggered, since no push changes what it applies.
+// default, triggers it; a tag push does not. A GitSync with a semver range
+// is triggered by the push of any tag, since only a fetch tells whether
+// the tag is the newest in the range. A GitSync pinned to a commit is never
+// triggered, since no push changes what it applies.
 func Triggers(e Event, spec *gitsealv1alpha1.GitSyncSpec) bool {
 	if !e.Push || !matchesURL(e, spec.URL) {
 		return false
@@ -56,7 +58,7 @@ func Triggers(e Event, spec *gitsealv1alpha1.GitSyncSpec) bool {
 	}
 	var want string
 	switch ref := spec.Ref; {
-	case ref == nil || (ref.Branch == "" && ref.Tag == "" && ref.Commit == ""):
+	case ref == nil || (ref.Branch == "" && ref.Tag == "" && ref.Commit == "" && ref.SemVer == ""):
 		for _, r := range e.Refs {
 			if branch, ok := strings.CutPrefix(r, "refs/heads/"); ok && (e.DefaultBranch == "" || branch == e.DefaultBranch) {
 				return true
@@ -67,6 +69,13 @@ func Triggers(e Event, spec *gitsealv1alpha1.GitSyncSpec) bool {
 		want = "refs/heads/" + ref.Branch
 	case ref.Tag != "":
 		want = "refs/tags/" + ref.Tag
+	case ref.SemVer != "":
+		for _, r := range e.Refs {
+			if strings.HasPrefix(r, "refs/tags/") {
+				return true
+			}
+		}
+		return false
 	default:
 		return false
 	}

@@ -312,6 +312,8 @@ func TestTriggers(t *testing.T) {
 		{"push to another branch does not trigger", push("main", "refs/heads/dev"), spec(ssh, &gitsealv1alpha1.GitRef{Branch: "prod"}), false},
 		{"push of a tag named like the branch does not trigger", push("main", "refs/tags/prod"), spec(ssh, &gitsealv1alpha1.GitRef{Branch: "prod"}), false},
 		{"push of the followed tag triggers", push("main", "refs/tags/v1"), spec(ssh, &gitsealv1alpha1.GitRef{Tag: "v1"}), true},
+		{"push of any tag triggers a GitSync with a semver range", push("main", "refs/heads/main", "refs/tags/v9.0.0-junk"), spec(ssh, &gitsealv1alpha1.GitRef{SemVer: "^1"}), true},
+		{"push of a branch does not trigger a GitSync with a semver range", push("main", "refs/heads/main"), spec(ssh, &gitsealv1alpha1.GitRef{SemVer: "^1"}), false},
 		{"push to the default branch triggers a GitSync without ref", push("main", "refs/heads/main"), spec(ssh, nil), true},
 		{"push to another branch does not trigger a GitSync without ref", push("main", "refs/heads/dev"), spec(ssh, nil), false},
 		{"push to any branch triggers a GitSync without ref when the default is unknown", push("", "refs/heads/dev"), spec(ssh, nil), true},

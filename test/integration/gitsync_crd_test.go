@@ -54,7 +54,13 @@ func TestGitSyncCRDValidation(t *testing.T) {
 		{"an option-like URL is refused", with(func(s *gitsealv1alpha1.GitSyncSpec) { s.URL = "--upload-pack=touch /tmp/x" }), "should match"},
 		{"two refs are refused", with(func(s *gitsealv1alpha1.GitSyncSpec) {
 			s.Ref = &gitsealv1alpha1.GitRef{Branch: "main", Tag: "v1"}
-		}), "at most one of branch, tag and commit"},
+		}), "at most one of branch, tag, commit and semver"},
+		{"a semver range is accepted", with(func(s *gitsealv1alpha1.GitSyncSpec) {
+			s.Ref = &gitsealv1alpha1.GitRef{SemVer: ">=1.0.0 <2.0.0"}
+		}), ""},
+		{"a semver range with a tag is refused", with(func(s *gitsealv1alpha1.GitSyncSpec) {
+			s.Ref = &gitsealv1alpha1.GitRef{SemVer: "^1", Tag: "v1.0.0"}
+		}), "at most one of branch, tag, commit and semver"},
 		{"a short commit is refused", with(func(s *gitsealv1alpha1.GitSyncSpec) {
 			s.Ref = &gitsealv1alpha1.GitRef{Commit: "abc123"}
 		}), "should match"},
