@@ -113,6 +113,10 @@ type syncResult struct {
 	// driftChecked; a sync that applied corrected any drift.
 	drifted      []apply.ObjectRef
 	driftChecked bool
+	// incremental is set when the sync was not a full check: it sent only
+	// what changed in Git since the last sync, so it neither found nor
+	// corrected drift.
+	incremental bool
 	// waitFor, when set, checks again after this long without counting as
 	// a failure to back off from: a dependency is not ready.
 	waitFor time.Duration
@@ -179,7 +183,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		gs.Status.LastAttemptedRevision = res.revision
 	}
 	if res.applied != nil {
-		gs.Status.Inventory = toInventory(res.applied.Inventory)
+		gs.Status.Inventory = toInventory(res.applied.Inventory, res.applied.Hashes)
 	}
 	if res.ok() || res.appliedRevision {
 		gs.Status.LastAppliedRevision = res.revision
@@ -187,6 +191,9 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if res.ok() {
 		now := metav1.NewTime(r.Clock.Now())
 		gs.Status.LastSyncTime = &now
+		if !res.incremental {
+			gs.Status.LastFullCheckTime = &now
+		}
 	} else {
 		r.metrics.syncErrors.WithLabelValues(res.Reason).Inc()
 	}
@@ -348,7 +355,15 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
+	full := fullCheckDue(prev, r.Clock.Now())
 	if onlyCheckDrift(prev, rev) {
+		if !full {
+			return syncResult{
+				outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was sent", rev)},
+				revision:    rev,
+				incremental: true,
+			}
+		}
 		drifted, err := apply.Drift(ctx, c, objs, apply.Options{
 			FieldManager: FieldManager, Labels: gitSyncLabels(gs), DefaultNamespace: targetNS,
 		})
@@ -362,12 +377,16 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 			driftChecked: true,
 		}
 	}
-	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), apply.Options{
+	applyOpts := apply.Options{
 		FieldManager:     FieldManager,
 		Labels:           gitSyncLabels(gs),
 		Prune:            gs.Spec.PruneEnabled(),
 		DefaultNamespace: targetNS,
-	})
+	}
+	if !full {
+		applyOpts.Applied = inventoryHashes(gs.Status.Inventory)
+	}
+	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), applyOpts)
 	if err != nil {
 		res := applyFailed(err, rev)
 		res.applied = applied // what may have been written stays in the inventory
@@ -380,10 +399,40 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		}
 	}
 	return syncResult{
-		outcome:  outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},
-		revision: rev,
-		applied:  applied,
+		outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},
+		revision:    rev,
+		applied:     applied,
+		incremental: !full,
 	}
+}
+
+// defaultFullCheckInterval is spec.fullCheckInterval when it is not set.
+const defaultFullCheckInterval = time.Hour
+
+// fullCheckDue decides whether a sync is a full check, which dry-runs and
+// applies every object (or, with correctDrift false, compares every object
+// with the cluster), rather than one that sends only the objects whose hash
+// in the inventory changed. gs is the GitSync as the last sync left it. A
+// sync is a full check when it was asked for (a new
+// gitseal.dev/reconcile-requested-at), when the last sync did not succeed
+// at the current generation (a new spec, a failure, never synced), and
+// when fullCheckInterval has passed since the last full check.
+func fullCheckDue(gs *gitsealv1alpha1.GitSync, now time.Time) bool {
+	requested, asked := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]
+	ready := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	last := gs.Status.LastFullCheckTime
+	interval := defaultFullCheckInterval
+	if gs.Spec.FullCheckInterval != nil {
+		interval = gs.Spec.FullCheckInterval.Duration
+	}
+	switch {
+	case asked && requested != gs.Status.LastHandledReconcileAt:
+	case ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != gs.Generation:
+	case last == nil || now.Before(last.Time) || !now.Before(last.Add(interval)):
+	default:
+		return false
+	}
+	return true
 }
 
 // waitForDependencies reports whether a GitSync of spec.dependsOn is not
@@ -430,6 +479,9 @@ func onlyCheckDrift(gs *gitsealv1alpha1.GitSync, rev string) bool {
 // sync has applied (and so corrected) the revision. It reports whether
 // drift was newly found.
 func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) bool {
+	if res.incremental {
+		return false // drift was neither looked for nor corrected: the last full check's finding stands
+	}
 	if !res.driftChecked {
 		if res.ok() {
 			meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionDrifted)
@@ -670,8 +722,14 @@ func applyFailed(err error, rev string) syncResult {
 }
 
 func summary(rev string, r *apply.Result) string {
+	if len(r.Created)+len(r.Configured)+len(r.Unchanged)+len(r.Pruned)+len(r.Orphaned) == 0 && len(r.Skipped) > 0 {
+		return fmt.Sprintf("no changes at revision %s: nothing was sent", rev)
+	}
 	msg := fmt.Sprintf("applied revision %s: %d created, %d configured, %d unchanged, %d pruned",
 		rev, len(r.Created), len(r.Configured), len(r.Unchanged), len(r.Pruned))
+	if n := len(r.Skipped); n > 0 {
+		msg += fmt.Sprintf(", %d not sent (unchanged in Git)", n)
+	}
 	if n := len(r.Orphaned); n > 0 {
 		msg += fmt.Sprintf(", %d left in place (still in use or not prunable)", n)
 	}
@@ -740,12 +798,30 @@ func limitList(items []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
 
-func toInventory(refs []apply.ObjectRef) *gitsealv1alpha1.Inventory {
+// toInventory writes the inventory of the status: the refs, each with its
+// hash from hashes when it has one.
+func toInventory(refs []apply.ObjectRef, hashes map[string]string) *gitsealv1alpha1.Inventory {
 	inv := &gitsealv1alpha1.Inventory{Entries: make([]gitsealv1alpha1.InventoryEntry, 0, len(refs))}
 	for _, ref := range refs {
-		inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: ref.String(), Version: ref.Version})
+		id := ref.String()
+		inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: ref.Version, Hash: hashes[id]})
 	}
 	return inv
+}
+
+// inventoryHashes reads the hashes of the status inventory, by ID, for
+// apply.Options.Applied.
+func inventoryHashes(inv *gitsealv1alpha1.Inventory) map[string]string {
+	if inv == nil {
+		return nil
+	}
+	hashes := make(map[string]string, len(inv.Entries))
+	for _, e := range inv.Entries {
+		if e.Hash != "" {
+			hashes[e.ID] = e.Hash
+		}
+	}
+	return hashes
 }
 
 // fromInventory reads the status inventory back. An entry that does not
