@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -77,6 +78,9 @@ type GitSyncReconciler struct {
 
 	policy  *policy.Policy
 	metrics *metrics
+	// drift finds hand edits and deletions of applied objects as they
+	// happen (gitsync_drift.go).
+	drift *driftWatch
 	// fetches bounds the fetches under way, whose objects are in memory,
 	// so that several large repositories cannot exhaust the controller's
 	// memory between them; builds and applies still run side by side.
@@ -88,14 +92,34 @@ const maxConcurrentFetches = 2
 
 // SetupWithManager registers the reconciler. A sync runs when the spec or
 // the annotations change (gitseal.dev/reconcile-requested-at asks for one
-// now), and again after every interval.
+// now), again after every interval, and at once when an applied object
+// drifts (driftWatch), which gets a cache of its own.
 func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.policy = policy.New(policy.Options{})
 	r.fetches = make(chan struct{}, maxConcurrentFetches)
-	return ctrl.NewControllerManagedBy(mgr).
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&gitsealv1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	opts, err := driftCacheOptions()
+	if err != nil {
+		return err
+	}
+	opts.Scheme, opts.Mapper = mgr.GetScheme(), mgr.GetRESTMapper()
+	driftCache, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return fmt.Errorf("create drift watch cache: %w", err)
+	}
+	if err := mgr.Add(driftCache); err != nil {
+		return fmt.Errorf("add drift watch cache: %w", err)
+	}
+	r.drift = newDriftWatch(r.metrics)
+	r.drift.allowed = canListAndWatch(mgr.GetClient(), mgr.GetRESTMapper())
+	r.drift.watch = watchKind(r.drift, driftCache, c)
+	return nil
 }
 
 // syncResult is what one sync came to, for the status.
@@ -136,12 +160,17 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	// closely; a stale copy would report the same failure twice.
 	var gs gitsealv1alpha1.GitSync
 	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.drift.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
+		r.drift.forget(req.NamespacedName)
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
+		r.drift.forget(req.NamespacedName)
 		return ctrl.Result{}, r.suspend(ctx, &gs)
 	}
 	if !controllerutil.ContainsFinalizer(&gs, GitSyncFinalizer) {
@@ -217,6 +246,9 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || before.Status.LastAppliedRevision != res.revision) {
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeNormal, res.Reason, "Sync", "%s", res.Message)
 	}
+	// Watch the inventory before reporting the sync: once it is reported,
+	// drift of what it applied is seen.
+	r.drift.track(ctx, &gs)
 	if err := r.Client.Status().Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -355,26 +387,41 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
+	key := client.ObjectKeyFromObject(gs)
 	full := fullCheckDue(prev, r.Clock.Now())
+	// The objects the drift watch saw change since the last sync: a sync
+	// that is not a full check sends, or compares, these as well. With
+	// correctDrift false a new revision leaves them for the next comparison.
+	var pending map[string]struct{}
+	if gs.Spec.CorrectDriftEnabled() || onlyCheckDrift(prev, rev) {
+		pending = r.drift.take(key)
+	}
 	if onlyCheckDrift(prev, rev) {
 		if !full {
-			return syncResult{
-				outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was sent", rev)},
-				revision:    rev,
-				incremental: true,
+			if len(pending) == 0 {
+				return syncResult{
+					outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was sent", rev)},
+					revision:    rev,
+					incremental: true,
+				}
 			}
+			objs = r.selectObjects(objs, pending, targetNS)
+		} else {
+			pending = nil // all of them
 		}
-		drifted, err := apply.Drift(ctx, c, objs, apply.Options{
+		found, err := apply.Drift(ctx, c, objs, apply.Options{
 			FieldManager: FieldManager, Labels: gitSyncLabels(gs), DefaultNamespace: targetNS,
 		})
 		if err != nil {
-			return applyFailed(err, rev)
+			return applyFailed(err, rev) // a failed sync: the next one is a full check
 		}
+		drifted := r.drift.settle(key, pending, found)
 		return syncResult{
 			outcome:      outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("revision %s is applied; %d objects drifted from it", rev, len(drifted))},
 			revision:     rev,
 			drifted:      drifted,
 			driftChecked: true,
+			incremental:  !full,
 		}
 	}
 	applyOpts := apply.Options{
@@ -385,12 +432,20 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	}
 	if !full {
 		applyOpts.Applied = inventoryHashes(gs.Status.Inventory)
+		for id := range pending {
+			delete(applyOpts.Applied, id) // drifted: send it again
+		}
 	}
 	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), applyOpts)
 	if err != nil {
+		// A failed sync: the next one is a full check, which sends the
+		// pending objects too.
 		res := applyFailed(err, rev)
 		res.applied = applied // what may have been written stays in the inventory
 		return res
+	}
+	if full {
+		r.drift.settle(key, nil, nil) // everything applied: nothing is left drifted
 	}
 	if gs.Spec.Wait {
 		if res := waitReady(ctx, c, applied.Inventory, rev); res.Reason != "" {
@@ -404,6 +459,26 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		applied:     applied,
 		incremental: !full,
 	}
+}
+
+// selectObjects returns the rendered objects whose inventory ID ids holds,
+// their namespace defaulted to targetNS as apply defaults it. An object of
+// an unknown kind is kept: the comparison says what is wrong with it.
+func (r *GitSyncReconciler) selectObjects(objs []*unstructured.Unstructured, ids map[string]struct{}, targetNS string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, u := range objs {
+		ns := u.GetNamespace()
+		if ns == "" {
+			if namespaced, err := r.namespaced(u); err != nil || namespaced {
+				ns = targetNS
+			}
+		}
+		gvk := u.GroupVersionKind()
+		if _, ok := ids[apply.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: ns, Name: u.GetName()}.String()]; ok {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // defaultFullCheckInterval is spec.fullCheckInterval when it is not set.
@@ -479,8 +554,8 @@ func onlyCheckDrift(gs *gitsealv1alpha1.GitSync, rev string) bool {
 // sync has applied (and so corrected) the revision. It reports whether
 // drift was newly found.
 func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) bool {
-	if res.incremental {
-		return false // drift was neither looked for nor corrected: the last full check's finding stands
+	if res.incremental && !res.driftChecked {
+		return false // drift was neither looked for nor corrected: the last finding stands
 	}
 	if !res.driftChecked {
 		if res.ok() {
