@@ -165,9 +165,10 @@ func TestGitSyncSendsOnlyWhatChanged(t *testing.T) {
 	}
 }
 
-// TestGitSyncFullCheckUndoesAHandEdit (issue #12): the syncs between full
-// checks do not look at the cluster, so the full check every
-// fullCheckInterval is what undoes a hand edit, without a request.
+// TestGitSyncFullCheckUndoesAHandEdit (issue #12): the drift watch sees
+// only what changes while it runs, so a hand edit made while the
+// controller was down stays until the full check every
+// fullCheckInterval, which undoes it.
 func TestGitSyncFullCheckUndoesAHandEdit(t *testing.T) {
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
@@ -179,26 +180,14 @@ func TestGitSyncFullCheckUndoesAHandEdit(t *testing.T) {
 	create(t, gs)
 	key := client.ObjectKeyFromObject(gs)
 	got := waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
+	if err := c.stop(); err != nil {
+		t.Fatal(err)
+	}
 	checked := got.Status.LastFullCheckTime
 
-	a, err := getConfigMap(t, c.watch, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Data["value"] = "edited by hand"
-	if err := env.Client.Update(t.Context(), a); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, "a full check undoes the hand edit", func() error {
-		a, err := getConfigMap(t, c.watch, "a")
-		if err != nil {
-			return err
-		}
-		if a.Data["value"] != "1" {
-			return fmt.Errorf("value %q", a.Data["value"])
-		}
-		return nil
-	})
+	handEdit(t, c.watch, "a", "edited by hand")
+	startController(t, setupOpts{ns: c.ns, watch: c.watch})
+	untilValue(t, c.watch, "a", "1")
 	if err := env.Client.Get(t.Context(), key, got); err != nil {
 		t.Fatal(err)
 	}
