@@ -117,6 +117,7 @@ func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) erro
 		return fmt.Errorf("add drift watch cache: %w", err)
 	}
 	r.drift = newDriftWatch(r.metrics)
+	r.drift.now = r.Clock.Now
 	r.drift.allowed = canListAndWatch(mgr.GetClient(), mgr.GetRESTMapper())
 	r.drift.watch = watchKind(r.drift, driftCache, c)
 	return nil

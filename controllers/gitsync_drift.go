@@ -43,14 +43,27 @@ type driftWatch struct {
 	// cluster-wide; watch starts watching one.
 	allowed func(ctx context.Context, gvk schema.GroupVersionKind) (bool, error)
 	watch   func(ctx context.Context, gvk schema.GroupVersionKind) error
+	now     func() time.Time
 	metrics *metrics
 
 	mu sync.Mutex
-	// kinds holds, for every kind seen in an inventory, whether it is
-	// watched.
-	kinds map[schema.GroupKind]bool
+	// kinds holds every kind seen in an inventory.
+	kinds map[schema.GroupKind]*watchedKind
 	syncs map[types.NamespacedName]*watchedSync
 }
+
+// watchedKind is whether a kind is watched, and if not, when to try again.
+type watchedKind struct {
+	watched bool
+	retryAt time.Time
+	// logged is set once the kind was said, in the log, not to be watched.
+	logged bool
+}
+
+// driftWatchRetry is how long a kind that could not be watched waits
+// before it is tried again, so that a grant takes effect without a
+// restart and a refusal costs no requests on every sync.
+const driftWatchRetry = 10 * time.Minute
 
 // watchedSync is what the drift watch knows of one GitSync.
 type watchedSync struct {
@@ -65,24 +78,31 @@ type watchedSync struct {
 }
 
 func newDriftWatch(m *metrics) *driftWatch {
-	return &driftWatch{metrics: m, kinds: map[schema.GroupKind]bool{}, syncs: map[types.NamespacedName]*watchedSync{}}
+	return &driftWatch{metrics: m, now: time.Now, kinds: map[schema.GroupKind]*watchedKind{}, syncs: map[types.NamespacedName]*watchedSync{}}
 }
 
 // track records the inventory of a GitSync after a sync and starts
 // watching the kinds in it that are not watched yet. A kind that cannot be
-// watched is logged once and left to the full check; track never fails.
+// watched is logged once, left to the full check, and tried again after
+// driftWatchRetry; track never fails.
 func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 	refs := fromInventory(gs.Status.Inventory)
 	ids := make(map[string]struct{}, len(refs))
 	var kinds []schema.GroupVersionKind
+	now := d.now()
 	d.mu.Lock()
 	s := d.sync(client.ObjectKeyFromObject(gs))
 	for _, ref := range refs {
 		id := ref.String()
 		ids[id] = struct{}{}
 		gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
-		if _, seen := d.kinds[gk]; !seen {
-			d.kinds[gk] = false
+		k := d.kinds[gk]
+		if k == nil {
+			k = &watchedKind{}
+			d.kinds[gk] = k
+		}
+		if !k.watched && !now.Before(k.retryAt) {
+			k.retryAt = now.Add(driftWatchRetry) // also keeps another sync from trying it at once
 			kinds = append(kinds, gk.WithVersion(ref.Version))
 		}
 	}
@@ -104,20 +124,24 @@ func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 		switch {
 		case err != nil:
 			state = "failed"
-			log.Info("drift of this kind is found by the full check only: it could not be watched",
-				"kind", gvk.GroupKind().String(), "error", err.Error())
 		case !ok:
 			state = "refused"
+		}
+		d.mu.Lock()
+		k := d.kinds[gvk.GroupKind()]
+		k.watched = state == "watching"
+		logNow := !k.watched && !k.logged
+		k.logged = k.logged || logNow
+		d.mu.Unlock()
+		switch {
+		case !logNow:
+		case err != nil:
+			log.Info("drift of this kind is found by the full check only: it could not be watched",
+				"kind", gvk.GroupKind().String(), "error", err.Error())
+		default:
 			log.Info("drift of this kind is found by the full check only: the controller may not list and watch it cluster-wide",
 				"kind", gvk.GroupKind().String())
 		}
-		d.mu.Lock()
-		if state == "watching" {
-			d.kinds[gvk.GroupKind()] = true
-		} else {
-			delete(d.kinds, gvk.GroupKind()) // tried again when a later sync lists it
-		}
-		d.mu.Unlock()
 		if d.metrics != nil {
 			d.metrics.driftWatches.WithLabelValues(state).Inc()
 		}

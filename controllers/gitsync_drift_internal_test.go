@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -43,10 +44,17 @@ func TestDriftWatchTrack(t *testing.T) {
 		{ID: "team_web_apps_Deployment", Version: "v1"},
 		{ID: "team_reader_rbac.authorization.k8s.io_Role", Version: "v1"},
 	}}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	d.now = func() time.Time { return now }
 	d.track(t.Context(), gs)
+	d.track(t.Context(), gs)
+	if want := []schema.GroupKind{cm, deploy, role}; !slices.Equal(asked, want) {
+		t.Errorf("asked about %v, want %v: each kind once until the retry", asked, want)
+	}
+	now = now.Add(driftWatchRetry)
 	d.track(t.Context(), gs)
 	if want := []schema.GroupKind{cm, deploy, role, deploy, role}; !slices.Equal(asked, want) {
-		t.Errorf("asked about %v, want %v: a watched kind once, the others again", asked, want)
+		t.Errorf("asked about %v, want %v: a watched kind once, the others again after the retry", asked, want)
 	}
 	if want := []schema.GroupKind{cm}; !slices.Equal(watched, want) {
 		t.Errorf("watched %v, want %v", watched, want)
