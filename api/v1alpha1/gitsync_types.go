@@ -46,8 +46,9 @@ type GitSyncSpec struct {
 	Path string `json:"path,omitempty"`
 
 	// Interval between syncs. Every sync fetches and builds the revision
-	// and applies what changed in Git since the last sync; a change made
-	// by hand to an applied object is corrected by the next full check
+	// and applies what changed in Git since the last sync. A change made
+	// by hand to an applied object is seen by watch and undone at once
+	// where the controller may watch its kind, else by the next full check
 	// (fullCheckInterval).
 	// +required
 	// +kubebuilder:validation:Type=string
@@ -55,9 +56,10 @@ type GitSyncSpec struct {
 	Interval metav1.Duration `json:"interval"`
 
 	// FullCheckInterval is how often a sync is a full check: a server-side
-	// dry run and an apply of every object, which undoes hand edits and
-	// brings back deleted objects. The syncs in between send only the
-	// objects that changed in Git, and nothing at all when nothing did.
+	// dry run and an apply of every object, which undoes the hand edits and
+	// deletions the drift watch did not see. The syncs in between send
+	// only the objects that changed in Git or drifted, and nothing at all
+	// when none did.
 	// A new spec, a failed last sync and a requested sync
 	// (gitseal.dev/reconcile-requested-at) are always full checks.
 	// Defaults to 1h; a value below interval makes every sync a full check.
@@ -140,10 +142,11 @@ type GitSyncSpec struct {
 	AllowEmpty bool `json:"allowEmpty,omitempty"`
 
 	// CorrectDrift, true by default, makes every full check apply the
-	// revision, which undoes hand edits. When false, a full check of a
-	// revision that is already applied only compares the cluster with it
-	// and reports the objects that drifted in the Drifted condition,
-	// changing nothing; a new revision or a new spec is still applied.
+	// revision, and an object the drift watch sees drift applied again,
+	// which undoes hand edits. When false, these only compare the cluster
+	// with the revision and report the objects that drifted in the
+	// Drifted condition, changing nothing; a new revision or a new spec is
+	// still applied.
 	// +optional
 	// +kubebuilder:default=true
 	CorrectDrift *bool `json:"correctDrift,omitempty"`
