@@ -49,14 +49,14 @@ func FieldsTaken(before, after []metav1.ManagedFieldsEntry, manager string) bool
 	if old.FieldsV1 == nil || cur.FieldsV1 == nil {
 		return old.FieldsV1 != nil
 	}
-	if bytes.Equal(old.FieldsV1.Raw, cur.FieldsV1.Raw) {
+	if bytes.Equal(old.FieldsV1.GetRawBytes(), cur.FieldsV1.GetRawBytes()) {
 		return false
 	}
 	var was, is fieldpath.Set
-	if err := was.FromJSON(bytes.NewReader(old.FieldsV1.Raw)); err != nil {
+	if err := was.FromJSON(old.FieldsV1.GetRawReader()); err != nil {
 		return true
 	}
-	if err := is.FromJSON(bytes.NewReader(cur.FieldsV1.Raw)); err != nil {
+	if err := is.FromJSON(cur.FieldsV1.GetRawReader()); err != nil {
 		return true
 	}
 	return !was.Difference(&is).Empty()

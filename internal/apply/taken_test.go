@@ -16,7 +16,7 @@ func TestFieldsTaken(t *testing.T) {
 	entry := func(manager string, op metav1.ManagedFieldsOperationType, at metav1.Time, fields string) metav1.ManagedFieldsEntry {
 		return metav1.ManagedFieldsEntry{
 			Manager: manager, Operation: op, APIVersion: "v1", Time: &at,
-			FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)},
+			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields),
 		}
 	}
 	const (
@@ -98,7 +98,7 @@ func TestFieldsTaken(t *testing.T) {
 		},
 		{
 			name:   "gitseal's update entry of a subresource is not its apply",
-			before: []metav1.ManagedFieldsEntry{{Manager: "gitseal", Operation: metav1.ManagedFieldsOperationApply, Subresource: "status", Time: &t0, FieldsV1: &metav1.FieldsV1{Raw: []byte(applied)}}},
+			before: []metav1.ManagedFieldsEntry{{Manager: "gitseal", Operation: metav1.ManagedFieldsOperationApply, Subresource: "status", Time: &t0, FieldsV1: metav1.NewFieldsV1(applied)}},
 			after:  nil,
 			want:   false,
 		},
