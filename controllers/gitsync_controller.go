@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -75,6 +76,9 @@ type GitSyncReconciler struct {
 
 	policy  *policy.Policy
 	metrics *metrics
+	// drift finds hand edits and deletions of applied objects as they
+	// happen (gitsync_drift.go).
+	drift *driftWatch
 	// fetches bounds the fetches under way, whose objects are in memory,
 	// so that several large repositories cannot exhaust the controller's
 	// memory between them; builds and applies still run side by side.
@@ -86,14 +90,35 @@ const maxConcurrentFetches = 2
 
 // SetupWithManager registers the reconciler. A sync runs when the spec or
 // the annotations change (gitseal.dev/reconcile-requested-at asks for one
-// now), and again after every interval.
+// now), again after every interval, and at once when an applied object
+// drifts (driftWatch), which gets a cache of its own.
 func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.policy = policy.New(policy.Options{})
 	r.fetches = make(chan struct{}, maxConcurrentFetches)
-	return ctrl.NewControllerManagedBy(mgr).
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&gitsealv1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	opts, err := driftCacheOptions()
+	if err != nil {
+		return err
+	}
+	opts.Scheme, opts.Mapper = mgr.GetScheme(), mgr.GetRESTMapper()
+	driftCache, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return fmt.Errorf("create drift watch cache: %w", err)
+	}
+	if err := mgr.Add(driftCache); err != nil {
+		return fmt.Errorf("add drift watch cache: %w", err)
+	}
+	r.drift = newDriftWatch(r.metrics)
+	r.drift.now = r.Clock.Now
+	r.drift.allowed = canListAndWatch(mgr.GetClient(), mgr.GetRESTMapper())
+	r.drift.watch = watchKind(r.drift, driftCache, c)
+	return nil
 }
 
 // syncResult is what one sync came to, for the status.
@@ -111,6 +136,10 @@ type syncResult struct {
 	// driftChecked; a sync that applied corrected any drift.
 	drifted      []apply.ObjectRef
 	driftChecked bool
+	// incremental is set when the sync was not a full check: it sent only
+	// what changed in Git since the last sync, so it neither found nor
+	// corrected drift.
+	incremental bool
 	// waitFor, when set, checks again after this long without counting as
 	// a failure to back off from: a dependency is not ready.
 	waitFor time.Duration
@@ -130,12 +159,17 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	// closely; a stale copy would report the same failure twice.
 	var gs gitsealv1alpha1.GitSync
 	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.drift.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
+		r.drift.forget(req.NamespacedName)
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
+		r.drift.forget(req.NamespacedName)
 		return ctrl.Result{}, r.suspend(ctx, &gs)
 	}
 	if !controllerutil.ContainsFinalizer(&gs, GitSyncFinalizer) {
@@ -177,7 +211,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		gs.Status.LastAttemptedRevision = res.revision
 	}
 	if res.applied != nil {
-		gs.Status.Inventory = toInventory(res.applied.Inventory)
+		gs.Status.Inventory = toInventory(res.applied.Inventory, res.applied.Hashes)
 	}
 	if res.ok() || res.appliedRevision {
 		gs.Status.LastAppliedRevision = res.revision
@@ -185,6 +219,9 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if res.ok() {
 		now := metav1.NewTime(r.Clock.Now())
 		gs.Status.LastSyncTime = &now
+		if !res.incremental {
+			gs.Status.LastFullCheckTime = &now
+		}
 	} else {
 		r.metrics.syncErrors.WithLabelValues(res.Reason).Inc()
 	}
@@ -208,6 +245,9 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || before.Status.LastAppliedRevision != res.revision) {
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeNormal, res.Reason, "Sync", "%s", res.Message)
 	}
+	// Watch the inventory before reporting the sync: once it is reported,
+	// drift of what it applied is seen.
+	r.drift.track(ctx, &gs)
 	if err := r.Client.Status().Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -346,30 +386,65 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
+	key := client.ObjectKeyFromObject(gs)
+	full := fullCheckDue(prev, r.Clock.Now())
+	// The objects the drift watch saw change since the last sync: a sync
+	// that is not a full check sends, or compares, these as well. With
+	// correctDrift false a new revision leaves them for the next comparison.
+	var pending map[string]struct{}
+	if gs.Spec.CorrectDriftEnabled() || onlyCheckDrift(prev, rev) {
+		pending = r.drift.take(key)
+	}
 	if onlyCheckDrift(prev, rev) {
-		drifted, err := apply.Drift(ctx, c, objs, apply.Options{
+		if !full {
+			if len(pending) == 0 {
+				return syncResult{
+					outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was sent", rev)},
+					revision:    rev,
+					incremental: true,
+				}
+			}
+			objs = r.selectObjects(objs, pending, targetNS)
+		} else {
+			pending = nil // all of them
+		}
+		found, err := apply.Drift(ctx, c, objs, apply.Options{
 			FieldManager: FieldManager, Labels: gitSyncLabels(gs), DefaultNamespace: targetNS,
 		})
 		if err != nil {
-			return applyFailed(err, rev)
+			return applyFailed(err, rev) // a failed sync: the next one is a full check
 		}
+		drifted := r.drift.settle(key, pending, found)
 		return syncResult{
 			outcome:      outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("revision %s is applied; %d objects drifted from it", rev, len(drifted))},
 			revision:     rev,
 			drifted:      drifted,
 			driftChecked: true,
+			incremental:  !full,
 		}
 	}
-	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), apply.Options{
+	applyOpts := apply.Options{
 		FieldManager:     FieldManager,
 		Labels:           gitSyncLabels(gs),
 		Prune:            gs.Spec.PruneEnabled(),
 		DefaultNamespace: targetNS,
-	})
+	}
+	if !full {
+		applyOpts.Applied = inventoryHashes(gs.Status.Inventory)
+		for id := range pending {
+			delete(applyOpts.Applied, id) // drifted: send it again
+		}
+	}
+	applied, err := apply.Apply(ctx, c, objs, fromInventory(gs.Status.Inventory), applyOpts)
 	if err != nil {
+		// A failed sync: the next one is a full check, which sends the
+		// pending objects too.
 		res := applyFailed(err, rev)
 		res.applied = applied // what may have been written stays in the inventory
 		return res
+	}
+	if full {
+		r.drift.settle(key, nil, nil) // everything applied: nothing is left drifted
 	}
 	if gs.Spec.Wait {
 		if res := waitReady(ctx, c, applied.Inventory, rev); res.Reason != "" {
@@ -378,10 +453,60 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		}
 	}
 	return syncResult{
-		outcome:  outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},
-		revision: rev,
-		applied:  applied,
+		outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},
+		revision:    rev,
+		applied:     applied,
+		incremental: !full,
 	}
+}
+
+// selectObjects returns the rendered objects whose inventory ID ids holds,
+// their namespace defaulted to targetNS as apply defaults it. An object of
+// an unknown kind is kept: the comparison says what is wrong with it.
+func (r *GitSyncReconciler) selectObjects(objs []*unstructured.Unstructured, ids map[string]struct{}, targetNS string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, u := range objs {
+		ns := u.GetNamespace()
+		if ns == "" {
+			if namespaced, err := r.namespaced(u); err != nil || namespaced {
+				ns = targetNS
+			}
+		}
+		gvk := u.GroupVersionKind()
+		if _, ok := ids[apply.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: ns, Name: u.GetName()}.String()]; ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// defaultFullCheckInterval is spec.fullCheckInterval when it is not set.
+const defaultFullCheckInterval = time.Hour
+
+// fullCheckDue decides whether a sync is a full check, which dry-runs and
+// applies every object (or, with correctDrift false, compares every object
+// with the cluster), rather than one that sends only the objects whose hash
+// in the inventory changed. gs is the GitSync as the last sync left it. A
+// sync is a full check when it was asked for (a new
+// gitseal.dev/reconcile-requested-at), when the last sync did not succeed
+// at the current generation (a new spec, a failure, never synced), and
+// when fullCheckInterval has passed since the last full check.
+func fullCheckDue(gs *gitsealv1alpha1.GitSync, now time.Time) bool {
+	requested, asked := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]
+	ready := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	last := gs.Status.LastFullCheckTime
+	interval := defaultFullCheckInterval
+	if gs.Spec.FullCheckInterval != nil {
+		interval = gs.Spec.FullCheckInterval.Duration
+	}
+	switch {
+	case asked && requested != gs.Status.LastHandledReconcileAt:
+	case ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != gs.Generation:
+	case last == nil || now.Before(last.Time) || !now.Before(last.Add(interval)):
+	default:
+		return false
+	}
+	return true
 }
 
 // waitForDependencies reports whether a GitSync of spec.dependsOn is not
@@ -428,6 +553,9 @@ func onlyCheckDrift(gs *gitsealv1alpha1.GitSync, rev string) bool {
 // sync has applied (and so corrected) the revision. It reports whether
 // drift was newly found.
 func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) bool {
+	if res.incremental && !res.driftChecked {
+		return false // drift was neither looked for nor corrected: the last finding stands
+	}
 	if !res.driftChecked {
 		if res.ok() {
 			meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionDrifted)
@@ -661,8 +789,14 @@ func applyFailed(err error, rev string) syncResult {
 }
 
 func summary(rev string, r *apply.Result) string {
+	if len(r.Created)+len(r.Configured)+len(r.Unchanged)+len(r.Pruned)+len(r.Orphaned) == 0 && len(r.Skipped) > 0 {
+		return fmt.Sprintf("no changes at revision %s: nothing was sent", rev)
+	}
 	msg := fmt.Sprintf("applied revision %s: %d created, %d configured, %d unchanged, %d pruned",
 		rev, len(r.Created), len(r.Configured), len(r.Unchanged), len(r.Pruned))
+	if n := len(r.Skipped); n > 0 {
+		msg += fmt.Sprintf(", %d not sent (unchanged in Git)", n)
+	}
 	if n := len(r.Orphaned); n > 0 {
 		msg += fmt.Sprintf(", %d left in place (still in use or not prunable)", n)
 	}
@@ -713,12 +847,30 @@ func limitList(items []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
 
-func toInventory(refs []apply.ObjectRef) *gitsealv1alpha1.Inventory {
+// toInventory writes the inventory of the status: the refs, each with its
+// hash from hashes when it has one.
+func toInventory(refs []apply.ObjectRef, hashes map[string]string) *gitsealv1alpha1.Inventory {
 	inv := &gitsealv1alpha1.Inventory{Entries: make([]gitsealv1alpha1.InventoryEntry, 0, len(refs))}
 	for _, ref := range refs {
-		inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: ref.String(), Version: ref.Version})
+		id := ref.String()
+		inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: ref.Version, Hash: hashes[id]})
 	}
 	return inv
+}
+
+// inventoryHashes reads the hashes of the status inventory, by ID, for
+// apply.Options.Applied.
+func inventoryHashes(inv *gitsealv1alpha1.Inventory) map[string]string {
+	if inv == nil {
+		return nil
+	}
+	hashes := make(map[string]string, len(inv.Entries))
+	for _, e := range inv.Entries {
+		if e.Hash != "" {
+			hashes[e.ID] = e.Hash
+		}
+	}
+	return hashes
 }
 
 // fromInventory reads the status inventory back. An entry that does not

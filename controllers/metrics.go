@@ -19,6 +19,8 @@ type metrics struct {
 	syncs          prometheus.Counter
 	syncErrors     *prometheus.CounterVec
 	syncDuration   prometheus.Histogram
+	driftWatches   *prometheus.CounterVec
+	driftEvents    prometheus.Counter
 
 	mu        sync.Mutex
 	retiredOn map[types.NamespacedName]bool
@@ -60,10 +62,18 @@ var registerOnce = sync.OnceValue(func() *metrics {
 			Help:    "Time of one GitSync sync: fetch, build, apply and prune.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}),
+		driftWatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gitseal_gitsync_drift_watches_total",
+			Help: "Kinds whose applied objects the drift watch tried to watch, by result (watching, refused for want of list and watch, failed).",
+		}, []string{"result"}),
+		driftEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gitseal_gitsync_drift_detected_total",
+			Help: "Changes to applied objects that the drift watch found to be drift: a field taken from gitseal, or a deletion.",
+		}),
 		retiredOn: map[types.NamespacedName]bool{},
 	}
 	ctrlmetrics.Registry.MustRegister(m.unseals, m.unsealErrors, m.unsealDuration, m.keys, m.onRetired,
-		m.syncs, m.syncErrors, m.syncDuration)
+		m.syncs, m.syncErrors, m.syncDuration, m.driftWatches, m.driftEvents)
 	return m
 })
 

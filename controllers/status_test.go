@@ -118,6 +118,56 @@ func TestStartsNew(t *testing.T) {
 	}
 }
 
+// TestFullCheckDue: a sync sends only what changed in Git unless a full
+// check is due; every way a full check becomes due is a case.
+func TestFullCheckDue(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	checked := func(mutate func(*gitsealv1alpha1.GitSync)) *gitsealv1alpha1.GitSync {
+		gs := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Generation: 2, Annotations: map[string]string{gitsealv1alpha1.AnnotationReconcileRequestedAt: "1"}}}
+		gs.Status.LastHandledReconcileAt = "1"
+		gs.Status.LastFullCheckTime = &metav1.Time{Time: now.Add(-59 * time.Minute)}
+		gs.Status.Conditions = []metav1.Condition{{Type: gitsealv1alpha1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: 2}}
+		if mutate != nil {
+			mutate(gs)
+		}
+		return gs
+	}
+	tests := []struct {
+		name string
+		gs   *gitsealv1alpha1.GitSync
+		want bool
+	}{
+		{"a periodic sync within the hour after a full check sends only changes", checked(nil), false},
+		{"an hour after the last full check, the default interval, a full check is due", checked(func(gs *gitsealv1alpha1.GitSync) {
+			gs.Status.LastFullCheckTime = &metav1.Time{Time: now.Add(-time.Hour)}
+		}), true},
+		{"a shorter fullCheckInterval makes it due sooner", checked(func(gs *gitsealv1alpha1.GitSync) {
+			gs.Spec.FullCheckInterval = &metav1.Duration{Duration: 10 * time.Minute}
+		}), true},
+		{"a longer fullCheckInterval makes it due later", checked(func(gs *gitsealv1alpha1.GitSync) {
+			gs.Spec.FullCheckInterval = &metav1.Duration{Duration: 24 * time.Hour}
+			gs.Status.LastFullCheckTime = &metav1.Time{Time: now.Add(-23 * time.Hour)}
+		}), false},
+		{"a requested sync is a full check", checked(func(gs *gitsealv1alpha1.GitSync) {
+			gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt] = "2"
+		}), true},
+		{"a new spec is a full check", checked(func(gs *gitsealv1alpha1.GitSync) { gs.Generation = 3 }), true},
+		{"the sync after a failure is a full check", checked(func(gs *gitsealv1alpha1.GitSync) { gs.Status.Conditions[0].Status = metav1.ConditionFalse }), true},
+		{"a GitSync never synced is a full check", checked(func(gs *gitsealv1alpha1.GitSync) { gs.Status.Conditions = nil }), true},
+		{"a GitSync never fully checked is a full check", checked(func(gs *gitsealv1alpha1.GitSync) { gs.Status.LastFullCheckTime = nil }), true},
+		{"a last full check in the future, a clock that went back, is a full check", checked(func(gs *gitsealv1alpha1.GitSync) {
+			gs.Status.LastFullCheckTime = &metav1.Time{Time: now.Add(time.Hour)}
+		}), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fullCheckDue(tt.gs, now); got != tt.want {
+				t.Errorf("fullCheckDue = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestSetSuspended(t *testing.T) {
 	ready := func(status metav1.ConditionStatus, reason, msg string) []metav1.Condition {
 		return []metav1.Condition{{Type: gitsealv1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg}}

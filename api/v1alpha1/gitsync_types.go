@@ -45,13 +45,28 @@ type GitSyncSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.split('/').exists(s, s == '..')",message="path must be relative to the repository root and must not contain '..'"
 	Path string `json:"path,omitempty"`
 
-	// Interval between syncs. Every sync fetches, builds and applies, so a
-	// change made by hand to an applied object is corrected within one
-	// interval.
+	// Interval between syncs. Every sync fetches and builds the revision
+	// and applies what changed in Git since the last sync. A change made
+	// by hand to an applied object is seen by watch and undone at once
+	// where the controller may watch its kind, else by the next full check
+	// (fullCheckInterval).
 	// +required
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
 	Interval metav1.Duration `json:"interval"`
+
+	// FullCheckInterval is how often a sync is a full check: a server-side
+	// dry run and an apply of every object, which undoes the hand edits and
+	// deletions the drift watch did not see. The syncs in between send
+	// only the objects that changed in Git or drifted, and nothing at all
+	// when none did.
+	// A new spec, a failed last sync and a requested sync
+	// (gitseal.dev/reconcile-requested-at) are always full checks.
+	// Defaults to 1h; a value below interval makes every sync a full check.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	FullCheckInterval *metav1.Duration `json:"fullCheckInterval,omitempty"`
 
 	// RetryInterval is the wait before the first retry of a sync that
 	// failed for a reason that may pass (the network, the API server); each
@@ -126,11 +141,12 @@ type GitSyncSpec struct {
 	// +optional
 	AllowEmpty bool `json:"allowEmpty,omitempty"`
 
-	// CorrectDrift, true by default, makes every sync apply the revision,
-	// which undoes hand edits. When false, a sync of a revision that is
-	// already applied only compares the cluster with it and reports the
-	// objects that drifted in the Drifted condition, changing nothing; a
-	// new revision or a new spec is still applied.
+	// CorrectDrift, true by default, makes every full check apply the
+	// revision, and an object the drift watch sees drift applied again,
+	// which undoes hand edits. When false, these only compare the cluster
+	// with the revision and report the objects that drifted in the
+	// Drifted condition, changing nothing; a new revision or a new spec is
+	// still applied.
 	// +optional
 	// +kubebuilder:default=true
 	CorrectDrift *bool `json:"correctDrift,omitempty"`
@@ -296,6 +312,11 @@ type GitSyncStatus struct {
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 
+	// LastFullCheckTime is when the last successful full check finished:
+	// a sync that dry-ran and applied every object (spec.fullCheckInterval).
+	// +optional
+	LastFullCheckTime *metav1.Time `json:"lastFullCheckTime,omitempty"`
+
 	// Inventory lists the objects the last successful sync applied: the
 	// ones a later sync prunes when they leave the repository.
 	// +optional
@@ -316,6 +337,11 @@ type InventoryEntry struct {
 	ID string `json:"id"`
 	// Version is the API version the object was applied with.
 	Version string `json:"v"`
+	// Hash is a short digest of the object as last applied in full, so
+	// that a later sync sends it again only when it changed in Git. Empty
+	// when the last apply of the object is not known to have succeeded.
+	// +optional
+	Hash string `json:"h,omitempty"`
 }
 
 // GitSync keeps the objects built from a path of a Git repository applied:

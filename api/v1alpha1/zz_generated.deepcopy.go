@@ -108,6 +108,11 @@ func (in *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) {
 		**out = **in
 	}
 	out.Interval = in.Interval
+	if in.FullCheckInterval != nil {
+		in, out := &in.FullCheckInterval, &out.FullCheckInterval
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.RetryInterval != nil {
 		in, out := &in.RetryInterval, &out.RetryInterval
 		*out = new(v1.Duration)
@@ -167,6 +172,10 @@ func (in *GitSyncStatus) DeepCopyInto(out *GitSyncStatus) {
 	}
 	if in.LastSyncTime != nil {
 		in, out := &in.LastSyncTime, &out.LastSyncTime
+		*out = (*in).DeepCopy()
+	}
+	if in.LastFullCheckTime != nil {
+		in, out := &in.LastFullCheckTime, &out.LastFullCheckTime
 		*out = (*in).DeepCopy()
 	}
 	if in.Inventory != nil {

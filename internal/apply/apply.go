@@ -20,6 +20,8 @@ package apply
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +70,11 @@ type Options struct {
 	// Concurrency is how many requests Apply sends at once; 0 means
 	// DefaultConcurrency.
 	Concurrency int
+	// Applied holds, by inventory ID, the Result.Hashes of an earlier
+	// Apply. An object whose hash is the same is not sent at all: no dry
+	// run, no apply; it is listed in Skipped. Nil sends every object,
+	// which also undoes what others changed in the cluster since.
+	Applied map[string]string
 }
 
 // DefaultConcurrency is the number of requests Apply sends at once unless
@@ -107,6 +114,14 @@ type Result struct {
 	// first and then in the order of the set: created by this call, changed
 	// by it (their resourceVersion moved), or left exactly as they were.
 	Created, Configured, Unchanged []ObjectRef
+	// Skipped lists the objects of the set that were not sent because
+	// Options.Applied holds their hash, in the order of the set.
+	Skipped []ObjectRef
+	// Hashes holds, by inventory ID, the hash of every object of the set
+	// that this call applied successfully or skipped: pass it as
+	// Options.Applied to a later Apply. An object the call failed to apply
+	// or never reached has none, so a later Apply sends it.
+	Hashes map[string]string
 	// Pruned lists the objects prune deleted or found already gone, in the
 	// order it deleted them.
 	Pruned []ObjectRef
@@ -122,9 +137,10 @@ type Result struct {
 // objs. c must read from the API server, not from a cache.
 //
 // It checks the set before any API call: every object needs apiVersion,
-// kind and metadata.name, and no object may appear twice. It then
-// validates every object with a server-side dry run; if any fails it
-// applies nothing. Dry runs and the applies of stage 2 go out
+// kind and metadata.name, and no object may appear twice. Objects whose
+// hash opts.Applied holds are left out of everything that follows, except
+// that prune keeps them. It then validates every other object with a
+// server-side dry run; if any fails it applies nothing. Dry runs and the applies of stage 2 go out
 // opts.Concurrency at a time; the dry run also tells which objects exist,
 // so no object is read before it is applied. Otherwise it applies in stages, with server-side apply
 // forcing ownership as opts.FieldManager: CustomResourceDefinitions and
@@ -147,7 +163,7 @@ type Result struct {
 //
 // Errors from the prune step wrap ErrPrune as well.
 func Apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, previous []ObjectRef, opts Options) (*Result, error) {
-	s := &session{c: c, opts: opts, res: &Result{}, inventory: map[string]ObjectRef{}}
+	s := &session{c: c, opts: opts, res: &Result{Hashes: map[string]string{}}, inventory: map[string]ObjectRef{}}
 	for _, r := range previous {
 		s.inventory[r.String()] = r
 	}
@@ -178,6 +194,8 @@ type item struct {
 	// "" when it did not exist: a dry run writes nothing, so the API
 	// server answers with the live version.
 	before string
+	// hash is hashObject(obj), once the namespace is resolved.
+	hash string
 }
 
 // outcome is what the real apply did to one object.
@@ -202,6 +220,11 @@ func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, pr
 		return err
 	}
 	sortForApply(items)
+	all := items
+	items, err = s.skipApplied(items)
+	if err != nil {
+		return err
+	}
 
 	// Validate everything that can be validated now; objects that may fail
 	// only for want of stage 1 wait until it is applied.
@@ -221,7 +244,7 @@ func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, pr
 		if err != nil {
 			return err
 		}
-		s.record(it.ref, o)
+		s.record(it, o)
 		changed[it.ref.String()] = o != unchanged
 	}
 	for _, it := range stage1 {
@@ -249,25 +272,26 @@ func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, pr
 		return err
 	}
 
-	current := make([]ObjectRef, 0, len(items))
-	for _, it := range stage1 {
-		current = append(current, it.ref)
-	}
 	outcomes := make([]outcome, len(stage2))
+	ok := make([]bool, len(stage2))
 	err = forEach(ctx, stage2, s.opts.concurrency(), func(i int, it *item) error {
 		o, err := s.apply(ctx, it)
-		outcomes[i] = o
+		outcomes[i], ok[i] = o, err == nil
 		return err
 	})
 	for i, it := range stage2 {
-		if s.applied(it) {
-			s.record(it.ref, outcomes[i])
+		if ok[i] {
+			s.record(it, outcomes[i])
+		} else if s.applied(it) {
+			s.record(&item{ref: it.ref}, outcomes[i]) // sent, but not known to have succeeded: no hash
 		}
 	}
 	if err != nil {
 		return err
 	}
-	for _, it := range stage2 {
+	// What prune keeps is the whole set, the skipped objects with it.
+	current := make([]ObjectRef, 0, len(all))
+	for _, it := range all {
 		current = append(current, it.ref)
 	}
 
@@ -494,6 +518,43 @@ func (s *session) apply(ctx context.Context, it *item) (outcome, error) {
 	return unchanged, nil
 }
 
+// skipApplied hashes every item and returns those that must be sent: the
+// ones whose hash opts.Applied does not hold. The others are recorded as
+// Skipped and join the inventory as they are.
+func (s *session) skipApplied(items []*item) ([]*item, error) {
+	send := items[:0:0]
+	for _, it := range items {
+		h, err := hashObject(it.obj)
+		if err != nil {
+			return nil, &Error{Objects: []ObjectError{{Ref: it.ref, Message: "object cannot be encoded as JSON"}}}
+		}
+		it.hash = h
+		id := it.ref.String()
+		if prev, ok := s.opts.Applied[id]; ok && prev == h {
+			s.inventory[id] = it.ref
+			s.res.Skipped = append(s.res.Skipped, it.ref)
+			s.res.Hashes[id] = h
+			continue
+		}
+		send = append(send, it)
+	}
+	return send, nil
+}
+
+// hashObject returns a short digest of the object as Apply sends it, the
+// ownership labels and the namespace included: the first 64 bits of the
+// SHA-256 of its JSON encoding (map keys sorted), in hex. It tells a
+// changed object from an unchanged one, not one object from another, so
+// 64 bits are plenty.
+func hashObject(u *unstructured.Unstructured) (string, error) {
+	data, err := json.Marshal(u.Object)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
 // applied reports whether the real apply of it was sent.
 func (s *session) applied(it *item) bool {
 	s.mu.Lock()
@@ -502,8 +563,13 @@ func (s *session) applied(it *item) bool {
 	return ok
 }
 
-// record adds an applied object to the Result.
-func (s *session) record(ref ObjectRef, o outcome) {
+// record adds an applied object to the Result, with its hash when it has
+// one.
+func (s *session) record(it *item, o outcome) {
+	ref := it.ref
+	if it.hash != "" {
+		s.res.Hashes[ref.String()] = it.hash
+	}
 	switch o {
 	case created:
 		s.res.Created = append(s.res.Created, ref)

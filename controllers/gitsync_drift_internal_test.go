@@ -1,0 +1,92 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+)
+
+// TestDriftWatchTrack checks how the drift watch takes up the kinds of an
+// inventory (issue #12): each kind is watched once; one the controller may
+// not watch, or whose watch fails, is left to the full check without
+// failing anything, and tried again when a later sync lists it; only
+// changes to inventoried objects of a tracked GitSync count.
+func TestDriftWatchTrack(t *testing.T) {
+	cm := schema.GroupKind{Kind: "ConfigMap"}
+	deploy := schema.GroupKind{Group: "apps", Kind: "Deployment"}
+	role := schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "Role"}
+	allowed := map[schema.GroupKind]bool{cm: true, deploy: false, role: true}
+	var asked, watched []schema.GroupKind
+	d := newDriftWatch(nil)
+	d.allowed = func(_ context.Context, gvk schema.GroupVersionKind) (bool, error) {
+		asked = append(asked, gvk.GroupKind())
+		return allowed[gvk.GroupKind()], nil
+	}
+	d.watch = func(_ context.Context, gvk schema.GroupVersionKind) error {
+		if gvk.GroupKind() == role {
+			return errors.New("no such kind")
+		}
+		watched = append(watched, gvk.GroupKind())
+		return nil
+	}
+	gs := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "apps"}}
+	gs.Status.Inventory = &gitsealv1alpha1.Inventory{Entries: []gitsealv1alpha1.InventoryEntry{
+		{ID: "team_a__ConfigMap", Version: "v1"},
+		{ID: "team_b__ConfigMap", Version: "v1"},
+		{ID: "team_web_apps_Deployment", Version: "v1"},
+		{ID: "team_reader_rbac.authorization.k8s.io_Role", Version: "v1"},
+	}}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	d.now = func() time.Time { return now }
+	d.track(t.Context(), gs)
+	d.track(t.Context(), gs)
+	if want := []schema.GroupKind{cm, deploy, role}; !slices.Equal(asked, want) {
+		t.Errorf("asked about %v, want %v: each kind once until the retry", asked, want)
+	}
+	now = now.Add(driftWatchRetry)
+	d.track(t.Context(), gs)
+	if want := []schema.GroupKind{cm, deploy, role, deploy, role}; !slices.Equal(asked, want) {
+		t.Errorf("asked about %v, want %v: a watched kind once, the others again after the retry", asked, want)
+	}
+	if want := []schema.GroupKind{cm}; !slices.Equal(watched, want) {
+		t.Errorf("watched %v, want %v", watched, want)
+	}
+
+	obj := func(ns, name string, owner types.NamespacedName) *metav1.PartialObjectMetadata {
+		o := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+			Labels: map[string]string{LabelGitSyncName: owner.Name, LabelGitSyncNamespace: owner.Namespace}}}
+		return o
+	}
+	key := types.NamespacedName{Namespace: "team", Name: "apps"}
+	other := types.NamespacedName{Namespace: "team", Name: "other"}
+	if _, ok := d.changed(cm, obj("team", "a", key), nil); !ok {
+		t.Error("deleting an inventoried object is not drift")
+	}
+	if _, ok := d.changed(cm, obj("team", "c", key), nil); ok {
+		t.Error("deleting an object the inventory does not list is drift")
+	}
+	if _, ok := d.changed(cm, obj("team", "b", other), nil); ok {
+		t.Error("an object labelled for another GitSync is drift of it")
+	}
+	if _, ok := d.changed(cm, nil, obj("team", "b", key)); !ok {
+		t.Error("an inventoried object without gitseal's fields is not drift")
+	}
+	if got := d.take(key); len(got) != 2 {
+		t.Errorf("pending %v, want a and b", got)
+	}
+	if got := d.take(key); len(got) != 0 {
+		t.Errorf("pending %v after take, want none", got)
+	}
+	d.forget(key)
+	if _, ok := d.changed(cm, obj("team", "a", key), nil); ok {
+		t.Error("a forgotten GitSync still gets drift")
+	}
+}
