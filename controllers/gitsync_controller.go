@@ -387,7 +387,10 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
 	key := client.ObjectKeyFromObject(gs)
-	full := fullCheckDue(prev, r.Clock.Now())
+	// Between full checks only a watch sees drift: a GitSync holding a kind
+	// the controller may not watch (config/drift-watch grants it) is fully
+	// checked every interval, as if there were no watches.
+	full := fullCheckDue(prev, r.Clock.Now()) || !r.drift.watchesAll(key)
 	// The objects the drift watch saw change since the last sync: a sync
 	// that is not a full check sends, or compares, these as well. With
 	// correctDrift false a new revision leaves them for the next comparison.

@@ -70,6 +70,8 @@ type watchedSync struct {
 	// inventory holds the IDs of its last inventory: only changes to these
 	// objects are its drift.
 	inventory map[string]struct{}
+	// kinds holds the kinds of its last inventory; nil until track has run.
+	kinds map[schema.GroupKind]struct{}
 	// pending holds the objects changed since its last sync looked at them.
 	pending map[string]struct{}
 	// drifted holds the objects reported in its Drifted condition
@@ -88,6 +90,7 @@ func newDriftWatch(m *metrics) *driftWatch {
 func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 	refs := fromInventory(gs.Status.Inventory)
 	ids := make(map[string]struct{}, len(refs))
+	inventoryKinds := map[schema.GroupKind]struct{}{}
 	var kinds []schema.GroupVersionKind
 	now := d.now()
 	d.mu.Lock()
@@ -96,6 +99,7 @@ func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 		id := ref.String()
 		ids[id] = struct{}{}
 		gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
+		inventoryKinds[gk] = struct{}{}
 		k := d.kinds[gk]
 		if k == nil {
 			k = &watchedKind{}
@@ -106,7 +110,7 @@ func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 			kinds = append(kinds, gk.WithVersion(ref.Version))
 		}
 	}
-	s.inventory = ids
+	s.inventory, s.kinds = ids, inventoryKinds
 	for id := range s.drifted {
 		if _, ok := ids[id]; !ok {
 			delete(s.drifted, id)
@@ -146,6 +150,25 @@ func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 			d.metrics.driftWatches.WithLabelValues(state).Inc()
 		}
 	}
+}
+
+// watchesAll reports whether every kind of the GitSync's last inventory
+// is watched, so that its drift is seen as it happens. It is false until
+// track has run for the GitSync: after the controller starts, drift made
+// while it was away is not seen by any watch.
+func (d *driftWatch) watchesAll(key types.NamespacedName) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.syncs[key]
+	if s == nil || s.kinds == nil {
+		return false
+	}
+	for gk := range s.kinds {
+		if k := d.kinds[gk]; k == nil || !k.watched {
+			return false
+		}
+	}
+	return true
 }
 
 // sync returns the record of a GitSync, created empty. d.mu is held.

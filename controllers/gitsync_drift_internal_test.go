@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
@@ -88,5 +89,44 @@ func TestDriftWatchTrack(t *testing.T) {
 	d.forget(key)
 	if _, ok := d.changed(cm, obj("team", "a", key), nil); ok {
 		t.Error("a forgotten GitSync still gets drift")
+	}
+}
+
+// A GitSync is covered by watches only once every kind it holds is
+// watched; until then, and before its first sync since the controller
+// started, each of its syncs is a full check (C3: drift is still undone at
+// every interval without the extra RBAC).
+func TestDriftWatchCoversAGitSyncOnlyWhenEveryKindIsWatched(t *testing.T) {
+	allowed := map[string]bool{"ConfigMap": true, "Deployment": false}
+	d := newDriftWatch(nil)
+	d.allowed = func(_ context.Context, gvk schema.GroupVersionKind) (bool, error) { return allowed[gvk.Kind], nil }
+	d.watch = func(context.Context, schema.GroupVersionKind) error { return nil }
+	inventory := func(ids ...string) *gitsealv1alpha1.Inventory {
+		inv := &gitsealv1alpha1.Inventory{}
+		for _, id := range ids {
+			inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: "v1"})
+		}
+		return inv
+	}
+	configOnly := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "config"}}
+	configOnly.Status.Inventory = inventory("team_a__ConfigMap")
+	mixed := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "mixed"}}
+	mixed.Status.Inventory = inventory("team_a__ConfigMap", "team_web_apps_Deployment")
+	empty := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "empty"}}
+
+	for _, gs := range []*gitsealv1alpha1.GitSync{configOnly, mixed, empty} {
+		if d.watchesAll(client.ObjectKeyFromObject(gs)) {
+			t.Errorf("%s is covered before its first sync", gs.Name)
+		}
+		d.track(t.Context(), gs)
+	}
+	if !d.watchesAll(client.ObjectKeyFromObject(configOnly)) {
+		t.Error("a GitSync of watched ConfigMaps is not covered")
+	}
+	if d.watchesAll(client.ObjectKeyFromObject(mixed)) {
+		t.Error("a GitSync holding an unwatched Deployment is covered")
+	}
+	if !d.watchesAll(client.ObjectKeyFromObject(empty)) {
+		t.Error("a GitSync that applied nothing is not covered")
 	}
 }
