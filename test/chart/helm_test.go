@@ -52,7 +52,7 @@ func newHelm(t *testing.T, kubeconfig string) *helm {
 // run runs helm with args and returns its standard output; the error
 // holds its standard error.
 func (h *helm) run(args ...string) (string, error) {
-	cmd := exec.Command(h.bin, args...) //nolint:gosec // G204: the Makefile's pinned helm, with the test's arguments.
+	cmd := exec.Command(h.bin, args...)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "KUBECONFIG=") || strings.HasPrefix(kv, "HELM_")
 	})
