@@ -1,6 +1,9 @@
 package chart
 
 import (
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -159,5 +162,71 @@ func TestHelmUninstallKeepsKeysNamespaceAndCRDs(t *testing.T) {
 	err = env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "gitseal-controller"}, &deployment)
 	if !apierrors.IsNotFound(err) && (err != nil || deployment.GetDeletionTimestamp() == nil) {
 		t.Errorf("the Deployment is still there after helm uninstall (%v)", err)
+	}
+}
+
+// TestHelmTakesOverAKustomizeInstall moves a kustomize install to the
+// chart as docs/operations.md says, on a real API server: `kubectl apply
+// -k config/default`, `kubectl delete -k config/controller`, then helm
+// install --take-ownership, which adopts the namespace config/namespace
+// made. The key Secret stays as it was, and the namespace then carries
+// helm.sh/resource-policy: keep, so that a later helm uninstall keeps it
+// (RELIABILITY: nothing lost). test/cluster does the same on a real node
+// with the controller running.
+func TestHelmTakesOverAKustomizeInstall(t *testing.T) {
+	kubectl := env.KubectlPath()
+	if kubectl == "" {
+		t.Fatal("the test control plane has no kubectl: export KUBEBUILDER_ASSETS=$(hack/envtest.sh)")
+	}
+	kubeconfig, err := env.AdminKubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfigFile := testenv.WriteKubeconfig(t, kubeconfig)
+	h := newHelm(t, kubeconfigFile)
+	runKubectl := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfigFile}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	config := filepath.Join("..", "..", "config")
+	runKubectl("apply", "-k", filepath.Join(config, "default"))
+	runKubectl("delete", "-k", filepath.Join(config, "controller"))
+	key := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: "gitseal-key-takeover", Labels: map[string]string{keys.LabelSealingKey: "true"}},
+		Data:       map[string][]byte{"stand-in": []byte("not a real key")},
+	}
+	if err := env.Client.Create(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+
+	if out, err := h.run("install", "gitseal", chartDir(t), "--namespace", releaseNamespace, "--take-ownership"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var namespace corev1.Namespace
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Name: releaseNamespace}, &namespace); err != nil {
+		t.Fatal(err)
+	}
+	if namespace.Annotations[keepAnnotation] != "keep" || namespace.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+		t.Errorf("the adopted namespace has annotations %v and labels %v", namespace.Annotations, namespace.Labels)
+	}
+	var deployment unstructured.Unstructured
+	deployment.SetAPIVersion("apps/v1")
+	deployment.SetKind("Deployment")
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: releaseNamespace, Name: "gitseal-controller"}, &deployment); err != nil {
+		t.Fatalf("helm install made no Deployment: %v", err)
+	}
+	var after corev1.Secret
+	if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(key), &after); err != nil || after.ResourceVersion != key.ResourceVersion {
+		t.Errorf("the key Secret changed in the move (%v)", err)
+	}
+
+	if out, err := h.run("uninstall", "gitseal", "--namespace", releaseNamespace); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Name: releaseNamespace}, &namespace); err != nil || namespace.DeletionTimestamp != nil {
+		t.Errorf("helm uninstall deleted the adopted namespace (%v)", err)
 	}
 }
