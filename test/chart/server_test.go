@@ -103,10 +103,11 @@ func TestRenderedChartPassesServerSideDryRun(t *testing.T) {
 
 // TestHelmUninstallKeepsKeysNamespaceAndCRDs installs the chart with helm
 // into a real API server as docs/operations.md says (helm install
-// --create-namespace), stands in for the controller by writing a key
-// Secret into the namespace, uninstalls it with helm uninstall, and finds
-// the namespace, the key and the CRDs still there and the controller's
-// objects gone (RELIABILITY: nothing lost; the keys outlive an uninstall).
+// --create-namespace), applies its CRDs as an upgrade does, stands in for
+// the controller by writing a key Secret into the namespace, uninstalls it
+// with helm uninstall, and finds the namespace, the key and the CRDs still
+// there and the controller's objects gone (RELIABILITY: nothing lost; the
+// keys outlive an uninstall).
 func TestHelmUninstallKeepsKeysNamespaceAndCRDs(t *testing.T) {
 	kubeconfig, err := env.AdminKubeconfig()
 	if err != nil {
@@ -129,6 +130,14 @@ func TestHelmUninstallKeepsKeysNamespaceAndCRDs(t *testing.T) {
 	deployment.SetKind("Deployment")
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "gitseal-controller"}, &deployment); err != nil {
 		t.Fatalf("helm install made no Deployment: %v", err)
+	}
+
+	// The upgrade's CRD step, as docs/operations.md gives it.
+	if kubectl := env.KubectlPath(); kubectl == "" {
+		t.Error("the test control plane has no kubectl: export KUBEBUILDER_ASSETS=$(hack/envtest.sh)")
+	} else if out, err := exec.Command(kubectl, "--kubeconfig", h.kubeconfig, "apply", "--server-side", "--force-conflicts",
+		"-f", filepath.Join(chartDir(t), "crds")).CombinedOutput(); err != nil {
+		t.Errorf("applying the chart's CRDs as an upgrade does: %v\n%s", err, out)
 	}
 
 	key := &corev1.Secret{
