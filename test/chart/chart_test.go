@@ -58,7 +58,7 @@ func sameObjects(t *testing.T, gotWhat string, got []*unstructured.Unstructured,
 // --include-crds` renders exactly the objects of config/default, field for
 // field. The one difference allowed, and required, is the Namespace's
 // helm.sh/resource-policy: keep, so that helm uninstall keeps the keys
-// (RELIABILITY: nothing lost).
+// (RELIABILITY C7, nothing lost).
 func TestDefaultValuesRenderConfigDefault(t *testing.T) {
 	h := newHelm(t, "")
 	rendered := h.mustRender(t)

@@ -106,7 +106,7 @@ func TestRenderedChartPassesServerSideDryRun(t *testing.T) {
 // --create-namespace), applies its CRDs as an upgrade does, stands in for
 // the controller by writing a key Secret into the namespace, uninstalls it
 // with helm uninstall, and finds the namespace, the key and the CRDs still
-// there and the controller's objects gone (RELIABILITY: nothing lost; the
+// there and the controller's objects gone (RELIABILITY C7, nothing lost; the
 // keys outlive an uninstall).
 func TestHelmUninstallKeepsKeysNamespaceAndCRDs(t *testing.T) {
 	kubeconfig, err := env.AdminKubeconfig()
@@ -180,7 +180,7 @@ func TestHelmUninstallKeepsKeysNamespaceAndCRDs(t *testing.T) {
 // install --take-ownership, which adopts the namespace config/namespace
 // made. The key Secret stays as it was, and the namespace then carries
 // helm.sh/resource-policy: keep, so that a later helm uninstall keeps it
-// (RELIABILITY: nothing lost). test/cluster does the same on a real node
+// (RELIABILITY C7, nothing lost). test/cluster does the same on a real node
 // with the controller running.
 func TestHelmTakesOverAKustomizeInstall(t *testing.T) {
 	kubectl := env.KubectlPath()

@@ -69,7 +69,7 @@ func imageValues(t *testing.T, image string) []string {
 // the keys and the active key stay as they were; a SealedSecret from
 // before opens again (its Secret, deleted while the controller was away,
 // comes back with the same value) and a new one opens. The later
-// scenarios run on this install. RELIABILITY: nothing lost across an
+// scenarios run on this install. RELIABILITY C7, nothing lost across an
 // uninstall and a change of installer.
 func testHelmInstall(t *testing.T) {
 	isKey := func(sec *corev1.Secret) bool { return sec.Labels[keys.LabelSealingKey] == "true" }
