@@ -29,6 +29,9 @@ CONTROLLER_GEN_VERSION := v0.23.0
 CONTROLLER_GEN         := $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GOLANGCI_LINT_VERSION  := v2.15.0
 GOLANGCI_LINT          := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# helm, for charts/gitseal's tests (test/chart) and the real-node suite.
+HELM_VERSION           := v4.3.2
+HELM                   := $(LOCALBIN)/helm-$(HELM_VERSION)
 
 # package:FuzzTarget pairs run by `make fuzz`, each for FUZZTIME. Minimizing a
 # new input is capped at 5s: the default (60s) spends a short run minimizing
@@ -110,15 +113,17 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods for the API types
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases and RBAC into config/rbac
+manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases (copied to charts/gitseal/crds) and RBAC into config/rbac
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=gitseal-controller paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	rm -f charts/gitseal/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/gitseal/crds/
 
 .PHONY: verify
 verify: generate manifests ## Regenerate, then fail if generated code or manifests changed or Go code is unformatted
 	@# Only changes in the working tree count (second status column, or
 	@# untracked), so staged generated files can be verified before a commit.
-	@changed=$$(git status --porcelain -- api config | grep -E '^.[^ ]' || true); \
+	@changed=$$(git status --porcelain -- api config charts | grep -E '^.[^ ]' || true); \
 	if [ -n "$$changed" ]; then \
 		echo "verify: generated files are stale or not in git; run 'make generate manifests' and add them:" >&2; \
 		echo "$$changed" >&2; \
@@ -142,14 +147,18 @@ envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl d
 	@hack/envtest.sh
 
 .PHONY: test
-test: ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each target, and gitseal scan on the tree
+test: $(HELM) ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each target, and gitseal scan on the tree
 	assets=$$(hack/envtest.sh); \
-	KUBEBUILDER_ASSETS="$$assets" go test ./...
+	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_HELM=$(HELM) go test ./...
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
 
+.PHONY: helm
+helm: $(HELM) ## Install the pinned helm (once) and print its path, for GITSEAL_TEST_HELM
+	@echo $(HELM)
+
 .PHONY: test-cluster
-test-cluster: image ## Run test/cluster on a real single-node cluster: hack/cluster up, the suite, down (Linux, root)
+test-cluster: image $(HELM) ## Run test/cluster on a real single-node cluster: hack/cluster up, the suite, down (Linux, root)
 	mkdir -p $(DIST)/test
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o $(DIST)/test/testpod ./test/cluster/testpod
 	go run ./hack/image -o $(DIST)/test/testpod.tar -ref $(TEST_POD_IMAGE) -user 65532:65532 \
@@ -166,7 +175,7 @@ test-cluster: image ## Run test/cluster on a real single-node cluster: hack/clus
 		{ hack/cluster load $(DIST)/image.tar $(DIST)/test/next.tar $(DIST)/test/testpod.tar && \
 		  GITSEAL_TEST_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/image.digest) \
 		  GITSEAL_TEST_UPGRADE_IMAGE=$(IMAGE_REPO)@$$(cat $(DIST)/test/next.digest) \
-		  GITSEAL_TEST_POD_IMAGE=$(TEST_POD_IMAGE) GOPROXY=off \
+		  GITSEAL_TEST_POD_IMAGE=$(TEST_POD_IMAGE) GITSEAL_TEST_HELM=$(HELM) GOPROXY=off \
 		  hack/cluster exec go test -tags cluster -count=1 -v -timeout 60m ./test/cluster; } || status=$$?; \
 	fi; \
 	hack/cluster down; \
@@ -217,10 +226,13 @@ $(CONTROLLER_GEN):
 $(GOLANGCI_LINT):
 	$(call go-install-tool,$@,github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
 
+$(HELM):
+	$(call go-install-tool,$@,helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+
 # go-install-tool installs package $(2) at version $(3) as the file $(1), and
 # points bin/<name> at it for use by hand.
 define go-install-tool
-	@echo "installing $(2)@$(3)"
+	@echo "installing $(2)@$(3)" >&2
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	GOBIN="$$tmp" GOFLAGS= go install $(2)@$(3); \
 	mkdir -p $(LOCALBIN); \

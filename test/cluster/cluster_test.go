@@ -57,6 +57,7 @@ func TestDeployed(t *testing.T) {
 		{"rotation", testRotation},
 		{"upgrade", testUpgrade},
 		{"uninstall and reinstall", testUninstall},
+		{"helm install", testHelmInstall}, // the later scenarios run on the chart's install
 		{"scale", testScale},
 		{"hostile repository", testHostileRepository},
 		{"failover", testFailover}, // last: it restarts the controller

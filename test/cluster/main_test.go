@@ -8,8 +8,8 @@
 //
 //	hack/cluster exec go test -tags cluster ./test/cluster
 //
-// with GITSEAL_TEST_IMAGE, GITSEAL_TEST_UPGRADE_IMAGE and
-// GITSEAL_TEST_POD_IMAGE set (see the Makefile).
+// with GITSEAL_TEST_IMAGE, GITSEAL_TEST_UPGRADE_IMAGE,
+// GITSEAL_TEST_POD_IMAGE and GITSEAL_TEST_HELM set (see the Makefile).
 // It fails, never skips, when the cluster is not there, and refuses to run
 // where a default route could carry traffic off the machine.
 package cluster
@@ -43,6 +43,7 @@ type suite struct {
 	image      string // the controller image, as the install overlay names it
 	nextImage  string // another build of it, to upgrade to
 	podImage   string // test/cluster/testpod, for workloads
+	helm       string // the pinned helm, for the chart's install
 	nodeIP     string // the node's address, which pods reach
 	repoRoot   string
 	client     client.Client
@@ -84,6 +85,9 @@ func setup() error {
 		return err
 	}
 	if s.podImage, err = need("GITSEAL_TEST_POD_IMAGE"); err != nil {
+		return err
+	}
+	if s.helm, err = need("GITSEAL_TEST_HELM"); err != nil {
 		return err
 	}
 	if s.nodeIP, err = need("GITSEAL_CLUSTER_NODE_IP"); err != nil {
