@@ -211,7 +211,7 @@ func TestHelmTakesOverAKustomizeInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if out, err := h.run("install", "gitseal", chartDir(t), "--namespace", releaseNamespace, "--take-ownership"); err != nil {
+	if out, err := h.run("install", "gitseal", chartDir(t), "--namespace", releaseNamespace, "--take-ownership", "--skip-crds"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	var namespace corev1.Namespace

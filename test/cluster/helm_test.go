@@ -92,7 +92,7 @@ func testHelmInstall(t *testing.T) {
 
 	start := time.Now()
 	args := []string{"install", "gitseal", filepath.Join(s.repoRoot, "charts", "gitseal"),
-		"--namespace", controllerNamespace, "--take-ownership", "--wait", "--timeout", "5m"}
+		"--namespace", controllerNamespace, "--take-ownership", "--skip-crds", "--wait", "--timeout", "5m"}
 	helm(t, append(args, imageValues(t, s.nextImage)...)...)
 	kubectl(t, "", "-n", controllerNamespace, "rollout", "status", "deploy/"+controllerName, "--timeout=5m")
 	measure(t, "helm install to rollout complete", time.Since(start).Round(100*time.Millisecond))
