@@ -141,6 +141,15 @@ func testInstall(t *testing.T) {
 	kubectl(t, "", "-n", controllerNamespace, "rollout", "status", "deploy/"+controllerName, "--timeout=5m")
 	measure(t, "apply -k to rollout complete", time.Since(start).Round(100*time.Millisecond))
 
+	checkInstalled(t, s.image)
+}
+
+// checkInstalled checks what every install must give: a namespace that
+// enforces the restricted Pod Security level, and two Ready controller
+// pods that run image as the controller's ServiceAccount and never
+// restarted. It returns the namespace.
+func checkInstalled(t *testing.T, image string) *corev1.Namespace {
+	t.Helper()
 	var ns corev1.Namespace
 	if err := s.client.Get(t.Context(), client.ObjectKey{Name: controllerNamespace}, &ns); err != nil {
 		t.Fatal(err)
@@ -164,8 +173,9 @@ func testInstall(t *testing.T) {
 				t.Errorf("pod %s container %s restarted %d times", p.Name, c.Name, c.RestartCount)
 			}
 		}
-		checkImage(t, &p, s.image)
+		checkImage(t, &p, image)
 	}
+	return &ns
 }
 
 // checkImage fails the test unless every container of pod runs image.

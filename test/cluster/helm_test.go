@@ -16,7 +16,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitseal/gitseal/internal/keys"
 )
@@ -97,28 +96,9 @@ func testHelmInstall(t *testing.T) {
 	kubectl(t, "", "-n", controllerNamespace, "rollout", "status", "deploy/"+controllerName, "--timeout=5m")
 	measure(t, "helm install to rollout complete", time.Since(start).Round(100*time.Millisecond))
 
-	var nsObj corev1.Namespace
-	if err := s.client.Get(t.Context(), client.ObjectKey{Name: controllerNamespace}, &nsObj); err != nil {
-		t.Fatal(err)
-	}
-	if got := nsObj.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
-		t.Errorf("namespace %s enforces Pod Security %q, want restricted", controllerNamespace, got)
-	}
+	nsObj := checkInstalled(t, s.nextImage)
 	if got := nsObj.Annotations["helm.sh/resource-policy"]; got != "keep" {
 		t.Errorf("namespace %s has helm.sh/resource-policy %q, want keep", controllerNamespace, got)
-	}
-	pods := controllerPods(t)
-	if len(pods) != 2 {
-		t.Fatalf("%d controller pods, want 2", len(pods))
-	}
-	for _, p := range pods {
-		if !podReady(&p) {
-			t.Errorf("pod %s is not Ready", p.Name)
-		}
-		if p.Spec.ServiceAccountName != controllerName {
-			t.Errorf("pod %s runs as ServiceAccount %q, want %s", p.Name, p.Spec.ServiceAccountName, controllerName)
-		}
-		checkImage(t, &p, s.nextImage)
 	}
 
 	waitForSecret(t, ns, "before-helm", 2*time.Minute)
