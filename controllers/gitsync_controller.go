@@ -130,9 +130,13 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	// closely; a stale copy would report the same failure twice.
 	var gs gitsealv1alpha1.GitSync
 	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics.deleteGitSync(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
+		r.metrics.deleteGitSync(req.NamespacedName)
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
@@ -211,6 +215,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Client.Status().Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.metrics.setGitSync(&gs)
 
 	next := requeueAfter(res, &gs.Spec, gs.Status.Failures)
 	log := ctrl.LoggerFrom(ctx)
@@ -249,6 +254,7 @@ func (r *GitSyncReconciler) suspend(ctx context.Context, gs *gitsealv1alpha1.Git
 	orig := gs.DeepCopy()
 	gs.Status.ObservedGeneration = gs.Generation
 	setSuspended(&gs.Status.Conditions, gs.Status.LastAppliedRevision, gs.Generation)
+	defer r.metrics.setGitSync(gs)
 	if equality.Semantic.DeepEqual(orig.Status, gs.Status) {
 		return nil
 	}
