@@ -54,18 +54,18 @@ type options struct {
 	metricsAddr    string
 	metricsSecure  bool
 	metricsCertDir string
-	probeAddr    string
-	leaderElect  bool
-	leaderNS     string
-	lease        leaseTimes
-	printVersion bool
-	pprofAddr    string
-	watch        string
-	keyType      string
-	qps          float64
-	burst        int
-	controllers  controllers.Options
-	zap          zap.Options
+	probeAddr      string
+	leaderElect    bool
+	leaderNS       string
+	lease          leaseTimes
+	printVersion   bool
+	pprofAddr      string
+	watch          string
+	keyType        string
+	qps            float64
+	burst          int
+	controllers    controllers.Options
+	zap            zap.Options
 }
 
 // bindFlags registers every flag of the controller on fs.
