@@ -32,6 +32,10 @@ GOLANGCI_LINT          := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # helm, for charts/gitseal's tests (test/chart) and the real-node suite.
 HELM_VERSION           := v4.3.2
 HELM                   := $(LOCALBIN)/helm-$(HELM_VERSION)
+# promtool tests config/prometheus; the Prometheus module is large: the first
+# install took 33 minutes (11 of CPU) on a 2-core machine with a cold cache.
+PROMTOOL_VERSION       := v0.316.0
+PROMTOOL               := $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
 
 # package:FuzzTarget pairs run by `make fuzz`, each for FUZZTIME. Minimizing a
 # new input is capped at 5s: the default (60s) spends a short run minimizing
@@ -147,15 +151,20 @@ envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl d
 	@hack/envtest.sh
 
 .PHONY: test
-test: $(HELM) ## Run all tests against a real kube-apiserver + etcd, a 10s fuzz of each target, and gitseal scan on the tree
+test: $(HELM) $(PROMTOOL) ## Run all tests against a real kube-apiserver + etcd, the chart and alert rule tests, a 10s fuzz of each target, and gitseal scan on the tree
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_HELM=$(HELM) go test ./...
+	$(MAKE) test-prometheus
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
 
 .PHONY: helm
 helm: $(HELM) ## Install the pinned helm (once) and print its path, for GITSEAL_TEST_HELM
 	@echo $(HELM)
+
+.PHONY: test-prometheus
+test-prometheus: $(PROMTOOL) ## Test config/prometheus: the alerts with promtool test rules, every query against the served metrics
+	cd hack/promcheck && PROMTOOL=$(PROMTOOL) go test -count=1 ./...
 
 .PHONY: test-cluster
 test-cluster: image $(HELM) ## Run test/cluster on a real single-node cluster: hack/cluster up, the suite, down (Linux, root)
@@ -228,6 +237,8 @@ $(GOLANGCI_LINT):
 
 $(HELM):
 	$(call go-install-tool,$@,helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+$(PROMTOOL):
+	$(call go-install-tool,$@,github.com/prometheus/prometheus/cmd/promtool,$(PROMTOOL_VERSION))
 
 # go-install-tool installs package $(2) at version $(3) as the file $(1), and
 # points bin/<name> at it for use by hand.

@@ -161,11 +161,13 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.drift.forget(req.NamespacedName)
+			r.metrics.deleteGitSync(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
 		r.drift.forget(req.NamespacedName)
+		r.metrics.deleteGitSync(req.NamespacedName)
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
@@ -251,6 +253,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Client.Status().Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.metrics.setGitSync(&gs)
 
 	next := requeueAfter(res, &gs.Spec, gs.Status.Failures)
 	log := ctrl.LoggerFrom(ctx)
@@ -289,6 +292,7 @@ func (r *GitSyncReconciler) suspend(ctx context.Context, gs *gitsealv1alpha1.Git
 	orig := gs.DeepCopy()
 	gs.Status.ObservedGeneration = gs.Generation
 	setSuspended(&gs.Status.Conditions, gs.Status.LastAppliedRevision, gs.Generation)
+	defer r.metrics.setGitSync(gs)
 	if equality.Semantic.DeepEqual(orig.Status, gs.Status) {
 		return nil
 	}

@@ -76,7 +76,11 @@ func (l *KeyLoader) Reconcile(ctx context.Context, _ reconcile.Request) (reconci
 		return reconcile.Result{}, fmt.Errorf("list key secrets: %w", err)
 	}
 	broken := l.Ring.Load(list.Items)
-	l.metrics.setKeys(l.Ring.Counts())
+	var activeCreated time.Time
+	if k := l.Ring.Active(); k != nil {
+		activeCreated = k.Created
+	}
+	l.metrics.setKeys(l.Ring.Counts(), activeCreated)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -92,7 +92,7 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	var ss gitsealv1alpha1.SealedSecret
 	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.metrics.setOnRetired(req.NamespacedName, false)
+			r.metrics.deleteSealedSecret(req.NamespacedName)
 			r.failing.Delete(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
@@ -107,7 +107,7 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	start := r.Clock.Now()
 	orig := ss.DeepCopy()
 	ringVersion := r.Ring.Version()
-	o, keyIDs, secretVersion := r.unseal(ctx, &ss)
+	o, opens, secretVersion := r.unseal(ctx, &ss)
 
 	r.metrics.unseals.Inc()
 	r.metrics.unsealDuration.Observe(r.Clock.Since(start).Seconds())
@@ -116,15 +116,18 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	if o.ok() {
 		ss.Status.KeyIDs, ss.Status.RetiredKeyIDs = nil, nil
-		for _, id := range keyIDs {
+		retiredValues := 0
+		for _, id := range slices.Sorted(maps.Keys(opens)) {
 			ss.Status.KeyIDs = append(ss.Status.KeyIDs, string(id))
 			if state, _ := r.Ring.State(id); state == keys.Retired {
 				ss.Status.RetiredKeyIDs = append(ss.Status.RetiredKeyIDs, string(id))
+				retiredValues += opens[id]
 			}
 		}
-		r.metrics.setOnRetired(req.NamespacedName, len(ss.Status.RetiredKeyIDs) > 0)
+		r.metrics.setSealedSecret(req.NamespacedName, sealedSecretState{reason: o.Reason, retiredValues: retiredValues})
 		r.written.Store(ss.UID, writtenSecret{ss.Generation, secretVersion, ringVersion, ss.Status.KeyIDs, ss.Status.RetiredKeyIDs})
 	} else {
+		r.metrics.setSealedSecretReason(req.NamespacedName, o.Reason)
 		r.written.Delete(ss.UID)
 	}
 	ss.Status.ObservedGeneration = ss.Generation
@@ -199,8 +202,9 @@ func (r *SealedSecretReconciler) unchangedSinceWrite(ctx context.Context, ss *gi
 
 // unseal opens the values and writes the Secret. On any failure it leaves
 // the existing Secret exactly as it was. It returns the outcome, the keys
-// that opened the values and the resource version of the Secret.
-func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (outcome, []crypto.KeyID, string) {
+// that opened the values, with the number of values each opened, and the
+// resource version of the Secret.
+func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (outcome, map[crypto.KeyID]int, string) {
 	ids := r.Ring.Identities()
 	if len(ids) == 0 {
 		return outcome{gitsealv1alpha1.ReasonKeyUnavailable, "the controller holds no usable key yet"}, nil, ""
@@ -239,13 +243,13 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 	if existing != nil {
 		current = r.managedSecret(ctx, ss)
 		if current != nil && upToDate(current, ss, secretType, opened.Data) {
-			return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.KeyIDs, current.ResourceVersion
+			return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret is up to date"}, opened.Opens, current.ResourceVersion
 		}
 	}
 	if err := r.apply(ctx, desired, existing != nil, current); err != nil {
 		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil, ""
 	}
-	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.KeyIDs, *desired.ResourceVersion
+	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.Opens, *desired.ResourceVersion
 }
 
 // reservedTemplate returns why a template may not be written, or "": it

@@ -169,6 +169,7 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		opts.Clock = clock.RealClock{}
 	}
 	metrics := newMetrics()
+	metrics.renewalPeriod.Set(opts.KeyRenewalPeriod.Seconds())
 	ring := keys.NewRing(opts.RetiredKeysOpen)
 
 	// Keys live in one namespace and are read by every replica, so they get

@@ -74,7 +74,7 @@ current-context: gitseal-controller
 YAML
 show "$kubectl" --kubeconfig "$work/controller.kubeconfig" auth whoami
 "$root/bin/gitseal-controller" --kubeconfig "$work/controller.kubeconfig" --namespace gitseal-system \
-	--http-bind-address 127.0.0.1:18000 --metrics-bind-address 127.0.0.1:18080 \
+	--http-bind-address 127.0.0.1:18000 --metrics-bind-address 127.0.0.1:18443 \
 	--health-probe-bind-address 127.0.0.1:18081 >"$work/controller.log" 2>&1 &
 pids+=($!)
 export GITSEAL_URL=http://127.0.0.1:18000

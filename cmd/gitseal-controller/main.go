@@ -21,6 +21,7 @@ limitations under the License.
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
@@ -49,25 +51,31 @@ const leaderElectionID = "gitseal-controller.gitseal.dev"
 
 // options are the controller's command-line settings.
 type options struct {
-	metricsAddr  string
-	probeAddr    string
-	leaderElect  bool
-	leaderNS     string
-	lease        leaseTimes
-	printVersion bool
-	pprofAddr    string
-	watch        string
-	keyType      string
-	qps          float64
-	burst        int
-	controllers  controllers.Options
-	zap          zap.Options
+	metricsAddr    string
+	metricsSecure  bool
+	metricsCertDir string
+	probeAddr      string
+	leaderElect    bool
+	leaderNS       string
+	lease          leaseTimes
+	printVersion   bool
+	pprofAddr      string
+	watch          string
+	keyType        string
+	qps            float64
+	burst          int
+	controllers    controllers.Options
+	zap            zap.Options
 }
 
 // bindFlags registers every flag of the controller on fs.
 func (o *options) bindFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080",
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443",
 		"Address the metrics endpoint binds to; \"0\" disables it.")
+	fs.BoolVar(&o.metricsSecure, "metrics-secure", true,
+		"Serve metrics over HTTPS, only to clients whose token the API server authenticates and authorizes for GET /metrics; false serves plain HTTP to anyone, for development only.")
+	fs.StringVar(&o.metricsCertDir, "metrics-cert-dir", "",
+		"Directory holding tls.crt and tls.key for the metrics endpoint, reloaded when they change; empty uses a self-signed certificate made at start.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081",
 		"Address the health and readiness probe endpoints bind to.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false,
@@ -124,6 +132,23 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.burst, "kube-api-burst", 1000, "Burst of requests to the API server.")
 	config.RegisterFlags(fs) // --kubeconfig
 	o.zap.BindFlags(fs)
+}
+
+// metricsOptions serve metrics as kubebuilder v4 does: over HTTPS, to
+// clients the API server authenticates (TokenReview) and authorizes for
+// GET /metrics (SubjectAccessReview), with a self-signed certificate unless
+// a certificate directory is given. HTTP/2 is off: the HTTP/2 Rapid Reset
+// and Stream Cancellation attacks (CVE-2023-44487, CVE-2023-39325) need no
+// credentials.
+func (o *options) metricsOptions() metricsserver.Options {
+	m := metricsserver.Options{BindAddress: o.metricsAddr, SecureServing: o.metricsSecure}
+	if !o.metricsSecure {
+		return m
+	}
+	m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	m.CertDir = o.metricsCertDir
+	m.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	return m
 }
 
 // leaseTimes are the leader election timings.
@@ -197,7 +222,7 @@ func run(args []string) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         controllers.CacheOptions(watch, opts.controllers.Namespace),
-		Metrics:                       metricsserver.Options{BindAddress: opts.metricsAddr},
+		Metrics:                       opts.metricsOptions(),
 		HealthProbeBindAddress:        opts.probeAddr,
 		PprofBindAddress:              opts.pprofAddr,
 		LeaderElection:                opts.leaderElect,
@@ -222,7 +247,7 @@ func run(args []string) error {
 	}
 
 	log.Info("starting manager", "version", version.Version,
-		"metricsAddress", opts.metricsAddr, "probeAddress", opts.probeAddr,
+		"metricsAddress", opts.metricsAddr, "metricsSecure", opts.metricsSecure, "probeAddress", opts.probeAddr,
 		"leaderElection", opts.leaderElect, "namespace", opts.controllers.Namespace,
 		"watchNamespaces", watch, "keyType", kind, "keyRenewalPeriod", opts.controllers.KeyRenewalPeriod)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {

@@ -56,6 +56,8 @@ type Opened struct {
 	Data map[string][]byte
 	// KeyIDs are the IDs of the keys that opened the items, sorted.
 	KeyIDs []crypto.KeyID
+	// Opens counts the items each of KeyIDs opened.
+	Opens map[crypto.KeyID]int
 }
 
 // Wipe overwrites the plaintext.
@@ -70,7 +72,7 @@ func (o *Opened) Wipe() {
 // nothing: on any error no plaintext is returned. Items are opened in key
 // order, so the error names the first failing item deterministically.
 func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, error) {
-	out := &Opened{Data: make(map[string][]byte, len(ss.Spec.EncryptedData))}
+	out := &Opened{Data: make(map[string][]byte, len(ss.Spec.EncryptedData)), Opens: map[crypto.KeyID]int{}}
 	total := 0
 	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name, Key: item}
@@ -87,6 +89,7 @@ func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, er
 			return nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
 		out.Data[item] = v.Value
+		out.Opens[v.KeyID]++
 		if !slices.Contains(out.KeyIDs, v.KeyID) {
 			out.KeyIDs = append(out.KeyIDs, v.KeyID)
 		}

@@ -246,7 +246,9 @@ func startController(b *testing.B, bin, kubeconfig, ns, watch string, kind crypt
 		pprof = controllerPprof
 	}
 	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--watch-namespaces", watch,
-		"--key-type", string(kind), "--workers", cmp.Or(os.Getenv("GITSEAL_BENCH_WORKERS"), "8"), "--metrics-bind-address", cmp.Or(os.Getenv("GITSEAL_BENCH_METRICS"), "0"), "--health-probe-bind-address", "0", "--http-bind-address", "", "--pprof-bind-address", pprof)
+		"--key-type", string(kind), "--workers", cmp.Or(os.Getenv("GITSEAL_BENCH_WORKERS"), "8"), "--metrics-bind-address", cmp.Or(os.Getenv("GITSEAL_BENCH_METRICS"), "0"),
+		"--metrics-secure=false", // plain HTTP for the curl above, on a local control plane only
+		"--health-probe-bind-address", "0", "--http-bind-address", "", "--pprof-bind-address", pprof)
 	cmd.Args = append(cmd.Args, extraArgs...) // later flags win
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

@@ -48,6 +48,8 @@ type suite struct {
 	repoRoot   string
 	client     client.Client
 	work       string // scratch directory, removed at the end
+	// scraperToken reads metrics as Prometheus would (scraperToken()).
+	scraperToken string
 }
 
 var s suite

@@ -5,11 +5,13 @@ package cluster
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"maps"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -359,7 +361,7 @@ func testUpgrade(t *testing.T) {
 		if !runsImage(&leader, s.nextImage) {
 			return fmt.Errorf("leader %s runs the old image", leader.Name)
 		}
-		total, depth, err := reconcileCounts(t, leader.Name, "sealedsecret")
+		total, depth, err := reconcileCounts(t, &leader, "sealedsecret")
 		if err != nil {
 			return err
 		}
@@ -454,16 +456,37 @@ func versions(t *testing.T, match func(*corev1.Secret) bool) map[string]string {
 	return out
 }
 
-// reconcileCounts reads a controller pod's metrics through the API
-// server's pod proxy: the reconciles of the named controller so far, and
-// its work queue's depth.
-func reconcileCounts(t *testing.T, pod, controller string) (total, depth float64, err error) {
+// reconcileCounts scrapes a controller pod's metrics as Prometheus does
+// with config/prometheus: HTTPS to the pod's metrics port, with the token of
+// a ServiceAccount bound to gitseal-metrics-reader and nothing more. It
+// returns the reconciles of the named controller so far, and its work
+// queue's depth.
+func reconcileCounts(t *testing.T, pod *corev1.Pod, controller string) (total, depth float64, err error) {
 	t.Helper()
-	raw, err := tryRun(t.Context(), "", s.kubectl, "get", "--raw",
-		"/api/v1/namespaces/"+controllerNamespace+"/pods/"+pod+":8080/proxy/metrics")
+	if pod.Status.PodIP == "" {
+		return 0, 0, fmt.Errorf("pod %s has no IP yet", pod.Name)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "https://"+net.JoinHostPort(pod.Status.PodIP, "8443")+"/metrics", nil)
 	if err != nil {
 		return 0, 0, err
 	}
+	req.Header.Set("Authorization", "Bearer "+scraperToken(t))
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the self-signed default, as the shipped ServiceMonitor scrapes it
+	}}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("scrape %s: %s", pod.Name, resp.Status)
+	}
+	raw := string(body)
 	for _, line := range strings.Split(raw, "\n") {
 		name, value, ok := strings.Cut(line, " ")
 		if !ok {
@@ -481,6 +504,29 @@ func reconcileCounts(t *testing.T, pod, controller string) (total, depth float64
 		}
 	}
 	return total, depth, nil
+}
+
+// scraperToken returns a token of the ServiceAccount default/gitseal-test-scraper,
+// bound to the shipped ClusterRole gitseal-metrics-reader, as a Prometheus
+// would be. It is made once; the binding outlives reinstalls, which
+// recreate the ClusterRole under the same name.
+func scraperToken(t *testing.T) string {
+	t.Helper()
+	if s.scraperToken != "" {
+		return s.scraperToken
+	}
+	kubectl(t, `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: gitseal-test-scraper, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: gitseal-test-scraper}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gitseal-metrics-reader}
+subjects: [{kind: ServiceAccount, name: gitseal-test-scraper, namespace: default}]
+`, "apply", "-f", "-")
+	s.scraperToken = strings.TrimSpace(kubectl(t, "", "-n", "default", "create", "token", "gitseal-test-scraper", "--duration=2h"))
+	return s.scraperToken
 }
 
 // testScale measures the controller's memory with 1,000 SealedSecrets

@@ -124,3 +124,50 @@ func TestControllerMemoryLimitCoversTwoFetches(t *testing.T) {
 	}
 	t.Error("the controller container sets no GOMEMLIMIT")
 }
+
+// TestPrometheusConfigBuilds builds config/prometheus as `kubectl apply -k`
+// would. Its kinds need the Prometheus Operator's CRDs, which this API
+// server lacks; hack/promcheck checks the rules and queries themselves.
+// The ServiceMonitor must find the Service of config/default by its labels,
+// on its metrics port.
+func TestPrometheusConfigBuilds(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	config := filepath.Join(filepath.Dir(file), "..", "..", "config")
+	build := func(dir string) map[string]*unstructured.Unstructured {
+		t.Helper()
+		resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(config, dir))
+		if err != nil {
+			t.Fatalf("config/%s: %v", dir, err)
+		}
+		out := map[string]*unstructured.Unstructured{}
+		for _, r := range resources.Resources() {
+			m, err := r.Map()
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := &unstructured.Unstructured{Object: m}
+			out[u.GetKind()+"/"+u.GetName()] = u
+		}
+		return out
+	}
+	prom := build("prometheus")
+	for _, want := range []string{"ServiceMonitor/gitseal-controller", "PrometheusRule/gitseal", "ConfigMap/gitseal-dashboard"} {
+		if prom[want] == nil {
+			t.Errorf("config/prometheus lacks %s", want)
+		}
+	}
+	sm, svc := prom["ServiceMonitor/gitseal-controller"], build("default")["Service/gitseal"]
+	if sm == nil || svc == nil {
+		t.Fatal("no ServiceMonitor or no Service gitseal")
+	}
+	selector, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+	for k, v := range selector {
+		if svc.GetLabels()[k] != v {
+			t.Errorf("the ServiceMonitor selects %s=%s, which the Service gitseal lacks", k, v)
+		}
+	}
+	ports, _ := svc.Object["spec"].(map[string]any)["ports"].([]any) // kyaml's ints do not deep-copy
+	if !slices.ContainsFunc(ports, func(p any) bool { return p.(map[string]any)["name"] == "metrics" }) {
+		t.Error("the Service gitseal has no port named metrics")
+	}
+}
