@@ -278,31 +278,31 @@ var valueCases = []struct {
 		},
 	},
 	{
-		name: "the metrics Service and ServiceMonitor select the metrics port",
-		set: []string{"metrics.service.enabled=true", "metrics.serviceMonitor.enabled=true",
-			"metrics.serviceMonitor.labels.release=prometheus", "metrics.serviceMonitor.endpoint.scheme=https"},
+		name: "the ServiceMonitor scrapes the Service's metrics port over HTTPS with a token",
+		set:  []string{"metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.labels.release=prometheus"},
 		check: func(t *testing.T, objects []*unstructured.Unstructured) {
-			svc := find(t, objects, "Service", "gitseal-metrics")
-			ports := nested(t, svc.Object, "spec", "ports").([]any)
-			if len(ports) != 1 || ports[0].(map[string]any)["name"] != "metrics" || ports[0].(map[string]any)["targetPort"] != "metrics" {
-				t.Errorf("metrics Service ports %v, want one named metrics to the container port metrics", ports)
-			}
-			if sel := nested(t, svc.Object, "spec", "selector"); !equality.Semantic.DeepEqual(sel, nested(t, find(t, objects, "Deployment", "gitseal-controller").Object, "spec", "selector", "matchLabels")) {
-				t.Errorf("metrics Service selects %v, not the controller's pods", sel)
-			}
-			sm := find(t, objects, "ServiceMonitor", "gitseal-metrics")
+			svc := find(t, objects, "Service", "gitseal")
+			sm := find(t, objects, "ServiceMonitor", "gitseal-controller")
 			if sm.GetNamespace() != releaseNamespace || sm.GetLabels()["release"] != "prometheus" {
 				t.Errorf("ServiceMonitor in %q with labels %v", sm.GetNamespace(), sm.GetLabels())
 			}
 			selector := nested(t, sm.Object, "spec", "selector", "matchLabels").(map[string]any)
 			for k, v := range selector {
 				if svc.GetLabels()[k] != v {
-					t.Errorf("ServiceMonitor selects %s=%v; the metrics Service has %v", k, v, svc.GetLabels())
+					t.Errorf("ServiceMonitor selects %s=%v; the Service has %v", k, v, svc.GetLabels())
 				}
 			}
+			hasMetricsPort := false
+			for _, p := range nested(t, svc.Object, "spec", "ports").([]any) {
+				hasMetricsPort = hasMetricsPort || p.(map[string]any)["name"] == "metrics"
+			}
+			if !hasMetricsPort {
+				t.Error("the Service has no port named metrics")
+			}
 			endpoints := nested(t, sm.Object, "spec", "endpoints").([]any)
-			if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["scheme"] != "https" {
-				t.Errorf("ServiceMonitor endpoints %v, want port metrics with scheme https", endpoints)
+			ep := endpoints[0].(map[string]any)
+			if len(endpoints) != 1 || ep["port"] != "metrics" || ep["scheme"] != "https" || ep["bearerTokenFile"] == nil {
+				t.Errorf("ServiceMonitor endpoints %v, want port metrics, scheme https and a bearer token", endpoints)
 			}
 		},
 	},
@@ -367,7 +367,7 @@ func TestInvalidValuesAreRefused(t *testing.T) {
 		{"a misspelt value is refused", []string{"replica=3"}, "replica"},
 		{"a renewal period that is not a duration is refused", []string{"keyRenewalPeriod=monthly"}, "keyRenewalPeriod"},
 		{"an Ingress without a host is refused", []string{"webhook.ingress.enabled=true"}, "webhook.ingress.host"},
-		{"a ServiceMonitor without the metrics Service is refused", []string{"metrics.serviceMonitor.enabled=true"}, "metrics.service.enabled"},
+		{"the removed metrics Service value is refused", []string{"metrics.service.enabled=true"}, "service"},
 		{"an unknown Pod Security level is refused", []string{"namespace.podSecurity.enforce=strict"}, "enforce"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
