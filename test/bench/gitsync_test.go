@@ -77,7 +77,9 @@ const editedObject = 500
 // watches and the API server's own (see readAPIRequests);
 // object-writes counts writes to ConfigMaps, dry-runs the dry runs. The
 // logs add each step's requests by verb and resource and the CPU time of
-// the controller and the control plane.
+// the controller and the control plane. Each run reports its own figures,
+// so with -benchtime Nx the line shows the last run's: use -benchtime 1x
+// -count N for several.
 func BenchmarkGitSync1000(b *testing.B) {
 	s := newSyncBench(b)
 	run := 0
