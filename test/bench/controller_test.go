@@ -425,13 +425,17 @@ func cpuSeconds(b *testing.B, pid int) float64 {
 }
 
 // peakRSS reads the process's peak resident set size (VmHWM) in MiB.
-func peakRSS(b *testing.B, pid int) float64 {
+func peakRSS(b *testing.B, pid int) float64 { return memoryMiB(b, pid, "VmHWM") }
+
+// memoryMiB reads one memory figure of /proc/<pid>/status, such as VmRSS
+// or VmHWM, in MiB.
+func memoryMiB(b *testing.B, pid int, field string) float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
 			if err != nil {
 				b.Fatal(err)
@@ -439,6 +443,6 @@ func peakRSS(b *testing.B, pid int) float64 {
 			return float64(kb) / 1024
 		}
 	}
-	b.Fatal("no VmHWM in /proc status")
+	b.Fatalf("no %s in /proc status", field)
 	return 0
 }

@@ -44,17 +44,10 @@ func BenchmarkWebhookPush10(b *testing.B) {
 	rev := "main@sha1:" + repo.Commit(b, tenConfigMaps(0), "10 ConfigMaps")
 
 	ctrlNS, target := namespace(b, c, "gitseal"), namespace(b, c, "apps")
-	const token = "bench-webhook-token"
 	must(b, c.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ctrlNS, Name: "git"}, Data: map[string][]byte{"ca.crt": ca}}))
-	must(b, c.Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ctrlNS, Name: "github", Labels: map[string]string{webhook.LabelReceiver: string(webhook.GitHub)}},
-		Data:       map[string][]byte{webhook.TokenKey: []byte(token)},
-	}))
+	token := createReceiver(b, c, ctrlNS)
 	env.InstallConfig(b, "platform", ctrlNS)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(b, err)
-	addr := ln.Addr().String()
-	must(b, ln.Close())
+	addr := freeAddr(b)
 	startController(b, bin, kubeconfig, ctrlNS, ctrlNS+","+target, crypto.X25519, "--http-bind-address", addr)
 	activeKey(b, c, ctrlNS)
 	repoURL := baseURL + "/push10.git"
@@ -76,31 +69,61 @@ func BenchmarkWebhookPush10(b *testing.B) {
 	for b.Loop() {
 		round++
 		sha := repo.Commit(b, tenConfigMaps(round), fmt.Sprintf("change 10 ConfigMaps, round %d", round))
-		body, err := json.Marshal(map[string]any{
-			"ref": "refs/heads/main", "after": sha,
-			"repository": map[string]any{"clone_url": repoURL, "default_branch": "main"},
-		})
-		must(b, err)
-		mac := hmac.New(sha256.New, []byte(token))
-		mac.Write(body)
-		req, err := http.NewRequest(http.MethodPost, "http://"+addr+webhook.PathPrefix+"github", bytes.NewReader(body))
-		must(b, err)
-		req.Header.Set("X-GitHub-Event", "push")
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 		began := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		must(b, err)
-		out, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(out), `"triggered":1`) {
-			b.Fatalf("push: %d %s", resp.StatusCode, out)
-		}
+		sendPush(b, addr, token, repoURL, sha, 1)
 		waitApplied(b, c, key, "main@sha1:"+sha)
 		took := time.Since(began)
 		total += took
 		b.Logf("push %d: applied %.3fs after the request", round, took.Seconds())
 	}
 	b.ReportMetric(total.Seconds()/float64(round), "push-s")
+}
+
+// createReceiver creates the webhook receiver "github" in the controller's
+// namespace and returns its token.
+func createReceiver(b *testing.B, c client.Client, ns string) string {
+	const token = "bench-webhook-token"
+	must(b, c.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "github", Labels: map[string]string{webhook.LabelReceiver: string(webhook.GitHub)}},
+		Data:       map[string][]byte{webhook.TokenKey: []byte(token)},
+	}))
+	return token
+}
+
+// sendPush sends the controller's webhook at addr a GitHub push of sha to
+// the main branch of repoURL, signed with token, and fails unless it
+// triggered want GitSyncs.
+func sendPush(b *testing.B, addr, token, repoURL, sha string, want int) {
+	body, err := json.Marshal(map[string]any{
+		"ref": "refs/heads/main", "after": sha,
+		"repository": map[string]any{"clone_url": repoURL, "default_branch": "main"},
+	})
+	must(b, err)
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write(body)
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+webhook.PathPrefix+"github", bytes.NewReader(body))
+	must(b, err)
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(out), fmt.Sprintf(`"triggered":%d`, want)) {
+		b.Fatalf("push: %d %s, want %d triggered", resp.StatusCode, out, want)
+	}
+}
+
+// freeAddr returns a loopback address with a port free at the moment.
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().String()
 }
 
 // tenConfigMaps is apps/ with 10 ConfigMaps whose values depend on round.
