@@ -435,6 +435,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		Labels:           gitSyncLabels(gs),
 		Prune:            gs.Spec.PruneEnabled(),
 		DefaultNamespace: targetNS,
+		BeforePrune:      func(refs []apply.ObjectRef) { r.drift.prunes(key, refs) },
 	}
 	if !full {
 		applyOpts.Applied = inventoryHashes(gs.Status.Inventory)

@@ -72,6 +72,9 @@ type watchedSync struct {
 	inventory map[string]struct{}
 	// kinds holds the kinds of its last inventory; nil until track has run.
 	kinds map[schema.GroupKind]struct{}
+	// pruning holds the objects its sync is deleting: their deletion is
+	// not drift. track clears it.
+	pruning map[string]struct{}
 	// pending holds the objects changed since its last sync looked at them.
 	pending map[string]struct{}
 	// drifted holds the objects reported in its Drifted condition
@@ -110,7 +113,7 @@ func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 			kinds = append(kinds, gk.WithVersion(ref.Version))
 		}
 	}
-	s.inventory, s.kinds = ids, inventoryKinds
+	s.inventory, s.kinds, s.pruning = ids, inventoryKinds, nil
 	for id := range s.drifted {
 		if _, ok := ids[id]; !ok {
 			delete(s.drifted, id)
@@ -149,6 +152,20 @@ func (d *driftWatch) track(ctx context.Context, gs *gitsealv1alpha1.GitSync) {
 		if d.metrics != nil {
 			d.metrics.driftWatches.WithLabelValues(state).Inc()
 		}
+	}
+}
+
+// prunes records that the GitSync's sync is about to delete refs, so that
+// their deletion is not taken for drift.
+func (d *driftWatch) prunes(key types.NamespacedName, refs []apply.ObjectRef) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.sync(key)
+	if s.pruning == nil {
+		s.pruning = make(map[string]struct{}, len(refs))
+	}
+	for _, r := range refs {
+		s.pruning[r.String()] = struct{}{}
 	}
 }
 
@@ -249,6 +266,9 @@ func (d *driftWatch) changed(gk schema.GroupKind, before, after *metav1.PartialO
 	}
 	if _, ok := s.inventory[id]; !ok {
 		return key, false
+	}
+	if _, pruned := s.pruning[id]; pruned && after == nil {
+		return key, false // the sync's own prune
 	}
 	_, reported := s.drifted[id]
 	switch {

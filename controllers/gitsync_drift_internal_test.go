@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/internal/apply"
 )
 
 // TestDriftWatchTrack checks how the drift watch takes up the kinds of an
@@ -128,5 +129,38 @@ func TestDriftWatchCoversAGitSyncOnlyWhenEveryKindIsWatched(t *testing.T) {
 	}
 	if !d.watchesAll(client.ObjectKeyFromObject(empty)) {
 		t.Error("a GitSync that applied nothing is not covered")
+	}
+}
+
+// The sync's own prune is not drift: a deletion of an object the sync
+// said it is pruning sends no second sync, while another deletion still
+// does.
+func TestDriftWatchIgnoresTheSyncsOwnPrune(t *testing.T) {
+	d := newDriftWatch(nil)
+	d.allowed = func(context.Context, schema.GroupVersionKind) (bool, error) { return true, nil }
+	d.watch = func(context.Context, schema.GroupVersionKind) error { return nil }
+	gs := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "apps"}}
+	gs.Status.Inventory = &gitsealv1alpha1.Inventory{Entries: []gitsealv1alpha1.InventoryEntry{
+		{ID: "team_a__ConfigMap", Version: "v1"}, {ID: "team_b__ConfigMap", Version: "v1"},
+	}}
+	d.track(t.Context(), gs)
+	key := client.ObjectKeyFromObject(gs)
+	cm := schema.GroupKind{Kind: "ConfigMap"}
+	obj := func(name string) *metav1.PartialObjectMetadata {
+		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: name,
+			Labels: map[string]string{LabelGitSyncName: key.Name, LabelGitSyncNamespace: key.Namespace}}}
+	}
+
+	d.prunes(key, []apply.ObjectRef{{Namespace: "team", Name: "a", Kind: "ConfigMap", Version: "v1"}})
+	if _, drift := d.changed(cm, obj("a"), nil); drift {
+		t.Error("the sync's own prune of a is drift")
+	}
+	if _, drift := d.changed(cm, obj("b"), nil); !drift {
+		t.Error("deleting b, which the sync keeps, is not drift")
+	}
+	gs.Status.Inventory.Entries = gs.Status.Inventory.Entries[:1]
+	d.track(t.Context(), gs) // the next sync's inventory clears what was pruned
+	if _, drift := d.changed(cm, obj("a"), nil); !drift {
+		t.Error("a deletion of a after the prune was settled is not drift")
 	}
 }

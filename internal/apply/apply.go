@@ -75,6 +75,10 @@ type Options struct {
 	// run, no apply; it is listed in Skipped. Nil sends every object,
 	// which also undoes what others changed in the cluster since.
 	Applied map[string]string
+	// BeforePrune, when set, is called with the objects Apply is about to
+	// delete, before the first delete: a watcher of the set can then tell
+	// Apply's deletes from others'.
+	BeforePrune func(refs []ObjectRef)
 }
 
 // DefaultConcurrency is the number of requests Apply sends at once unless
@@ -301,6 +305,9 @@ func (s *session) run(ctx context.Context, objs []*unstructured.Unstructured, pr
 			s.orphan(r)
 		}
 		return nil
+	}
+	if s.opts.BeforePrune != nil && len(stale) > 0 {
+		s.opts.BeforePrune(stale)
 	}
 	if err := s.prune(ctx, stale, current); err != nil {
 		return fmt.Errorf("%w: %w", ErrPrune, err)
