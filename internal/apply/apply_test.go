@@ -312,15 +312,7 @@ func TestHandEditIsRestored(t *testing.T) {
 	a := configMap(t, ns, "a", "from-git")
 	res := mustApply(t, []*unstructured.Unstructured{a}, nil, options(ns))
 
-	cm := &corev1.ConfigMap{}
-	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "a"}, cm); err != nil {
-		t.Fatal(err)
-	}
-	edited := cm.DeepCopy()
-	edited.Data["key"] = "by-hand"
-	if err := env.Client.Patch(t.Context(), edited, client.MergeFrom(cm), client.FieldOwner("kubectl-edit")); err != nil {
-		t.Fatal(err)
-	}
+	handEdit(t, ns, "a", "by-hand")
 
 	res = mustApply(t, []*unstructured.Unstructured{a}, res.Inventory, options(ns))
 	if !sameIDs(res.Configured, refs(a)) {

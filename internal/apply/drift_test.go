@@ -23,15 +23,7 @@ func TestDriftFindsHandEditsAndDeletionsAndChangesNothing(t *testing.T) {
 
 	// a: a field the set owns, edited by hand. b: deleted. c: a label the
 	// set does not mention, added by hand, which apply would leave.
-	cm := &corev1.ConfigMap{}
-	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "a"}, cm); err != nil {
-		t.Fatal(err)
-	}
-	edited := cm.DeepCopy()
-	edited.Data["key"] = "by-hand"
-	if err := env.Client.Patch(t.Context(), edited, client.MergeFrom(cm), client.FieldOwner("kubectl-edit")); err != nil {
-		t.Fatal(err)
-	}
+	handEdit(t, ns, "a", "by-hand")
 	var bLive corev1.ConfigMap
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "b"}, &bLive); err != nil {
 		t.Fatal(err)
@@ -61,5 +53,20 @@ func TestDriftFindsHandEditsAndDeletionsAndChangesNothing(t *testing.T) {
 	}
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "b"}, &corev1.ConfigMap{}); err == nil {
 		t.Error("Drift recreated b")
+	}
+}
+
+// handEdit sets data.key of ConfigMap ns/name to value as kubectl edit
+// does: an update by another field manager, which takes the field.
+func handEdit(t *testing.T, ns, name, value string) {
+	t.Helper()
+	cm := &corev1.ConfigMap{}
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, cm); err != nil {
+		t.Fatal(err)
+	}
+	edited := cm.DeepCopy()
+	edited.Data["key"] = value
+	if err := env.Client.Patch(t.Context(), edited, client.MergeFrom(cm), client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
 	}
 }

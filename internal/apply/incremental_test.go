@@ -23,7 +23,6 @@ import (
 	"sync"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -224,15 +223,7 @@ func TestHandEditOfASkippedObjectStaysUntilAFullApply(t *testing.T) {
 	ns := env.Namespace(t, "apply")
 	a := configMap(t, ns, "a", "from-git")
 	first := mustApply(t, []*unstructured.Unstructured{a}, nil, options(ns))
-	cm := &corev1.ConfigMap{}
-	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "a"}, cm); err != nil {
-		t.Fatal(err)
-	}
-	edited := cm.DeepCopy()
-	edited.Data["key"] = "by-hand"
-	if err := env.Client.Patch(t.Context(), edited, client.MergeFrom(cm), client.FieldOwner("kubectl-edit")); err != nil {
-		t.Fatal(err)
-	}
+	handEdit(t, ns, "a", "by-hand")
 
 	opts := options(ns)
 	opts.Applied = first.Hashes
