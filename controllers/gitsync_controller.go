@@ -356,6 +356,17 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if !ok {
 		return res
 	}
+	key := client.ObjectKeyFromObject(gs)
+	// Between full checks only a watch sees drift: a GitSync holding a kind
+	// the controller may not watch (config/drift-watch grants it) is fully
+	// checked every interval, as if there were no watches.
+	full := fullCheckDue(prev, r.Clock.Now()) || !r.drift.watchesAll(key)
+	// Nothing to send unless the ref moved: then stop the fetch as soon as
+	// the server says where the ref points, and build nothing. A drift
+	// event that arrives meanwhile queues the GitSync again.
+	if !full && !gs.Spec.Wait && !r.drift.hasPending(key) {
+		opts.UnlessCommit = appliedCommit(prev)
+	}
 	dir, err := os.MkdirTemp(r.TempDir, "gitsync-")
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "create a directory for the checkout: %v", err)
@@ -367,6 +378,13 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	}
 	rev := checkout.Revision
 	progress(rev)
+	if checkout.Unchanged {
+		return syncResult{
+			outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was fetched or sent", rev)},
+			revision:    rev,
+			incremental: true,
+		}
+	}
 
 	objs, res, ok := r.build(ctx, dir, gs.Spec.Path, rev)
 	if !ok {
@@ -390,11 +408,6 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if err != nil {
 		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
 	}
-	key := client.ObjectKeyFromObject(gs)
-	// Between full checks only a watch sees drift: a GitSync holding a kind
-	// the controller may not watch (config/drift-watch grants it) is fully
-	// checked every interval, as if there were no watches.
-	full := fullCheckDue(prev, r.Clock.Now()) || !r.drift.watchesAll(key)
 	// The objects the drift watch saw change since the last sync: a sync
 	// that is not a full check sends, or compares, these as well. With
 	// correctDrift false a new revision leaves them for the next comparison.
@@ -490,6 +503,16 @@ func (r *GitSyncReconciler) selectObjects(objs []*unstructured.Unstructured, ids
 
 // defaultFullCheckInterval is spec.fullCheckInterval when it is not set.
 const defaultFullCheckInterval = time.Hour
+
+// appliedCommit returns the commit of status.lastAppliedRevision
+// ("<name>@sha1:<hex>" or "sha1:<hex>"), or "" when there is none.
+func appliedCommit(gs *gitsealv1alpha1.GitSync) string {
+	_, commit, ok := strings.Cut(gs.Status.LastAppliedRevision, "sha1:")
+	if !ok || len(commit) != 40 {
+		return ""
+	}
+	return commit
+}
 
 // fullCheckDue decides whether a sync is a full check, which dry-runs and
 // applies every object (or, with correctDrift false, compares every object

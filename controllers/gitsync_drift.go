@@ -169,6 +169,15 @@ func (d *driftWatch) prunes(key types.NamespacedName, refs []apply.ObjectRef) {
 	}
 }
 
+// hasPending reports whether the watch saw drift of the GitSync that no
+// sync has taken yet.
+func (d *driftWatch) hasPending(key types.NamespacedName) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.syncs[key]
+	return s != nil && len(s.pending) > 0
+}
+
 // watchesAll reports whether every kind of the GitSync's last inventory
 // is watched, so that its drift is seen as it happens. It is false until
 // track has run for the GitSync: after the controller starts, drift made

@@ -46,6 +46,8 @@ type fetched struct {
 	commit  plumbing.Hash
 	tree    *object.Tree
 	name    string // the branch or tag of the revision; empty for a commit ref
+	// unchanged: the ref points at Options.UnlessCommit; nothing was fetched.
+	unchanged bool
 }
 
 // prepareAuth checks the credentials against the URL before any
@@ -113,13 +115,21 @@ func (f *fetcher) fetch(ctx context.Context) (*fetched, error) {
 		want plumbing.Hash
 		name string
 	)
+	unchanged := false
 	objects, err := f.withSession(ctx, func(s session, ar *packp.AdvRefs) (*memory.Storage, error) {
 		var err error
 		if want, name, err = f.resolve(ar); err != nil {
 			return nil, err
 		}
+		if f.opts.UnlessCommit != "" && want.String() == f.opts.UnlessCommit {
+			unchanged = true
+			return nil, nil
+		}
 		return f.fetchPack(ctx, s, ar, []plumbing.Hash{want}, true)
 	})
+	if err == nil && unchanged {
+		return &fetched{commit: want, name: name, unchanged: true}, nil
+	}
 	if err != nil && f.opts.Ref.Commit != "" && ctx.Err() == nil && isRefusedWant(err) {
 		// The server serves only what it advertises over this transport:
 		// take every branch and tag, whole, and look for the commit there.

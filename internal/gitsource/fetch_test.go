@@ -560,3 +560,39 @@ func TestFetchRefusesACorruptPack(t *testing.T) {
 	checkErr(t, err, ErrUnavailable)
 	checkEmpty(t, dir)
 }
+
+// TestFetchUnlessCommit: when the ref still points at UnlessCommit, the
+// fetch stops after the server's ref list: one request, nothing written,
+// Unchanged set. When it points elsewhere, the fetch is as usual.
+func TestFetchUnlessCommit(t *testing.T) {
+	f := newFixture(t)
+	var requests atomic.Int64
+	url := gitserver.ServeHTTP(t, f.root, gitserver.HTTPOptions{Requests: &requests}) + "/repo.git"
+
+	c, dir, err := fetchInto(t, Options{URL: url, UnlessCommit: f.tip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Unchanged || c.Commit != f.tip || c.Revision != "main@sha1:"+f.tip {
+		t.Errorf("got %+v, want main unchanged at %s", c, f.tip)
+	}
+	if files := readTree(t, dir); len(files) != 0 {
+		t.Errorf("an unchanged fetch wrote %d files", len(files))
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("an unchanged fetch sent %d requests, want only the ref list", n)
+	}
+
+	c, dir, err = fetchInto(t, Options{URL: url, Ref: Ref{Branch: "dev"}, UnlessCommit: f.tip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Unchanged || c.Commit != f.devTip {
+		t.Errorf("got %+v, want dev fetched at %s", c, f.devTip)
+	}
+	equalTrees(t, readTree(t, dir), devFiles)
+
+	if _, _, err := fetchInto(t, Options{URL: url, UnlessCommit: "main"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("UnlessCommit that is no SHA-1: err = %v, want ErrInvalid", err)
+	}
+}

@@ -87,6 +87,11 @@ type Options struct {
 	// signature (git's gpg.format=ssh) by one of these keys; nothing is
 	// written otherwise. See ParseAllowedSigners.
 	AllowedSigners []ssh.PublicKey
+	// UnlessCommit, a 40-hex SHA-1, stops the fetch as soon as the server
+	// has said where the ref points: if it is this commit, nothing is
+	// downloaded or written and the Checkout says Unchanged. A ref that
+	// points elsewhere, or at an annotated tag, is fetched as usual.
+	UnlessCommit string
 }
 
 // Checkout describes the revision that Fetch wrote.
@@ -99,6 +104,9 @@ type Checkout struct {
 	// (the commit it points to; for a SemVer ref, the tag it chose) and
 	// "sha1:<hex>" for a commit ref.
 	Revision string
+	// Unchanged is set when the ref still points at Options.UnlessCommit:
+	// then nothing was written.
+	Unchanged bool
 }
 
 // Fetch writes the files of one revision of the repository at opts.URL into
@@ -152,6 +160,9 @@ func Fetch(ctx context.Context, opts Options, dir string) (*Checkout, error) {
 	if err != nil {
 		return nil, f.failCtx(ctx, err)
 	}
+	if res.unchanged {
+		return revision(res), nil
+	}
 	w := &treeWriter{
 		root:     out.root,
 		objects:  res.objects,
@@ -162,13 +173,18 @@ func Fetch(ctx context.Context, opts Options, dir string) (*Checkout, error) {
 		out.empty()
 		return nil, f.failCtx(ctx, err)
 	}
-	c := &Checkout{Commit: res.commit.String()}
+	return revision(res), nil
+}
+
+// revision describes what fetch found.
+func revision(res *fetched) *Checkout {
+	c := &Checkout{Commit: res.commit.String(), Unchanged: res.unchanged}
 	if res.name == "" {
 		c.Revision = "sha1:" + c.Commit
 	} else {
 		c.Revision = res.name + "@sha1:" + c.Commit
 	}
-	return c, nil
+	return c
 }
 
 var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -194,6 +210,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if err := o.Ref.validate(); err != nil {
 		return o, err
+	}
+	if o.UnlessCommit != "" && !commitPattern.MatchString(o.UnlessCommit) {
+		return o, fmt.Errorf("%w options: UnlessCommit is not a 40-hex SHA-1", ErrInvalid)
 	}
 	o.Ref.Commit = strings.ToLower(o.Ref.Commit)
 	return o, nil
