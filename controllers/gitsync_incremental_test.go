@@ -188,10 +188,14 @@ func TestGitSyncFullCheckUndoesAHandEdit(t *testing.T) {
 	restarted := metav1.Now().Rfc3339Copy() // status times have whole seconds
 	startController(t, setupOpts{ns: c.ns, watch: c.watch})
 	untilValue(t, c.watch, "a", "1")
-	if err := env.Client.Get(t.Context(), key, got); err != nil {
-		t.Fatal(err)
-	}
-	if last := got.Status.LastFullCheckTime; last == nil || last.Before(&restarted) {
-		t.Errorf("last full check %v, want one since the restart at %v", last, restarted)
-	}
+	// The status is written after the apply that undid the edit.
+	testenv.Eventually(t, "a full check since the restart", func() error {
+		if err := env.Client.Get(t.Context(), key, got); err != nil {
+			return err
+		}
+		if last := got.Status.LastFullCheckTime; last == nil || last.Before(&restarted) {
+			return fmt.Errorf("last full check %v, want one since the restart at %v", last, restarted)
+		}
+		return nil
+	})
 }
