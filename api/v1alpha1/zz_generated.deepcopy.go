@@ -330,6 +330,11 @@ func (in *SealedSecretSpec) DeepCopyInto(out *SealedSecretSpec) {
 			(*out)[key] = val
 		}
 	}
+	if in.DataKeys != nil {
+		in, out := &in.DataKeys, &out.DataKeys
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Template != nil {
 		in, out := &in.Template, &out.Template
 		*out = new(SecretTemplate)
