@@ -14,8 +14,12 @@ import (
 const (
 	// PathKeys: GET returns KeysResponse.
 	PathKeys = "/v1/keys"
-	// PathReseal: POST a SealedSecret (JSON) and get back ResealResponse.
-	// With ?onlyRetired=true only values on retired keys are re-sealed.
+	// PathReseal: POST a SealedSecret (JSON) and get back ResealResponse:
+	// the object re-sealed to the active key in format 2. Its data keys are
+	// re-wrapped, so format-2 values come back byte for byte the same;
+	// format-1 values are opened and sealed again in format 2, inside the
+	// controller. With ?onlyRetired=true only an object with a data key or
+	// value on a retired key is re-sealed; others come back unchanged.
 	PathReseal = "/v1/reseal"
 	// PathValidate: POST a SealedSecret (JSON) and get back
 	// ValidateResponse: whether it would open in this cluster, and why not.
@@ -77,7 +81,8 @@ type KeysResponse struct {
 	Retired []crypto.KeyID `json:"retired"`
 }
 
-// ResealResponse is the re-sealed object and the item keys that changed.
+// ResealResponse is the re-sealed object and the item keys whose keys
+// changed (a format-2 value's text may stay the same: its data key moved).
 type ResealResponse struct {
 	SealedSecret *gitsealv1alpha1.SealedSecret `json:"sealedSecret"`
 	Changed      []string                      `json:"changed"`

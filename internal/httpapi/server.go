@@ -16,6 +16,7 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/sealer"
 )
 
@@ -120,9 +121,9 @@ func (s *server) resealOne(ss *gitsealv1alpha1.SealedSecret, onlyRetired bool) (
 	if active == nil {
 		return ResealResponse{}, http.StatusServiceUnavailable, errors.New("the controller has no active key yet")
 	}
-	var keep func(string, *crypto.Info) bool
+	var keep sealer.Keep
 	if onlyRetired {
-		keep = func(_ string, info *crypto.Info) bool { return !slices.ContainsFunc(info.KeyIDs, s.retired) }
+		keep = func(_ int, info *crypto.Info) bool { return !slices.ContainsFunc(info.KeyIDs, s.retired) }
 	}
 	out, changed, err := sealer.Reseal(ss, s.ring.Identities(), []*crypto.Recipient{active.Identity.Recipient()}, keep)
 	if err != nil {
@@ -182,12 +183,12 @@ func (s *server) validateOne(ss *gitsealv1alpha1.SealedSecret) ValidateResponse 
 }
 
 // retiredIn returns the retired keys that any item of ss is sealed to,
-// sorted: by the key IDs each value records, as reseal with onlyRetired
-// picks the values to move. A value that does not parse has none.
+// sorted: by the key IDs each value (or, in format 2, its data key)
+// records, as reseal with onlyRetired picks the objects to move. A value that does not parse has none.
 func (s *server) retiredIn(ss *gitsealv1alpha1.SealedSecret) []string {
 	var out []string
 	for _, v := range ss.Spec.EncryptedData {
-		info, err := crypto.Inspect(string(v))
+		info, err := sealedvalue.Inspect(string(v), ss.Spec.DataKeys)
 		if err != nil {
 			continue
 		}

@@ -4,6 +4,7 @@
 package sealer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,6 +15,7 @@ import (
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 )
 
 // MaxSecretSize caps the total size of a Secret's data, as Kubernetes does.
@@ -58,6 +60,9 @@ type Opened struct {
 	KeyIDs []crypto.KeyID
 	// Opens counts the items each of KeyIDs opened.
 	Opens map[crypto.KeyID]int
+
+	// bindings holds the binding each item was sealed with (Key empty).
+	bindings map[string]crypto.Binding
 }
 
 // Wipe overwrites the plaintext.
@@ -68,34 +73,108 @@ func (o *Opened) Wipe() {
 }
 
 // Open opens every item of ss with the identities, checking each value's
-// binding against ss's own namespace, name and item key. It is all or
-// nothing: on any error no plaintext is returned. Items are opened in key
-// order, so the error names the first failing item deterministically.
+// binding against ss's own namespace, name and item key. Format-1 values
+// open on their own; format-2 values through spec.dataKeys; an object may
+// hold both. It is all or nothing: on any error no plaintext is returned.
+// The error names the first failing item in key order, so it is
+// deterministic.
 func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, error) {
-	out := &Opened{Data: make(map[string][]byte, len(ss.Spec.EncryptedData)), Opens: map[crypto.KeyID]int{}}
+	out := &Opened{
+		Data:     make(map[string][]byte, len(ss.Spec.EncryptedData)),
+		Opens:    map[crypto.KeyID]int{},
+		bindings: make(map[string]crypto.Binding, len(ss.Spec.EncryptedData)),
+	}
+	errs := map[string]error{}
+	obj := Object(ss)
+	for item, v := range obj.Values {
+		if _, _, err := sealedvalue.DataKey(v, obj.DataKeys); err != nil {
+			errs[item] = err // said clearly here, whatever crypto would say
+			delete(obj.Values, item)
+		}
+	}
+	if len(obj.Values) > 0 {
+		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}
+		o2 := crypto.OpenObject(obj, claim, ids...)
+		for item, v := range o2.Values {
+			out.Data[item] = v
+			out.bindings[item] = o2.Binding
+			out.Opens[openerOf(obj, item, o2.KeyIDs)]++
+		}
+		maps.Copy(errs, o2.Errors)
+	}
+	for item, v := range ss.Spec.EncryptedData {
+		if _, ok := obj.Values[item]; ok || errs[item] != nil {
+			continue
+		}
+		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name, Key: item}
+		opened, err := crypto.Open(string(v), claim, ids...)
+		if err != nil {
+			errs[item] = err
+			continue
+		}
+		out.Data[item] = opened.Value
+		opened.Binding.Key = ""
+		out.bindings[item] = opened.Binding
+		out.Opens[opened.KeyID]++
+	}
 	total := 0
 	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
-		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name, Key: item}
-		v, err := crypto.Open(string(ss.Spec.EncryptedData[item]), claim, ids...)
-		if err == nil {
-			total += len(v.Value)
-			if total > MaxSecretSize {
-				clear(v.Value)
-				err = fmt.Errorf("%w: the Secret's data exceeds %d bytes", crypto.ErrTooLarge, MaxSecretSize)
-			}
-		}
-		if err != nil {
+		if err := errs[item]; err != nil {
 			out.Wipe()
 			return nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
-		out.Data[item] = v.Value
-		out.Opens[v.KeyID]++
-		if !slices.Contains(out.KeyIDs, v.KeyID) {
-			out.KeyIDs = append(out.KeyIDs, v.KeyID)
+		if total += len(out.Data[item]); total > MaxSecretSize {
+			out.Wipe()
+			err := fmt.Errorf("%w: the Secret's data exceeds %d bytes", crypto.ErrTooLarge, MaxSecretSize)
+			return nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
 	}
-	slices.Sort(out.KeyIDs)
+	out.KeyIDs = slices.Sorted(maps.Keys(out.Opens))
 	return out, nil
+}
+
+// openerOf names the key that opened a format-2 item: of the keys that
+// unwrapped the object's data keys, the one its data key records.
+func openerOf(obj *crypto.Object, item string, openers []crypto.KeyID) crypto.KeyID {
+	if len(openers) == 1 {
+		return openers[0]
+	}
+	if dk, _, err := sealedvalue.DataKey(obj.Values[item], obj.DataKeys); err == nil {
+		if info, err := crypto.InspectDataKey(dk); err == nil {
+			for _, id := range openers {
+				if slices.Contains(info.KeyIDs, id) {
+					return id
+				}
+			}
+		}
+	}
+	if len(openers) > 0 {
+		return openers[0]
+	}
+	return ""
+}
+
+// Object returns the format-2 part of ss: its data keys and the values that
+// are in format 2. Values in format 1 are left out.
+func Object(ss *gitsealv1alpha1.SealedSecret) *crypto.Object {
+	o := &crypto.Object{DataKeys: slices.Clone(ss.Spec.DataKeys), Values: map[string]string{}}
+	for item, v := range ss.Spec.EncryptedData {
+		if crypto.Version(string(v)) == 2 {
+			o.Values[item] = string(v)
+		}
+	}
+	return o
+}
+
+// setObject writes o's data keys and values into ss.
+func setObject(ss *gitsealv1alpha1.SealedSecret, o *crypto.Object) {
+	ss.Spec.DataKeys = slices.Clone(o.DataKeys)
+	if ss.Spec.EncryptedData == nil {
+		ss.Spec.EncryptedData = make(map[string]gitsealv1alpha1.SealedValue, len(o.Values))
+	}
+	for item, v := range o.Values {
+		ss.Spec.EncryptedData[item] = gitsealv1alpha1.SealedValue(v)
+	}
 }
 
 // annotationLastApplied holds a full copy of the object as kubectl last
@@ -180,25 +259,52 @@ func Seal(secret *corev1.Secret, scope crypto.Scope, recipients []*crypto.Recipi
 		},
 	}
 	total := 0
-	for _, item := range slices.Sorted(maps.Keys(data)) {
-		total += len(data[item])
-		if total > MaxSecretSize {
-			return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf("secret %q: data exceeds %d bytes", secret.Name, MaxSecretSize)}
-		}
-		v, err := SealItem(data[item], crypto.Binding{Scope: scope, Namespace: secret.Namespace, Name: secret.Name, Key: item}, recipients)
-		if err != nil {
-			return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Item: item, Err: err}
-		}
-		ss.Spec.EncryptedData[item] = v
+	for _, v := range data {
+		total += len(v)
 	}
+	if total > MaxSecretSize {
+		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf("secret %q: data exceeds %d bytes", secret.Name, MaxSecretSize)}
+	}
+	obj, err := crypto.SealObject(data, crypto.Binding{Scope: scope, Namespace: secret.Namespace, Name: secret.Name}, recipients...)
+	if err != nil {
+		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: err}
+	}
+	setObject(ss, obj)
 	return ss, nil
 }
 
-// SealItem seals one value for a SealedSecret.
+// SealItem seals one value on its own, in format 1: a value that carries
+// its own wrapped key, for `gitseal seal --raw`, whose output is one value
+// and has no spec.dataKeys to go with it.
 func SealItem(value []byte, b crypto.Binding, recipients []*crypto.Recipient) (gitsealv1alpha1.SealedValue, error) {
 	s, err := crypto.Seal(value, b, recipients...)
 	return gitsealv1alpha1.SealedValue(s), err
 }
+
+// Add seals items into a copy of ss, offline (no private key needed): in
+// format 2, under a new data key for recipients, bound with b (b.Key is
+// ignored). Items replace values of the same key, in either format; data
+// keys no value uses any more are dropped, which may renumber the values of
+// later ones. The other values keep their text.
+func Add(ss *gitsealv1alpha1.SealedSecret, items map[string][]byte, b crypto.Binding, recipients []*crypto.Recipient) (*gitsealv1alpha1.SealedSecret, error) {
+	out := ss.DeepCopy()
+	obj := Object(out)
+	for item := range items {
+		delete(out.Spec.EncryptedData, item) // a format-1 value it replaces
+	}
+	if err := obj.Add(items, b, recipients...); err != nil {
+		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: err}
+	}
+	setObject(out, obj)
+	if len(out.Spec.DataKeys) > maxDataKeys {
+		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf(
+			"the object would have %d data keys, the limit is %d: re-seal it (gitseal reseal) to merge them", len(out.Spec.DataKeys), maxDataKeys)}
+	}
+	return out, nil
+}
+
+// maxDataKeys is the most data keys an object may have, as the CRD allows.
+const maxDataKeys = 16
 
 func templateOf(s *corev1.Secret) *gitsealv1alpha1.SecretTemplate {
 	t := &gitsealv1alpha1.SecretTemplate{Immutable: s.Immutable}
@@ -219,37 +325,88 @@ func templateOf(s *corev1.Secret) *gitsealv1alpha1.SecretTemplate {
 	return t
 }
 
-// Reseal re-seals the items of ss to recipients. Each item is opened with
-// the identities under ss's own namespace, name and item key, and sealed
-// again with the binding authenticated inside it: the scope, namespace, name
-// and item key never come from the request. Items for which keep returns
-// true are left byte for byte; keep may be nil. It returns the new object
-// and the item keys that changed. All or nothing.
-func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients []*crypto.Recipient,
-	keep func(item string, info *crypto.Info) bool) (*gitsealv1alpha1.SealedSecret, []string, error) {
-	out := ss.DeepCopy()
-	var changed []string
-	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
-		sealed := string(ss.Spec.EncryptedData[item])
-		info, err := crypto.Inspect(sealed)
+// Keep decides, for one data key (version 2) or one format-1 value
+// (version 1), from the keys it records, whether it may stay as it is.
+type Keep func(version int, info *crypto.Info) bool
+
+// Reseal re-seals ss to recipients, in format 2. The data keys are
+// re-wrapped (crypto.Rewrap), so every format-2 value stays byte for byte
+// the same and only spec.dataKeys changes; format-1 values are opened and
+// sealed again in format 2, under a new data key for each binding they
+// carry. Every value is opened with the identities under ss's own
+// namespace, name and item key first, and keeps the binding authenticated
+// inside it: the scope, namespace, name and item key never come from the
+// request.
+//
+// When keep, which may be nil, returns true for every data key and every
+// format-1 value, ss is returned unchanged with no changed items. Else it
+// returns the new object and the item keys whose keys changed (all of
+// them). All or nothing; plaintext never leaves this function.
+func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients []*crypto.Recipient, keep Keep) (*gitsealv1alpha1.SealedSecret, []string, error) {
+	obj := Object(ss)
+	unchanged := keep != nil
+	for i, dk := range obj.DataKeys {
+		info, err := crypto.InspectDataKey(dk)
 		if err != nil {
-			return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
+			err = fmt.Errorf("spec.dataKeys[%d]: %w", i, err)
+			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
 		}
-		if keep != nil && keep(item, info) {
+		unchanged = unchanged && keep(2, info)
+	}
+	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
+		v := string(ss.Spec.EncryptedData[item])
+		if _, ok := obj.Values[item]; ok {
+			if _, _, err := sealedvalue.DataKey(v, obj.DataKeys); err != nil {
+				return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
+			}
 			continue
 		}
-		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name, Key: item}
-		opened, err := crypto.Open(sealed, claim, ids...)
+		info, err := crypto.Inspect(v)
 		if err != nil {
 			return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
-		v, err := SealItem(opened.Value, opened.Binding, recipients)
-		clear(opened.Value)
-		if err != nil {
-			return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Item: item, Err: err}
-		}
-		out.Spec.EncryptedData[item] = v
-		changed = append(changed, item)
+		unchanged = unchanged && keep(1, info)
 	}
-	return out, changed, nil
+	if unchanged {
+		return ss.DeepCopy(), nil, nil
+	}
+
+	opened, err := Open(ss, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer opened.Wipe()
+	out := ss.DeepCopy()
+	if len(obj.DataKeys) > 0 {
+		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}
+		if err := crypto.Rewrap(obj, claim, ids, recipients...); err != nil {
+			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
+		}
+	}
+	// Format-1 values, grouped by the binding they were sealed with.
+	groups := map[crypto.Binding]map[string][]byte{}
+	for item := range ss.Spec.EncryptedData {
+		if _, ok := obj.Values[item]; ok {
+			continue
+		}
+		b := opened.bindings[item]
+		if groups[b] == nil {
+			groups[b] = map[string][]byte{}
+		}
+		groups[b][item] = opened.Data[item]
+	}
+	for _, b := range slices.SortedFunc(maps.Keys(groups), compareBindings) {
+		if err := obj.Add(groups[b], b, recipients...); err != nil {
+			return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: err}
+		}
+	}
+	setObject(out, obj)
+	if len(out.Spec.DataKeys) > maxDataKeys {
+		return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf("re-sealed, the object would have %d data keys, the limit is %d", len(out.Spec.DataKeys), maxDataKeys)}
+	}
+	return out, slices.Sorted(maps.Keys(ss.Spec.EncryptedData)), nil
+}
+
+func compareBindings(a, b crypto.Binding) int {
+	return cmp.Or(cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }

@@ -2,6 +2,7 @@ package sealer
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -104,6 +105,19 @@ func TestOpenChecksTheObjectsOwnBinding(t *testing.T) {
 			v := ss.Spec.EncryptedData["password"]
 			ss.Spec.EncryptedData["password"] = v[:len(v)-8]
 		}, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"value of another object is a decryption failure", func(ss *gitsealv1alpha1.SealedSecret) {
+			other, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{id.Recipient()})
+			ss.Spec.EncryptedData["password"] = other.Spec.EncryptedData["password"]
+		}, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"missing data keys are a decryption failure", func(ss *gitsealv1alpha1.SealedSecret) { ss.Spec.DataKeys = nil }, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"data key of another object is a decryption failure", func(ss *gitsealv1alpha1.SealedSecret) {
+			other, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{id.Recipient()})
+			ss.Spec.DataKeys = other.Spec.DataKeys
+		}, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"data key for another cluster is no matching key", func(ss *gitsealv1alpha1.SealedSecret) {
+			other, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{identity(t).Recipient()})
+			ss.Spec.DataKeys = other.Spec.DataKeys
+		}, gitsealv1alpha1.ReasonNoMatchingKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,27 +157,106 @@ func TestSealRefusesWhatCannotBeSealed(t *testing.T) {
 func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 	oldKey, newKey := identity(t), identity(t)
 	ss, _ := Seal(secret(), crypto.Namespace, []*crypto.Recipient{oldKey.Recipient()})
-	// A request may carry another name; a namespace-scoped value still
+	// A request may carry another name; a namespace-scoped object still
 	// opens, and the re-sealed one keeps namespace scope, not strict.
 	ss.Name = "renamed"
-	before := ss.Spec.EncryptedData["username"]
-	keepUsername := func(item string, _ *crypto.Info) bool { return item == "username" }
-	out, changed, err := Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, keepUsername)
+	before := ss.DeepCopy()
+	out, changed, err := Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(changed, []string{"password"}) || out.Spec.EncryptedData["username"] != before {
-		t.Errorf("changed %v; untouched item must stay byte for byte", changed)
+	if !slices.Equal(changed, []string{"password", "username"}) {
+		t.Errorf("changed %v", changed)
 	}
-	got, err := crypto.Open(string(out.Spec.EncryptedData["password"]), crypto.Binding{Namespace: "prod", Name: "anything", Key: "password"}, newKey)
-	if err != nil || got.Binding.Scope != crypto.Namespace || string(got.Value) != canary {
-		t.Fatalf("re-sealed value: %+v %v", got, err)
+	// Re-wrapping leaves every value byte for byte: only the data keys change.
+	if !maps.Equal(out.Spec.EncryptedData, before.Spec.EncryptedData) || slices.Equal(out.Spec.DataKeys, before.Spec.DataKeys) {
+		t.Errorf("values changed or data keys did not")
 	}
-	// A strict value presented under another name does not re-seal.
+	out.Name = "anything"
+	if _, err := Open(out, []*crypto.Identity{oldKey}); !errors.Is(err, crypto.ErrNoMatchingKey) {
+		t.Errorf("the old key still opens the re-sealed object: %v", err)
+	}
+	got, err := Open(out, []*crypto.Identity{newKey})
+	if err != nil || string(got.Data["password"]) != canary {
+		t.Fatalf("re-sealed object: %v", err)
+	}
+	// A strict object presented under another name does not re-seal.
 	strict, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{oldKey.Recipient()})
 	strict.Name = "renamed"
-	if _, _, err := Reseal(strict, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, nil); err == nil {
-		t.Error("a renamed strict object was re-sealed")
+	_, _, err = Reseal(strict, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, nil)
+	var serr *Error
+	if !errors.As(err, &serr) || serr.Reason != gitsealv1alpha1.ReasonScopeMismatch {
+		t.Errorf("a renamed strict object was re-sealed, or refused with the wrong reason: %v", err)
+	}
+}
+
+// TestResealUpgradesFormat1: format-1 values are opened and sealed again in
+// format 2 with the binding authenticated inside each (its own scope), and
+// format-2 values of the same object keep their text.
+func TestResealUpgradesFormat1(t *testing.T) {
+	oldKey, newKey := identity(t), identity(t)
+	old := []*crypto.Recipient{oldKey.Recipient()}
+	ss, _ := Seal(secret(), crypto.Strict, old)
+	v1, _ := SealItem([]byte("v1-ns"), crypto.Binding{Scope: crypto.Namespace, Namespace: "prod", Key: "legacy"}, old)
+	ss.Spec.EncryptedData["legacy"] = v1
+	password := ss.Spec.EncryptedData["password"]
+
+	out, changed, err := Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 3 || out.Spec.EncryptedData["password"] != password {
+		t.Errorf("changed %v; the format-2 value must keep its text", changed)
+	}
+	if crypto.Version(string(out.Spec.EncryptedData["legacy"])) != 2 || len(out.Spec.DataKeys) != 2 {
+		t.Fatalf("format-1 value not upgraded: %d data keys", len(out.Spec.DataKeys))
+	}
+	// The upgraded value kept namespace scope: it opens under another name.
+	renamed := out.DeepCopy()
+	renamed.Name = "other"
+	delete(renamed.Spec.EncryptedData, "password")
+	delete(renamed.Spec.EncryptedData, "username")
+	got, err := Open(renamed, []*crypto.Identity{newKey})
+	if err != nil || string(got.Data["legacy"]) != "v1-ns" {
+		t.Fatalf("upgraded value: %v", err)
+	}
+}
+
+// TestResealKeep: keep is asked about each data key and format-1 value; the
+// object is re-sealed as a whole, or returned as it is.
+func TestResealKeep(t *testing.T) {
+	oldKey, newKey := identity(t), identity(t)
+	ss, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{oldKey.Recipient()})
+	onOld := func(_ int, info *crypto.Info) bool { return !slices.Contains(info.KeyIDs, oldKey.ID()) }
+	onNew := func(_ int, info *crypto.Info) bool { return !slices.Contains(info.KeyIDs, newKey.ID()) }
+	out, changed, err := Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, onNew)
+	if err != nil || changed != nil || !slices.Equal(out.Spec.DataKeys, ss.Spec.DataKeys) {
+		t.Errorf("an object keep accepts was re-sealed: %v %v", changed, err)
+	}
+	if _, changed, err = Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, onOld); err != nil || len(changed) != 2 {
+		t.Errorf("an object on the old key was not re-sealed: %v %v", changed, err)
+	}
+}
+
+// TestAddSealsUnderANewDataKey: --merge-into needs no private key, adds a
+// data key, replaces values of either format and leaves the rest as is.
+func TestAddSealsUnderANewDataKey(t *testing.T) {
+	id := identity(t)
+	r := []*crypto.Recipient{id.Recipient()}
+	ss, _ := Seal(secret(), crypto.Strict, r)
+	v1, _ := SealItem([]byte("old"), crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db", Key: "legacy"}, r)
+	ss.Spec.EncryptedData["legacy"] = v1
+	username := ss.Spec.EncryptedData["username"]
+	out, err := Add(ss, map[string][]byte{"legacy": []byte("new"), "token": []byte("t")}, crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db"}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Spec.DataKeys) != 2 || out.Spec.EncryptedData["username"] != username || ss.Spec.EncryptedData["legacy"] != v1 {
+		t.Errorf("data keys %d; untouched values must keep their text and the input must not change", len(out.Spec.DataKeys))
+	}
+	got, err := Open(out, []*crypto.Identity{id})
+	if err != nil || string(got.Data["legacy"]) != "new" || string(got.Data["token"]) != "t" || string(got.Data["password"]) != canary {
+		t.Fatalf("merged object: %v", err)
 	}
 }
 
@@ -221,5 +314,37 @@ func TestSealDropsScopeAnnotations(t *testing.T) {
 	}
 	if ss.Spec.Template.Metadata.Annotations["note"] != "x" {
 		t.Error("another annotation was dropped")
+	}
+}
+
+// TestOpenMixedFormats: an object may hold format-1 and format-2 values
+// (a pasted `seal --raw` value, or one not yet re-sealed); each opens by
+// its own format and counts for the key that opened it.
+func TestOpenMixedFormats(t *testing.T) {
+	id := identity(t)
+	r := []*crypto.Recipient{id.Recipient()}
+	ss, _ := Seal(secret(), crypto.Strict, r)
+	v1, _ := SealItem([]byte("v1"), crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db", Key: "legacy"}, r)
+	ss.Spec.EncryptedData["legacy"] = v1
+	got, err := Open(ss, []*crypto.Identity{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Data["legacy"]) != "v1" || string(got.Data["password"]) != canary || got.Opens[id.ID()] != 3 {
+		t.Errorf("opens %v", got.Opens)
+	}
+}
+
+// TestOpenNamesAMissingDataKey: a format-2 value whose index is past the
+// end of spec.dataKeys fails with a message that says so.
+func TestOpenNamesAMissingDataKey(t *testing.T) {
+	id := identity(t)
+	ss, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{id.Recipient()})
+	ss.Spec.EncryptedData["password"] = gitsealv1alpha1.SealedValue(strings.Replace(string(ss.Spec.EncryptedData["password"]), "gs2:", "gs2:7:", 1)[:len("gs2:7:")] + "AAAA")
+	_, err := Open(ss, []*crypto.Identity{id})
+	var serr *Error
+	if !errors.As(err, &serr) || serr.Item != "password" || serr.Reason != gitsealv1alpha1.ReasonDecryptionFailed ||
+		!strings.Contains(err.Error(), "spec.dataKeys[7]") {
+		t.Fatalf("got %v", err)
 	}
 }
