@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/sealer"
 	"github.com/gitseal/gitseal/test/testenv"
 )
@@ -93,9 +96,13 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 	if len(got.Changed) != 2 {
 		t.Errorf("changed %v", got.Changed)
 	}
-	info, err := crypto.Inspect(string(got.SealedSecret.Spec.EncryptedData["password"]))
+	info, err := sealedvalue.Inspect(string(got.SealedSecret.Spec.EncryptedData["password"]), got.SealedSecret.Spec.DataKeys)
 	if err != nil || len(info.KeyIDs) != 1 || info.KeyIDs[0] != second.ID() {
 		t.Fatalf("re-sealed to %v, %v; want the new active key", info, err)
+	}
+	// Format 2: the data key is re-wrapped; every value keeps its text.
+	if !maps.Equal(got.SealedSecret.Spec.EncryptedData, ss.Spec.EncryptedData) || slices.Equal(got.SealedSecret.Spec.DataKeys, ss.Spec.DataKeys) {
+		t.Errorf("re-sealing changed a value, or not the data key")
 	}
 	// Still strict: it does not open under another name, whatever the
 	// annotations said.
@@ -123,6 +130,41 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 	if err := json.Unmarshal(body, &got); err != nil || status != http.StatusOK || len(got.Changed) != 0 ||
 		got.SealedSecret.Spec.EncryptedData["user"] != ss.Spec.EncryptedData["user"] {
 		t.Errorf("onlyRetired: %d changed %v", status, got.Changed)
+	}
+}
+
+// TestResealUpgradesFormat1InTheController: a format-1 object sent to
+// /v1/reseal comes back in format 2, opened and sealed again inside the
+// controller: only ciphertext in the response (issue 13).
+func TestResealUpgradesFormat1InTheController(t *testing.T) {
+	c := startController(t, setupOpts{})
+	r := c.activeKey(t)
+	const canary = "canary-upgrade-4e1d"
+	ss := &gitsealv1alpha1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Name: "old", Namespace: c.watch}, Spec: gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{}}}
+	for _, item := range []string{"a", "b"} {
+		v, err := sealer.SealItem([]byte(canary+item), crypto.Binding{Scope: crypto.Namespace, Namespace: c.watch, Key: item}, []*crypto.Recipient{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss.Spec.EncryptedData[item] = v
+	}
+	status, body := post(t, c.httpURL+httpapi.PathReseal, ss)
+	if status != http.StatusOK {
+		t.Fatalf("reseal: %d %s", status, body)
+	}
+	assertNoLeak(t, "reseal response", string(body), canary)
+	var got httpapi.ResealResponse
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	out := got.SealedSecret
+	if len(got.Changed) != 2 || len(out.Spec.DataKeys) != 1 || crypto.Version(string(out.Spec.EncryptedData["a"])) != 2 {
+		t.Fatalf("not upgraded: changed %v, %d data keys", got.Changed, len(out.Spec.DataKeys))
+	}
+	// The upgraded object kept namespace scope: it opens under another name.
+	out.Name = "renamed"
+	if opened, err := sealer.Open(out, c.ring.Identities()); err != nil || string(opened.Data["b"]) != canary+"b" {
+		t.Fatalf("upgraded object: %v", err)
 	}
 }
 

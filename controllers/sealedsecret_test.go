@@ -65,6 +65,37 @@ func TestEveryScopeUnsealsIntoAnOwnedSecret(t *testing.T) {
 	}
 }
 
+// TestFormat1StillUnseals: objects sealed before format 2, and objects
+// that mix both formats, still open (issue 13: readers keep reading
+// format 1).
+func TestFormat1StillUnseals(t *testing.T) {
+	c := startController(t, setupOpts{})
+	r := c.activeKey(t)
+	format1 := func(name, item, value string) gitsealv1alpha1.SealedValue {
+		v, err := sealer.SealItem([]byte(value), crypto.Binding{Scope: crypto.Strict, Namespace: c.watch, Name: name, Key: item}, []*crypto.Recipient{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	old := &gitsealv1alpha1.SealedSecret{
+		ObjectMeta: metav1.ObjectMeta{Name: "v1-only", Namespace: c.watch},
+		Spec:       gitsealv1alpha1.SealedSecretSpec{EncryptedData: map[string]gitsealv1alpha1.SealedValue{"token": format1("v1-only", "token", "t1")}},
+	}
+	mixed := c.sealed(t, "mixed", crypto.Strict, map[string]string{"password": "p2"}, r)
+	mixed.Spec.EncryptedData["token"] = format1("mixed", "token", "t1")
+	for _, ss := range []*gitsealv1alpha1.SealedSecret{old, mixed} {
+		create(t, ss)
+		got := waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
+		if !slices.Equal(got.Status.KeyIDs, []string{string(r.ID())}) {
+			t.Errorf("%s: status key IDs %v", ss.Name, got.Status.KeyIDs)
+		}
+		if s := getSecret(t, client.ObjectKeyFromObject(ss)); string(s.Data["token"]) != "t1" || len(s.Data) != len(ss.Spec.EncryptedData) {
+			t.Errorf("%s: secret keys %v", ss.Name, slices.Sorted(maps.Keys(s.Data)))
+		}
+	}
+}
+
 func TestChangingEncryptedDataUpdatesTheSecret(t *testing.T) {
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
@@ -73,7 +104,7 @@ func TestChangingEncryptedDataUpdatesTheSecret(t *testing.T) {
 	waitReason(t, client.ObjectKeyFromObject(ss), gitsealv1alpha1.ReasonSucceeded)
 
 	next := c.sealed(t, "app", crypto.Strict, map[string]string{"token": "v2", "extra": "e"}, r)
-	updateSpec(t, client.ObjectKeyFromObject(ss), func(ss *gitsealv1alpha1.SealedSecret) { ss.Spec.EncryptedData = next.Spec.EncryptedData })
+	updateSpec(t, client.ObjectKeyFromObject(ss), func(ss *gitsealv1alpha1.SealedSecret) { ss.Spec = next.Spec })
 	testenv.Eventually(t, "secret updated", func() error {
 		s := getSecret(t, client.ObjectKeyFromObject(ss))
 		if string(s.Data["token"]) != "v2" || string(s.Data["extra"]) != "e" {
@@ -145,11 +176,11 @@ func TestBadInputFailsClosedAndOthersContinue(t *testing.T) {
 		}, gitsealv1alpha1.ReasonDecryptionFailed},
 		{"value for another key is NoMatchingKey", func(ss *gitsealv1alpha1.SealedSecret) {
 			other := c.sealed(t, ss.Name, crypto.Strict, map[string]string{"password": canary}, stranger.Recipient())
-			ss.Spec.EncryptedData = other.Spec.EncryptedData
+			ss.Spec.EncryptedData, ss.Spec.DataKeys = other.Spec.EncryptedData, other.Spec.DataKeys
 		}, gitsealv1alpha1.ReasonNoMatchingKey},
 		{"value copied from another name is ScopeMismatch", func(ss *gitsealv1alpha1.SealedSecret) {
 			other := c.sealed(t, "someone-else", crypto.Strict, map[string]string{"password": canary}, r)
-			ss.Spec.EncryptedData = other.Spec.EncryptedData
+			ss.Spec.EncryptedData, ss.Spec.DataKeys = other.Spec.EncryptedData, other.Spec.DataKeys
 		}, gitsealv1alpha1.ReasonScopeMismatch},
 		{"value copied from another namespace is ScopeMismatch", func(ss *gitsealv1alpha1.SealedSecret) {
 			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: "elsewhere"}, StringData: map[string]string{"password": canary}}
@@ -157,8 +188,33 @@ func TestBadInputFailsClosedAndOthersContinue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ss.Spec.EncryptedData = other.Spec.EncryptedData
+			ss.Spec.EncryptedData, ss.Spec.DataKeys = other.Spec.EncryptedData, other.Spec.DataKeys
 		}, gitsealv1alpha1.ReasonScopeMismatch},
+		// Format 2: the same situations give the same Reasons as format 1.
+		{"format-2 value moved to another item is ScopeMismatch", func(ss *gitsealv1alpha1.SealedSecret) {
+			ss.Spec.EncryptedData["password"] = ss.Spec.EncryptedData["other"]
+		}, gitsealv1alpha1.ReasonScopeMismatch},
+		{"format-2 value of another object is DecryptionFailed", func(ss *gitsealv1alpha1.SealedSecret) {
+			other := c.sealed(t, ss.Name, crypto.Strict, map[string]string{"password": canary}, r)
+			ss.Spec.EncryptedData["password"] = other.Spec.EncryptedData["password"]
+		}, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"tampered data key is DecryptionFailed", func(ss *gitsealv1alpha1.SealedSecret) {
+			v := []byte(ss.Spec.DataKeys[0])
+			i := len(v) - 20
+			v[i] = map[bool]byte{true: 'B', false: 'A'}[v[i] == 'A']
+			ss.Spec.DataKeys[0] = string(v)
+		}, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"format-2 value past the end of dataKeys is DecryptionFailed", func(ss *gitsealv1alpha1.SealedSecret) {
+			v := string(ss.Spec.EncryptedData["password"])
+			ss.Spec.EncryptedData["password"] = gitsealv1alpha1.SealedValue("gs2:5:" + v[len("gs2:")+strings.Index(v[len("gs2:"):], ":")+1:])
+		}, gitsealv1alpha1.ReasonDecryptionFailed},
+		{"format-1 value for another key in a format-2 object is NoMatchingKey", func(ss *gitsealv1alpha1.SealedSecret) {
+			v, err := sealer.SealItem([]byte(canary), crypto.Binding{Scope: crypto.Strict, Namespace: ss.Namespace, Name: ss.Name, Key: "password"}, []*crypto.Recipient{stranger.Recipient()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss.Spec.EncryptedData["password"] = v
+		}, gitsealv1alpha1.ReasonNoMatchingKey},
 		{"service account token type is PolicyDenied", func(ss *gitsealv1alpha1.SealedSecret) {
 			ss.Spec.Template = &gitsealv1alpha1.SecretTemplate{Type: string(corev1.SecretTypeServiceAccountToken)}
 		}, gitsealv1alpha1.ReasonPolicyDenied},
@@ -166,7 +222,7 @@ func TestBadInputFailsClosedAndOthersContinue(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := fmt.Sprintf("bad-%d", i)
-			ss := c.sealed(t, name, crypto.Strict, map[string]string{"password": canary}, r)
+			ss := c.sealed(t, name, crypto.Strict, map[string]string{"password": canary, "other": "o"}, r)
 			create(t, ss)
 			key := client.ObjectKeyFromObject(ss)
 			waitReason(t, key, gitsealv1alpha1.ReasonSucceeded)
