@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 )
 
 // DiffOptions are the options of `gitseal diff`.
@@ -84,6 +86,8 @@ type sealedSummary struct {
 	title    string
 	template string
 	items    map[string]itemSummary
+	// dataKeys summarizes spec.dataKeys (format 2), in order.
+	dataKeys []itemSummary
 }
 
 type itemSummary struct {
@@ -137,25 +141,41 @@ func summarizeSealed(ss *gitsealv1alpha1.SealedSecret) sealedSummary {
 		s.template = string(t)
 	}
 	for item, v := range ss.Spec.EncryptedData {
-		s.items[item] = summarizeValue(string(v))
+		s.items[item] = summarizeValue(string(v), ss.Spec.DataKeys)
+	}
+	for _, dk := range ss.Spec.DataKeys {
+		sum := sha256.Sum256([]byte(dk))
+		it := itemSummary{fingerprint: hex.EncodeToString(sum[:8])}
+		if info, err := crypto.InspectDataKey(dk); err != nil {
+			it.problem = "not a valid data key"
+		} else {
+			it.keyIDs = joinKeyIDs(info.KeyIDs)
+		}
+		s.dataKeys = append(s.dataKeys, it)
 	}
 	return s
 }
 
-// summarizeValue names the keys a value is sealed to and a hash of its
-// ciphertext, which changes whenever the value is sealed again.
-func summarizeValue(v string) itemSummary {
+// summarizeValue names the keys a value is sealed to (for format 2, the
+// keys its data key is wrapped for) and a hash of its ciphertext, which
+// changes whenever the value is sealed again, but not when only its data
+// key is re-wrapped.
+func summarizeValue(v string, dataKeys []string) itemSummary {
 	sum := sha256.Sum256([]byte(v))
 	fp := hex.EncodeToString(sum[:8])
-	info, err := crypto.Inspect(v)
+	info, err := sealedvalue.Inspect(v, dataKeys)
 	if err != nil {
 		return itemSummary{fingerprint: fp, problem: "not a valid sealed value"}
 	}
-	ids := make([]string, len(info.KeyIDs))
-	for i, id := range info.KeyIDs {
-		ids[i] = string(id)
+	return itemSummary{keyIDs: joinKeyIDs(info.KeyIDs), fingerprint: fp}
+}
+
+func joinKeyIDs(ids []crypto.KeyID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
 	}
-	return itemSummary{keyIDs: strings.Join(ids, ","), fingerprint: fp}
+	return strings.Join(s, ",")
 }
 
 // textconv prints the stable one-file summary.
@@ -179,6 +199,9 @@ func (o *DiffOptions) textconv(path string) error {
 		for _, item := range sortedKeys(s.items) {
 			it := s.items[item]
 			fmt.Fprintf(o.Out, "  %s: %s (ciphertext %s)\n", item, it.describe(), it.fingerprint)
+		}
+		for i, dk := range s.dataKeys {
+			fmt.Fprintf(o.Out, "  dataKeys[%d]: %s (wrapped %s)\n", i, dk.describe(), dk.fingerprint)
 		}
 	}
 	return nil
@@ -253,7 +276,9 @@ func diffItems(before, after sealedSummary) []string {
 		switch {
 		case !ok:
 			out = append(out, fmt.Sprintf("- %s: removed (was %s)", item, b.describe()))
-		case a.fingerprint == b.fingerprint:
+		case a.fingerprint == b.fingerprint && a.keyIDs == b.keyIDs:
+		case a.fingerprint == b.fingerprint && a.problem == "" && b.problem == "":
+			out = append(out, fmt.Sprintf("~ %s: re-wrapped, %s (was %s)", item, a.describe(), b.describe()))
 		case a.keyIDs == b.keyIDs && a.problem == "" && b.problem == "":
 			out = append(out, fmt.Sprintf("~ %s: changed, %s", item, a.describe()))
 		default:
@@ -265,7 +290,27 @@ func diffItems(before, after sealedSummary) []string {
 			out = append(out, fmt.Sprintf("+ %s: added, %s", item, after.items[item].describe()))
 		}
 	}
+	if !slices.Equal(before.dataKeys, after.dataKeys) {
+		now, was := describeDataKeys(after.dataKeys), describeDataKeys(before.dataKeys)
+		if now == was {
+			out = append(out, "~ dataKeys: changed, "+now)
+		} else {
+			out = append(out, fmt.Sprintf("~ dataKeys: changed, %s (was %s)", now, was))
+		}
+	}
 	return out
+}
+
+// describeDataKeys says what an object's data keys are wrapped for.
+func describeDataKeys(dks []itemSummary) string {
+	if len(dks) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(dks))
+	for i, dk := range dks {
+		parts[i] = dk.describe()
+	}
+	return strings.Join(parts, "; ")
 }
 
 func orNone(s string) string {

@@ -242,11 +242,15 @@ func checkMigrated(t *testing.T, id *crypto.Identity, got map[string]*gitsealv1a
 			if string(opened.Data[item]) != value {
 				t.Errorf("%s: item %s does not hold its value", name, item)
 			}
-			v, err := crypto.Open(string(ss.Spec.EncryptedData[item]), crypto.Binding{Namespace: ss.Namespace, Name: ss.Name, Key: item}, id)
-			if err != nil {
-				t.Fatal(err)
+			if crypto.Version(string(ss.Spec.EncryptedData[item])) != 2 {
+				t.Errorf("%s: item %s is not in format 2", name, item)
 			}
-			b := v.Binding
+			o2 := crypto.OpenObject(sealer.Object(ss), crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}, id)
+			if len(o2.Errors) > 0 {
+				t.Fatal(o2.Errors)
+			}
+			b := o2.Binding
+			b.Key = item
 			wantNS, wantName := ss.Namespace, ss.Name
 			switch w.scope {
 			case crypto.Namespace:

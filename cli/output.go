@@ -55,6 +55,9 @@ func sealedSecretYAML(ss sealedSecretOut) ([]byte, error) {
 	for k, v := range ss.Spec.EncryptedData {
 		size += len(k) + len(v) + 8
 	}
+	for _, k := range ss.Spec.DataKeys {
+		size += len(k) + 8
+	}
 	b := bytes.NewBuffer(make([]byte, 0, size))
 	b.WriteString("apiVersion: " + ss.APIVersion + "\nkind: " + ss.Kind + "\n")
 	meta := struct {
@@ -67,6 +70,10 @@ func sealedSecretYAML(ss sealedSecretOut) ([]byte, error) {
 	for _, k := range sortedKeys(ss.Spec.EncryptedData) {
 		// A sealed value's alphabet never needs quoting in YAML.
 		b.WriteString("    " + yamlKey(k) + ": " + string(ss.Spec.EncryptedData[k]) + "\n")
+	}
+	if len(ss.Spec.DataKeys) > 0 {
+		// One line per data key: a key rotation changes only these lines.
+		b.WriteString("  dataKeys:\n" + yamlDataKeyLines("    - ", ss.Spec.DataKeys))
 	}
 	if ss.Spec.Template != nil {
 		tpl := struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/sealer"
 )
 
@@ -90,9 +91,9 @@ func (o *ResealOptions) Validate() error {
 	return o.complete()
 }
 
-// resealer re-seals one SealedSecret. It returns the new values of the
-// items that changed.
-type resealer func(ctx context.Context, ss *gitsealv1alpha1.SealedSecret, target *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error)
+// resealer re-seals one SealedSecret. It returns the re-sealed object, or
+// nil when nothing needs to change.
+type resealer func(ctx context.Context, ss *gitsealv1alpha1.SealedSecret, target *sealTarget) (*gitsealv1alpha1.SealedSecret, error)
 
 // Run re-seals the files.
 func (o *ResealOptions) Run(ctx context.Context) error {
@@ -151,33 +152,30 @@ func (o *ResealOptions) resealFile(ctx context.Context, f *parsedFile, reseal re
 			return err
 		}
 	}
-	changes := map[int]map[string]gitsealv1alpha1.SealedValue{}
+	changes := map[int]docChange{}
 	var report []string
 	for _, i := range slices.Sorted(maps.Keys(docs)) {
 		ss := docs[i]
 		name := objectName(ss.Namespace, ss.Name)
-		changed, err := reseal(ctx, ss, target)
+		after, err := reseal(ctx, ss, target)
 		if err != nil {
 			return withHint(fmt.Errorf("%s: %s: %w", in.name, name, err), resealHint(err, o.cluster))
 		}
-		if len(changed) == 0 {
+		var change docChange
+		ok := false
+		if after != nil {
+			change, ok = changeOf(ss, after)
+		}
+		if !ok {
 			report = append(report, fmt.Sprintf("%s: %s: unchanged", in.name, name))
 			continue
 		}
-		changes[i] = changed
-		var parts []string
-		for _, item := range sortedKeys(changed) {
-			parts = append(parts, fmt.Sprintf("%s (%s → %s)", item, keyIDsOf(ss.Spec.EncryptedData[item]), keyIDsOf(changed[item])))
-		}
+		changes[i] = change
 		verb := "re-sealed"
 		if o.DryRun {
 			verb = "would re-seal"
 		}
-		line := fmt.Sprintf("%s: %s: %s %s", in.name, name, verb, strings.Join(parts, ", "))
-		if kept := len(ss.Spec.EncryptedData) - len(changed); kept > 0 {
-			line += fmt.Sprintf("; %d unchanged", kept)
-		}
-		report = append(report, line)
+		report = append(report, fmt.Sprintf("%s: %s: %s %s", in.name, name, verb, resealReport(ss, after)))
 	}
 	if len(changes) > 0 && !o.DryRun {
 		out, err := sf.edit(changes)
@@ -221,27 +219,25 @@ func (o *ResealOptions) resealer(ctx context.Context, files []*parsedFile) (rese
 			return nil, err
 		}
 	}
-	return func(_ context.Context, ss *gitsealv1alpha1.SealedSecret, target *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error) {
+	return func(_ context.Context, ss *gitsealv1alpha1.SealedSecret, target *sealTarget) (*gitsealv1alpha1.SealedSecret, error) {
 		current := make([]crypto.KeyID, len(target.recipients))
 		for i, r := range target.recipients {
 			current[i] = r.ID()
 		}
-		keep := func(_ string, info *crypto.Info) bool {
+		keep := func(version int, info *crypto.Info) bool {
 			if o.OnlyRetired {
 				return !slices.ContainsFunc(info.KeyIDs, func(id crypto.KeyID) bool { return slices.Contains(retired, id) })
 			}
-			return sameKeyIDs(info.KeyIDs, current)
+			return version == 2 && sameKeyIDs(info.KeyIDs, current) // format 1 is always upgraded
 		}
 		out, changed, err := sealer.Reseal(ss, ids, target.recipients, keep)
-		if err != nil {
+		if err != nil || len(changed) == 0 {
 			return nil, err
 		}
-		return newValues(ss, out, changed), nil
+		return out, nil
 	}, nil
 }
 
-// newValues picks the changed items' new values, leaving out those that
-// were already sealed to exactly the keys they are sealed to now.
 // controllerResealer sends every SealedSecret of the files to the
 // controller in batches (a repository of a thousand files in a few
 // requests, within its rate limit) and returns a resealer that answers from
@@ -254,7 +250,7 @@ func (o *ResealOptions) controllerResealer(ctx context.Context, files []*parsedF
 		}
 	}
 	if len(items) == 0 {
-		return func(context.Context, *gitsealv1alpha1.SealedSecret, *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error) {
+		return func(context.Context, *gitsealv1alpha1.SealedSecret, *sealTarget) (*gitsealv1alpha1.SealedSecret, error) {
 			return nil, nil
 		}, nil
 	}
@@ -270,32 +266,70 @@ func (o *ResealOptions) controllerResealer(ctx context.Context, files []*parsedF
 	for i, ss := range items {
 		byObject[ss] = results[i]
 	}
-	return func(_ context.Context, ss *gitsealv1alpha1.SealedSecret, _ *sealTarget) (map[string]gitsealv1alpha1.SealedValue, error) {
+	return func(_ context.Context, ss *gitsealv1alpha1.SealedSecret, _ *sealTarget) (*gitsealv1alpha1.SealedSecret, error) {
 		r := byObject[ss]
 		if r.Error != "" {
 			// As the single-object endpoint answers it, so hints match.
 			return nil, &httpapi.StatusError{Code: http.StatusUnprocessableEntity, Message: r.Error}
 		}
-		return newValues(ss, r.SealedSecret, r.Changed), nil
+		if r.SealedSecret == nil || len(r.Changed) == 0 {
+			return nil, nil
+		}
+		return keepCurrent(ss, r.SealedSecret), nil
 	}, nil
 }
 
-func newValues(before, after *gitsealv1alpha1.SealedSecret, changed []string) map[string]gitsealv1alpha1.SealedValue {
-	out := map[string]gitsealv1alpha1.SealedValue{}
-	for _, item := range changed {
-		old, ok := before.Spec.EncryptedData[item]
-		v := after.Spec.EncryptedData[item]
-		if !ok || v == "" {
-			continue
+// keepCurrent returns after with the parts that were already sealed to
+// exactly the keys they are sealed to now put back as they were: a data key
+// re-wrapped for the same keys, or a format-2 value that got a new
+// ciphertext for them. The controller re-seals the whole object; this keeps
+// a file already on its current key byte for byte.
+func keepCurrent(before, after *gitsealv1alpha1.SealedSecret) *gitsealv1alpha1.SealedSecret {
+	out := after.DeepCopy()
+	for item, v := range before.Spec.EncryptedData {
+		if crypto.Version(string(v)) == 2 && out.Spec.EncryptedData[item] != v {
+			return out // values renumbered or re-encrypted: the data keys go as a whole
 		}
-		oldInfo, err1 := crypto.Inspect(string(old))
-		newInfo, err2 := crypto.Inspect(string(v))
-		if err1 == nil && err2 == nil && sameKeyIDs(oldInfo.KeyIDs, newInfo.KeyIDs) {
-			continue
+	}
+	for i := range min(len(before.Spec.DataKeys), len(out.Spec.DataKeys)) {
+		old, err1 := crypto.InspectDataKey(before.Spec.DataKeys[i])
+		now, err2 := crypto.InspectDataKey(out.Spec.DataKeys[i])
+		if err1 == nil && err2 == nil && sameKeyIDs(old.KeyIDs, now.KeyIDs) {
+			out.Spec.DataKeys[i] = before.Spec.DataKeys[i]
 		}
-		out[item] = v
 	}
 	return out
+}
+
+// resealReport says which items moved from which keys to which, items that
+// moved alike together, and how many items kept their keys.
+func resealReport(before, after *gitsealv1alpha1.SealedSecret) string {
+	type move struct{ from, to string }
+	var order []move
+	moved := map[move][]string{}
+	kept := 0
+	for _, item := range sortedKeys(before.Spec.EncryptedData) {
+		from, to := keyIDsOf(before, item), keyIDsOf(after, item)
+		upgraded := crypto.Version(string(before.Spec.EncryptedData[item])) != crypto.Version(string(after.Spec.EncryptedData[item]))
+		if from == to && !upgraded {
+			kept++
+			continue
+		}
+		m := move{from, to}
+		if moved[m] == nil {
+			order = append(order, m)
+		}
+		moved[m] = append(moved[m], item)
+	}
+	parts := make([]string, len(order))
+	for i, m := range order {
+		parts[i] = fmt.Sprintf("%s (%s → %s)", strings.Join(moved[m], ", "), m.from, m.to)
+	}
+	line := strings.Join(parts, "; ")
+	if kept > 0 {
+		line += fmt.Sprintf("; %d unchanged", kept)
+	}
+	return line
 }
 
 // retiredKeyIDs returns the retired keys for offline --only-retired: from
@@ -354,9 +388,9 @@ func sameKeyIDs(a, b []crypto.KeyID) bool {
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
-// keyIDsOf names the keys a value is sealed to, for reports.
-func keyIDsOf(v gitsealv1alpha1.SealedValue) string {
-	info, err := crypto.Inspect(string(v))
+// keyIDsOf names the keys an item of ss is sealed to, for reports.
+func keyIDsOf(ss *gitsealv1alpha1.SealedSecret, item string) string {
+	info, err := sealedvalue.Inspect(string(ss.Spec.EncryptedData[item]), ss.Spec.DataKeys)
 	if err != nil {
 		return "malformed"
 	}

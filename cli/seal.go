@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
-	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/sealer"
 )
@@ -72,6 +71,8 @@ func NewCmdSeal(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
 from standard input or files, and write SealedSecrets. Each value is bound
 to the Secret's namespace and name (strict scope), its namespace
 (namespace scope) or nothing (cluster scope), and always to its item key.
+A SealedSecret holds one data key, wrapped for each recipient in
+spec.dataKeys, and each value encrypted under it (format 2).
 
 Whom to seal to, first match wins:
   1. --recipient and --recipients-file;
@@ -92,7 +93,14 @@ than --namespace is an error.
 temporary file and a rename). The old plaintext may remain on disk and in
 Git history: seal before committing, and treat a committed plaintext as
 leaked. --merge-into updates the items of an existing SealedSecret file and
-keeps every other byte of it, untouched ciphertexts included.`,
+keeps every other byte of it, untouched ciphertexts included: offline,
+without a private key, the new items get a data key of their own, one more
+line in spec.dataKeys (at most 16; seal the whole Secret again to start
+over with one).
+
+--raw prints one value in format 1, which carries its own wrapped key: a
+lone value has no spec.dataKeys to go with it. Such a value opens in any
+SealedSecret, next to format-2 values.`,
 		Example: `  # Seal a Secret to the cluster's current key
   kubectl create secret generic db --from-literal=password=s3cret --dry-run=client -o yaml \
     | gitseal seal > db.sealed.yaml
@@ -614,21 +622,27 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 	if len(values) == 0 {
 		return fmt.Errorf("%s: the Secret has no data", secrets[0].where)
 	}
-	items := map[string]gitsealv1alpha1.SealedValue{}
+	defer func() {
+		for _, v := range values {
+			clear(v)
+		}
+	}()
+	// A new data key for these items: no private key is needed, and the
+	// other values keep their text.
+	merged, err := sealer.Add(ss, values, crypto.Binding{Scope: scope, Namespace: ss.Namespace, Name: ss.Name}, target.recipients)
+	if err != nil {
+		return err
+	}
 	var report []string
 	for _, k := range sortedKeys(values) {
-		v, err := sealer.SealItem(values[k], crypto.Binding{Scope: scope, Namespace: ss.Namespace, Name: ss.Name, Key: k}, target.recipients)
-		if err != nil {
-			return fmt.Errorf("item %q: %w", k, err)
-		}
-		items[k] = v
 		if _, ok := ss.Spec.EncryptedData[k]; ok {
 			report = append(report, k+" (replaced)")
 		} else {
 			report = append(report, k+" (added)")
 		}
 	}
-	out, err := sf.edit(map[int]map[string]gitsealv1alpha1.SealedValue{doc: items})
+	change, _ := changeOf(ss, merged)
+	out, err := sf.edit(map[int]docChange{doc: change})
 	if err != nil {
 		return err
 	}

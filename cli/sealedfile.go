@@ -16,9 +16,11 @@ import (
 )
 
 // sealedFile is a file of SealedSecrets that can be edited in place. An
-// edit replaces the text of changed values and inserts new items; every
-// other byte of the file, comments, key order and the ciphertext of
-// untouched items included, stays as it was. When a document's layout is
+// edit replaces the text of changed values, inserts new items and replaces
+// (or adds) spec.dataKeys one line per data key; every other byte of the
+// file, comments, key order and the ciphertext of untouched items included,
+// stays as it was. So a key rotation, which changes only the data keys,
+// is one small hunk per object in a Git diff. When a document's layout is
 // too unusual to edit by splicing (flow-style YAML, block scalars), that
 // file is re-encoded from its YAML syntax tree instead, which still keeps
 // comments, key order and every untouched value.
@@ -45,6 +47,12 @@ type sealedDoc struct {
 	insert        int
 	newItem       func(key string, value gitsealv1alpha1.SealedValue) string
 	newItemBefore func(key string, value gitsealv1alpha1.SealedValue) string
+	// dataKeys is the span spec.dataKeys' text replaced by
+	// formatDataKeys; when the document has none, it is empty and placed
+	// where the new field goes. A nil formatDataKeys means the data keys
+	// cannot be edited by splicing.
+	dataKeys       span
+	formatDataKeys func(dataKeys []string) string
 
 	// node is the YAML syntax tree, for re-encoding.
 	node *yamlv3.Node
@@ -81,25 +89,51 @@ func (sf *sealedFile) sealedSecrets() map[int]*gitsealv1alpha1.SealedSecret {
 	return out
 }
 
-// edit returns the file's new content with items set in the documents
-// they are keyed by (document index → item key → sealed value). Items
-// not named keep their bytes.
-func (sf *sealedFile) edit(changes map[int]map[string]gitsealv1alpha1.SealedValue) ([]byte, error) {
+// docChange is what an edit changes in one SealedSecret document.
+type docChange struct {
+	// items are the values to set, by item key.
+	items map[string]gitsealv1alpha1.SealedValue
+	// dataKeys, when setDataKeys, replaces spec.dataKeys.
+	dataKeys    []string
+	setDataKeys bool
+}
+
+// changeOf returns the change that turns before into after: the values
+// whose text differs, and spec.dataKeys if it differs. ok is false when
+// nothing differs.
+func changeOf(before, after *gitsealv1alpha1.SealedSecret) (docChange, bool) {
+	c := docChange{items: map[string]gitsealv1alpha1.SealedValue{}}
+	for item, v := range after.Spec.EncryptedData {
+		if before.Spec.EncryptedData[item] != v {
+			c.items[item] = v
+		}
+	}
+	if !slices.Equal(before.Spec.DataKeys, after.Spec.DataKeys) {
+		c.dataKeys, c.setDataKeys = after.Spec.DataKeys, true
+	}
+	return c, len(c.items) > 0 || c.setDataKeys
+}
+
+// edit returns the file's new content with the changes made to the
+// documents they are keyed by (document index). Items and data keys not
+// named keep their bytes.
+func (sf *sealedFile) edit(changes map[int]docChange) ([]byte, error) {
 	type splice struct {
 		span
 		text string
 	}
 	var splices []splice
 	spliceable := true
-	for i, items := range changes {
+	for i, c := range changes {
 		if i < 0 || i >= len(sf.docs) || sf.docs[i].ss == nil {
 			return nil, fmt.Errorf("%s: document %d is not a SealedSecret", sf.name, i+1)
 		}
 		d := sf.docs[i]
-		if d.spans == nil {
+		if d.spans == nil || c.setDataKeys && d.formatDataKeys == nil {
 			spliceable = false
 			break
 		}
+		items := c.items
 		sorted := slices.IsSorted(d.keys)
 		var atEnd strings.Builder
 		for _, key := range sortedKeys(items) {
@@ -120,6 +154,10 @@ func (sf *sealedFile) edit(changes map[int]map[string]gitsealv1alpha1.SealedValu
 		}
 		if atEnd.Len() > 0 {
 			splices = append(splices, splice{span{d.insert, d.insert}, atEnd.String()})
+		}
+		if c.setDataKeys {
+			// After new items at the same place, so they stay in order.
+			splices = append(splices, splice{d.dataKeys, d.formatDataKeys(c.dataKeys)})
 		}
 	}
 	if !spliceable {
@@ -245,6 +283,93 @@ func (d *sealedDoc) findYAMLSpans(data []byte, lines []int) {
 	d.newItemBefore = func(key string, value gitsealv1alpha1.SealedValue) string {
 		return indent + yamlKey(key) + ": " + string(value) + "\n"
 	}
+	d.findYAMLDataKeys(data, lines, insert, func() string {
+		p := prefix
+		prefix = ""
+		return p
+	})
+}
+
+// findYAMLDataKeys locates spec.dataKeys: a block sequence of plain
+// scalars, one a line, is replaced line by line; when there is none, the
+// field goes after encryptedData (at insert, after lead()), as the CLI
+// writes it. Anything else leaves formatDataKeys nil.
+func (d *sealedDoc) findYAMLDataKeys(data []byte, lines []int, insert int, lead func() string) {
+	spec := specNode(d.node)
+	var edKey, dk *yamlv3.Node
+	for i := 0; i+1 < len(spec.Content); i += 2 {
+		switch spec.Content[i].Value {
+		case "encryptedData":
+			edKey = spec.Content[i]
+		case "dataKeys":
+			dk = spec.Content[i+1]
+		}
+	}
+	if dk == nil {
+		keyIndent := strings.Repeat(" ", edKey.Column-1)
+		d.dataKeys = span{insert, insert}
+		d.formatDataKeys = func(dataKeys []string) string {
+			if len(dataKeys) == 0 {
+				return ""
+			}
+			return lead() + keyIndent + "dataKeys:\n" + yamlDataKeyLines(keyIndent+"  - ", dataKeys)
+		}
+		return
+	}
+	if dk.Kind != yamlv3.SequenceNode || dk.Style&yamlv3.FlowStyle != 0 || len(dk.Content) == 0 {
+		return
+	}
+	var itemPrefix string
+	start, end := 0, 0
+	for i, it := range dk.Content {
+		if it.Kind != yamlv3.ScalarNode || it.Style != 0 || it.Line < 1 || it.Line > len(lines) {
+			return
+		}
+		at, ok := offsetOf(data, lines, it.Line, it.Column)
+		if !ok || !strings.HasPrefix(string(data[at:]), it.Value) {
+			return
+		}
+		lineStart, lineEnd := lines[it.Line-1], at+len(it.Value)
+		if lineEnd < len(data) && data[lineEnd] != '\n' {
+			return // a comment or more after the value
+		}
+		p := string(data[lineStart:at])
+		if strings.Trim(p, " ") != "-" || i > 0 && p != itemPrefix {
+			return
+		}
+		if i == 0 {
+			itemPrefix, start = p, lineStart
+		}
+		end = min(lineEnd+1, len(data))
+	}
+	trailing := data[end-1] == '\n'
+	d.dataKeys = span{start, end}
+	d.formatDataKeys = func(dataKeys []string) string {
+		out := yamlDataKeyLines(itemPrefix, dataKeys)
+		if !trailing {
+			out = strings.TrimSuffix(out, "\n")
+		}
+		return out
+	}
+}
+
+// yamlDataKeyLines writes data keys one a line, each after prefix. Their
+// alphabet never needs quoting in YAML.
+func yamlDataKeyLines(prefix string, dataKeys []string) string {
+	var b strings.Builder
+	for _, k := range dataKeys {
+		b.WriteString(prefix + k + "\n")
+	}
+	return b.String()
+}
+
+// specNode returns the spec mapping of a document.
+func specNode(doc *yamlv3.Node) *yamlv3.Node {
+	n := doc
+	if n.Kind == yamlv3.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	return mappingValue(n, "spec")
 }
 
 // encryptedDataNode returns the spec.encryptedData mapping of a document.
@@ -317,23 +442,26 @@ func offsetOf(data []byte, lines []int, line, column int) (int, bool) {
 
 // reencode applies changes to the YAML syntax trees and writes them again.
 // JSON files always splice: a SealedSecret has at least one item.
-func (sf *sealedFile) reencode(changes map[int]map[string]gitsealv1alpha1.SealedValue) ([]byte, error) {
+func (sf *sealedFile) reencode(changes map[int]docChange) ([]byte, error) {
 	if sf.format == formatJSON {
 		return nil, fmt.Errorf("%s: cannot edit spec.encryptedData in place; is it an empty object?", sf.name)
 	}
-	for i, items := range changes {
+	for i, c := range changes {
 		m := encryptedDataNode(sf.docs[i].node)
 		if m == nil {
 			return nil, fmt.Errorf("%s, document %d: spec.encryptedData is not a mapping", sf.name, i+1)
 		}
-		for _, key := range sortedKeys(items) {
+		for _, key := range sortedKeys(c.items) {
 			if v := mappingValue(m, key); v != nil {
-				v.Value, v.Style, v.Tag = string(items[key]), 0, "!!str"
+				v.Value, v.Style, v.Tag = string(c.items[key]), 0, "!!str"
 				continue
 			}
 			m.Content = append(m.Content,
 				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: key},
-				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(items[key])})
+				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(c.items[key])})
+		}
+		if c.setDataKeys {
+			setYAMLDataKeys(specNode(sf.docs[i].node), c.dataKeys)
 		}
 	}
 	var buf bytes.Buffer
@@ -348,6 +476,23 @@ func (sf *sealedFile) reencode(changes map[int]map[string]gitsealv1alpha1.Sealed
 		return nil, fmt.Errorf("%s: %w", sf.name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// setYAMLDataKeys sets spec.dataKeys in a spec mapping, in the style of
+// the sequence it replaces.
+func setYAMLDataKeys(spec *yamlv3.Node, dataKeys []string) {
+	seq := &yamlv3.Node{Kind: yamlv3.SequenceNode, Tag: "!!seq"}
+	for _, k := range dataKeys {
+		seq.Content = append(seq.Content, &yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: k})
+	}
+	for i := 0; i+1 < len(spec.Content); i += 2 {
+		if spec.Content[i].Value == "dataKeys" {
+			seq.Style = spec.Content[i+1].Style & yamlv3.FlowStyle
+			spec.Content[i+1] = seq
+			return
+		}
+	}
+	spec.Content = append(spec.Content, &yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: "dataKeys"}, seq)
 }
 
 // parseJSON reads a stream of JSON objects and finds the items of each
@@ -391,10 +536,16 @@ type jsonMember struct {
 // starting at offset start.
 func (d *sealedDoc) findJSONSpans(data []byte, start int) error {
 	var members []jsonMember
+	var encryptedData, dataKeys *jsonMember
 	w := &jsonWalker{data: data, dec: json.NewDecoder(bytes.NewReader(data[start:])), base: start}
 	err := w.value(nil, func(path []string, m jsonMember) {
-		if len(path) == 3 && path[0] == "spec" && path[1] == "encryptedData" {
+		switch {
+		case len(path) == 3 && path[0] == "spec" && path[1] == "encryptedData":
 			members = append(members, m)
+		case len(path) == 2 && path[0] == "spec" && path[1] == "encryptedData":
+			encryptedData = &m
+		case len(path) == 2 && path[0] == "spec" && path[1] == "dataKeys":
+			dataKeys = &m
 		}
 	})
 	if err != nil {
@@ -432,7 +583,70 @@ func (d *sealedDoc) findJSONSpans(data []byte, start int) error {
 	d.newItemBefore = func(key string, value gitsealv1alpha1.SealedValue) string {
 		return member(key, value) + "," + lead
 	}
+	unit := "  "
+	if outer := memberIndent(data, encryptedData.keyStart); strings.HasPrefix(indent, outer) && len(indent) > len(outer) && strings.Trim(indent, " \t") == "" {
+		unit = indent[len(outer):]
+	}
+	d.findJSONDataKeys(data, encryptedData, dataKeys, sep, unit)
 	return nil
+}
+
+// findJSONDataKeys prepares replacing spec.dataKeys' array, one data key a
+// line when the file is indented, or adding the member after
+// encryptedData. unit is the file's indentation step.
+func (d *sealedDoc) findJSONDataKeys(data []byte, encryptedData, dataKeys *jsonMember, sep, unit string) {
+	quote := func(k string) string {
+		q, _ := json.Marshal(k)
+		return string(q)
+	}
+	if dataKeys != nil {
+		text := data[dataKeys.value.start:dataKeys.value.end]
+		if len(text) < 2 || text[0] != '[' || text[len(text)-1] != ']' {
+			return
+		}
+		inner := text[1 : len(text)-1]
+		lead := string(inner[:len(inner)-len(bytes.TrimLeft(inner, " \t\r\n"))])
+		trail := string(inner[len(bytes.TrimRight(inner, " \t\r\n")):])
+		if len(bytes.TrimSpace(inner)) == 0 {
+			lead, trail = "", ""
+		}
+		d.dataKeys = dataKeys.value
+		d.formatDataKeys = func(keys []string) string {
+			q := make([]string, len(keys))
+			for i, k := range keys {
+				q[i] = quote(k)
+			}
+			return "[" + lead + strings.Join(q, ","+lead) + trail + "]"
+		}
+		return
+	}
+	keyIndent := memberIndent(data, encryptedData.keyStart)
+	lead, itemLead, closing := " ", "", ""
+	if keyIndent != "" {
+		lead, itemLead, closing = "\n"+keyIndent, "\n"+keyIndent+unit, "\n"+keyIndent
+	}
+	d.dataKeys = span{encryptedData.value.end, encryptedData.value.end}
+	d.formatDataKeys = func(keys []string) string {
+		if len(keys) == 0 {
+			return ""
+		}
+		q := make([]string, len(keys))
+		for i, k := range keys {
+			q[i] = quote(k)
+		}
+		return "," + lead + `"dataKeys"` + sep + "[" + itemLead + strings.Join(q, ","+itemLead) + closing + "]"
+	}
+}
+
+// memberIndent returns the white space before a JSON member's key when the
+// member starts its own line, else "".
+func memberIndent(data []byte, keyStart int) string {
+	lineStart := bytes.LastIndexByte(data[:keyStart], '\n') + 1
+	indent := string(data[lineStart:keyStart])
+	if lineStart == 0 || strings.Trim(indent, " \t") != "" {
+		return ""
+	}
+	return indent
 }
 
 // jsonWalker walks a JSON value token by token, reporting where each

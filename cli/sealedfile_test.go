@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,15 +56,90 @@ func TestSealedFileEditKeepsEveryOtherByte(t *testing.T) {
 			if len(docs) != 1 {
 				t.Fatalf("found %d SealedSecrets, want 1", len(docs))
 			}
-			changes := map[int]map[string]gitsealv1alpha1.SealedValue{}
+			changes := map[int]docChange{}
 			for i, ss := range docs {
 				items := map[string]gitsealv1alpha1.SealedValue{"c": newC}
 				if _, ok := ss.Spec.EncryptedData["a"]; ok && !strings.Contains(tt.name, "single-line") {
 					items["a"] = newA
 				}
-				changes[i] = items
+				changes[i] = docChange{items: items}
 			}
 			got, err := sf.edit(changes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("edited file:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// Data keys only need to look like ones for editing.
+const (
+	dk0    = "gs2k:0123456789abcdef:REswREsw"
+	dk1    = "gs2k:0123456789abcdef:REsxREsx"
+	newDK0 = "gs2k:fedcba9876543210:TkVXMA=="
+	newDK1 = "gs2k:fedcba9876543210:TkVXMQ=="
+	v2a    = "gs2:0:QUFB"
+	v2b    = "gs2:1:QkJC"
+)
+
+// TestSealedFileEditReplacesDataKeysLineByLine: re-sealing changes
+// spec.dataKeys and nothing else, one line per data key, so a key
+// rotation's Git diff is one small hunk per object (issue 13); a format-1
+// file gets the field after encryptedData.
+func TestSealedFileEditReplacesDataKeysLineByLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		format format
+		in     string
+		change docChange
+		want   string
+	}{
+		{"YAML data keys are replaced in place", formatYAML,
+			"# c\napiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + v2a + "\n    b: " + v2b + "\n  dataKeys:\n    - " + dk0 + "\n    - " + dk1 + "\n  template: {type: Opaque} # t\n",
+			docChange{dataKeys: []string{newDK0, newDK1}, setDataKeys: true},
+			"# c\napiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + v2a + "\n    b: " + v2b + "\n  dataKeys:\n    - " + newDK0 + "\n    - " + newDK1 + "\n  template: {type: Opaque} # t\n"},
+		{"YAML data keys may grow, in the sequence's own indentation", formatYAML,
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  dataKeys:\n  - " + dk0 + "\n  encryptedData:\n    a: " + v2a + "\n",
+			docChange{items: map[string]gitsealv1alpha1.SealedValue{"b": v2b}, dataKeys: []string{dk0, newDK1}, setDataKeys: true},
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  dataKeys:\n  - " + dk0 + "\n  - " + newDK1 + "\n  encryptedData:\n    a: " + v2a + "\n    b: " + v2b + "\n"},
+		{"a format-1 YAML file gets data keys after encryptedData", formatYAML,
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + oldA + "\n  template: {type: Opaque}\n",
+			docChange{items: map[string]gitsealv1alpha1.SealedValue{"a": v2a}, dataKeys: []string{newDK0}, setDataKeys: true},
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + v2a + "\n  dataKeys:\n    - " + newDK0 + "\n  template: {type: Opaque}\n"},
+		{"a format-1 YAML file without a final newline gets one before the data keys", formatYAML,
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + oldA,
+			docChange{items: map[string]gitsealv1alpha1.SealedValue{"a": v2a, "b": v2b}, dataKeys: []string{newDK0, newDK1}, setDataKeys: true},
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + v2a + "\n    b: " + v2b + "\n  dataKeys:\n    - " + newDK0 + "\n    - " + newDK1 + "\n"},
+		{"flow-style YAML data keys are re-encoded", formatYAML,
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + v2a + "\n  dataKeys: [" + dk0 + "]\n",
+			docChange{dataKeys: []string{newDK0}, setDataKeys: true},
+			"apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n  encryptedData:\n    a: " + v2a + "\n  dataKeys: ['" + newDK0 + "']\n"},
+		{"indented JSON data keys are replaced one a line", formatJSON,
+			"{\n  \"kind\": \"SealedSecret\",\n  \"apiVersion\": \"gitseal.dev/v1alpha1\",\n  \"metadata\": {\"name\": \"db\"},\n  \"spec\": {\n    \"encryptedData\": {\n      \"a\": \"" + v2a + "\"\n    },\n    \"dataKeys\": [\n      \"" + dk0 + "\"\n    ]\n  }\n}\n",
+			docChange{dataKeys: []string{newDK0, newDK1}, setDataKeys: true},
+			"{\n  \"kind\": \"SealedSecret\",\n  \"apiVersion\": \"gitseal.dev/v1alpha1\",\n  \"metadata\": {\"name\": \"db\"},\n  \"spec\": {\n    \"encryptedData\": {\n      \"a\": \"" + v2a + "\"\n    },\n    \"dataKeys\": [\n      \"" + newDK0 + "\",\n      \"" + newDK1 + "\"\n    ]\n  }\n}\n"},
+		{"a format-1 JSON file gets data keys after encryptedData", formatJSON,
+			"{\n  \"kind\": \"SealedSecret\",\n  \"apiVersion\": \"gitseal.dev/v1alpha1\",\n  \"metadata\": {\"name\": \"db\"},\n  \"spec\": {\n    \"encryptedData\": {\n      \"a\": \"" + oldA + "\"\n    }\n  }\n}\n",
+			docChange{items: map[string]gitsealv1alpha1.SealedValue{"a": v2a}, dataKeys: []string{newDK0}, setDataKeys: true},
+			"{\n  \"kind\": \"SealedSecret\",\n  \"apiVersion\": \"gitseal.dev/v1alpha1\",\n  \"metadata\": {\"name\": \"db\"},\n  \"spec\": {\n    \"encryptedData\": {\n      \"a\": \"" + v2a + "\"\n    },\n    \"dataKeys\": [\n      \"" + newDK0 + "\"\n    ]\n  }\n}\n"},
+		{"single-line JSON gets data keys on the same line", formatJSON,
+			`{"apiVersion":"gitseal.dev/v1alpha1","kind":"SealedSecret","metadata":{"name":"db"},"spec":{"encryptedData":{"a":"` + oldA + `"}}}`,
+			docChange{items: map[string]gitsealv1alpha1.SealedValue{"a": v2a}, dataKeys: []string{newDK0}, setDataKeys: true},
+			`{"apiVersion":"gitseal.dev/v1alpha1","kind":"SealedSecret","metadata":{"name":"db"},"spec":{"encryptedData":{"a":"` + v2a + `"}, "dataKeys":["` + newDK0 + `"]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sf, err := parseSealedFile("f", []byte(tt.in), tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sf.sealedSecrets()) != 1 {
+				t.Fatal("want one SealedSecret")
+			}
+			got, err := sf.edit(map[int]docChange{slices.Collect(maps.Keys(sf.sealedSecrets()))[0]: tt.change})
 			if err != nil {
 				t.Fatal(err)
 			}

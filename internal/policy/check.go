@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gitseal/gitseal/crypto"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 )
 
 // checker holds the state of one CheckFile or CheckObject call.
@@ -502,22 +503,77 @@ func (c *checker) checkSealed(obj *node, oc *objCtx, gitseal bool) {
 		if !gitseal {
 			continue
 		}
+		dataKeys := c.checkDataKeys(spec, oc)
 		for _, ed := range spec.lookup("encryptedData", false) {
 			for _, p := range ed.pairs {
-				c.checkSealedValue(p.keyString(), p.key, p.value, oc)
+				c.checkSealedValue(p.keyString(), p.key, p.value, dataKeys, oc)
 			}
 		}
 	}
 }
 
-func (c *checker) checkSealedValue(key string, at, v *node, oc *objCtx) {
+// dataKey is one entry of spec.dataKeys as the checker read it: info is nil
+// when it is malformed, which is reported where it is.
+type dataKey struct {
+	info *crypto.Info
+}
+
+// checkDataKeys reports malformed entries of spec.dataKeys (format 2) and
+// returns them all, in order, for the values to refer to.
+func (c *checker) checkDataKeys(spec *node, oc *objCtx) []dataKey {
+	var out []dataKey
+	for _, dks := range spec.lookup("dataKeys", false) {
+		if dks.kind != seqNode {
+			c.add(Finding{Rule: RuleSealedMalformed, Line: dks.line, Column: dks.column, Object: oc.at("spec", "dataKeys"),
+				Message: "spec.dataKeys is not a list"}, "", oc)
+			continue
+		}
+		out = out[:0]
+		for i, it := range dks.items {
+			loc := oc.at("spec.dataKeys", strconv.Itoa(i))
+			if it.kind != scalarNode {
+				c.add(Finding{Rule: RuleSealedMalformed, Line: it.line, Column: it.column, Object: loc,
+					Message: "data key is not a string"}, "", oc)
+				out = append(out, dataKey{})
+				continue
+			}
+			info, err := crypto.InspectDataKey(it.value)
+			if err != nil {
+				c.add(Finding{Rule: RuleSealedMalformed, Line: it.line, Column: it.column, Object: loc,
+					Message: "data key is malformed: " + printable(strings.TrimPrefix(err.Error(), crypto.ErrMalformed.Error()+": ")),
+					Preview: previewString(it.value)}, it.value, oc)
+			}
+			out = append(out, dataKey{info: info})
+		}
+	}
+	return out
+}
+
+func (c *checker) checkSealedValue(key string, at, v *node, dataKeys []dataKey, oc *objCtx) {
 	loc := oc.at("spec.encryptedData", key)
 	if v.kind != scalarNode {
 		c.add(Finding{Rule: RuleSealedMalformed, Line: at.line, Column: at.column, Object: loc,
 			Message: "sealed value is not a string"}, "", oc)
 		return
 	}
-	info, err := crypto.Inspect(v.value)
+	var info *crypto.Info
+	var err error
+	via := ""
+	if crypto.Version(v.value) == 2 {
+		// Format 2: the keys are those of the value's data key.
+		var i int
+		if i, err = sealedvalue.CheckValue(v.value); err == nil && i >= len(dataKeys) {
+			err = fmt.Errorf("%w: value uses spec.dataKeys[%d], but the object has %d data key(s)", crypto.ErrMalformed, i, len(dataKeys))
+		}
+		if err == nil {
+			if info = dataKeys[i].info; info == nil {
+				return // the data key is reported as malformed
+			}
+			via = fmt.Sprintf(" (through spec.dataKeys[%d])", i)
+		}
+	} else {
+		info, err = crypto.Inspect(v.value)
+	}
 	if err != nil {
 		// The error names the defect, never the text: the text may be a
 		// plaintext value pasted where a sealed one belongs.
@@ -544,10 +600,10 @@ func (c *checker) checkSealedValue(key string, at, v *node, oc *objCtx) {
 	switch {
 	case len(retired) > 0:
 		c.add(Finding{Rule: RuleSealedRetiredKey, Line: at.line, Column: at.column, Object: loc,
-			Message: fmt.Sprintf("sealed to retired key %s", strings.Join(retired, ", "))}, v.value, oc)
+			Message: fmt.Sprintf("sealed to retired key %s%s", strings.Join(retired, ", "), via)}, v.value, oc)
 	case len(known) == 0:
 		c.add(Finding{Rule: RuleSealedUnknownKey, Line: at.line, Column: at.column, Object: loc,
-			Message: fmt.Sprintf("sealed only to keys .gitseal.yaml does not list: %s", strings.Join(all, ", "))}, v.value, oc)
+			Message: fmt.Sprintf("sealed only to keys .gitseal.yaml does not list: %s%s", strings.Join(all, ", "), via)}, v.value, oc)
 	}
 }
 

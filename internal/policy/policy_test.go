@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -492,6 +493,21 @@ func TestSealedSecrets(t *testing.T) {
 	doc := func(v string) string {
 		return "apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: prod}\nspec:\n  encryptedData:\n    password: " + v + "\n"
 	}
+	seal2 := func(id *crypto.Identity) *crypto.Object {
+		o, err := crypto.SealObject(map[string][]byte{"password": []byte(canary)}, b, id.Recipient())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	// doc2 writes a format-2 object whose value refers to data key index.
+	doc2 := func(o *crypto.Object, index int) string {
+		v := o.Values["password"]
+		if index != 0 {
+			v = "gs2:" + strconv.Itoa(index) + v[strings.Index(v[len("gs2:"):], ":")+len("gs2:"):]
+		}
+		return doc(v) + "  dataKeys:\n  - " + strings.Join(o.DataKeys, "\n  - ") + "\n"
+	}
 	keys := NewKeySet([]crypto.KeyID{known.ID(), retired.ID()}, []crypto.KeyID{retired.ID()})
 	cases := []struct {
 		name string
@@ -506,6 +522,15 @@ func TestSealedSecrets(t *testing.T) {
 		{"plaintext where a sealed value belongs is GS004", nil, doc(canary), []string{"GS004:6"}},
 		{"truncated sealed value is GS004", nil, doc(seal(known)[:60]), []string{"GS004:6"}},
 		{"empty sealed value is GS004", nil, doc(`""`), []string{"GS004:6"}},
+		// Format 2: the keys are found through the value's data key,
+		// without a private key.
+		{"format-2 value on a known key is clean", keys, doc2(seal2(known), 0), nil},
+		{"format-2 value whose data key is on a retired key is GS006", keys, doc2(seal2(retired), 0), []string{"GS006:6"}},
+		{"format-2 value whose data key is on an unknown key is GS005", keys, doc2(seal2(other), 0), []string{"GS005:6"}},
+		{"format-2 value past the end of dataKeys is GS004", nil, doc2(seal2(known), 1), []string{"GS004:6"}},
+		{"format-2 object without dataKeys is GS004", nil, doc(seal2(known).Values["password"]), []string{"GS004:6"}},
+		{"malformed data key is GS004 where it is", nil, doc2(&crypto.Object{DataKeys: []string{"gs2k:0123456789abcdef:" + canary}, Values: seal2(known).Values}, 0), []string{"GS004:8"}},
+		{"format-2 value that is not base64 is GS004", nil, doc2(&crypto.Object{DataKeys: seal2(known).DataKeys, Values: map[string]string{"password": "gs2:0:" + canary + "!"}}, 0), []string{"GS004:6"}},
 		{"Bitnami SealedSecret is not checked as gitseal's", nil,
 			"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n    password: AgBy8hCi" + canary + "\n", nil},
 		{"plaintext in a SealedSecret template is GS002", nil,

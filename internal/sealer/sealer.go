@@ -79,6 +79,17 @@ func (o *Opened) Wipe() {
 // The error names the first failing item in key order, so it is
 // deterministic.
 func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, error) {
+	return openItems(ss, ids, nil)
+}
+
+// openItems opens the items of ss for which need returns true, or all of
+// them when need is nil, as Open does. Format-2 values are opened in the
+// context of the whole object, so a value moved between items is still
+// named a scope mismatch; what opens but is not needed is wiped at once.
+func openItems(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, need func(item string) bool) (*Opened, error) {
+	if need == nil {
+		need = func(string) bool { return true }
+	}
 	out := &Opened{
 		Data:     make(map[string][]byte, len(ss.Spec.EncryptedData)),
 		Opens:    map[crypto.KeyID]int{},
@@ -96,6 +107,10 @@ func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, er
 		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}
 		o2 := crypto.OpenObject(obj, claim, ids...)
 		for item, v := range o2.Values {
+			if !need(item) {
+				clear(v)
+				continue
+			}
 			out.Data[item] = v
 			out.bindings[item] = o2.Binding
 			out.Opens[openerOf(obj, item, o2.KeyIDs)]++
@@ -103,7 +118,7 @@ func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, er
 		maps.Copy(errs, o2.Errors)
 	}
 	for item, v := range ss.Spec.EncryptedData {
-		if _, ok := obj.Values[item]; ok || errs[item] != nil {
+		if _, ok := obj.Values[item]; ok || errs[item] != nil || !need(item) {
 			continue
 		}
 		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name, Key: item}
@@ -119,7 +134,7 @@ func Open(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity) (*Opened, er
 	}
 	total := 0
 	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
-		if err := errs[item]; err != nil {
+		if err := errs[item]; err != nil && need(item) {
 			out.Wipe()
 			return nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
@@ -329,64 +344,79 @@ func templateOf(s *corev1.Secret) *gitsealv1alpha1.SecretTemplate {
 // (version 1), from the keys it records, whether it may stay as it is.
 type Keep func(version int, info *crypto.Info) bool
 
-// Reseal re-seals ss to recipients, in format 2. The data keys are
-// re-wrapped (crypto.Rewrap), so every format-2 value stays byte for byte
-// the same and only spec.dataKeys changes; format-1 values are opened and
+// Reseal re-seals ss to recipients. Each data key (format 2) is re-wrapped
+// (crypto.Rewrap), so the values under it stay byte for byte the same and
+// only its entry in spec.dataKeys changes; format-1 values are opened and
 // sealed again in format 2, under a new data key for each binding they
-// carry. Every value is opened with the identities under ss's own
-// namespace, name and item key first, and keeps the binding authenticated
-// inside it: the scope, namespace, name and item key never come from the
-// request.
+// carry. A value is opened with the identities under ss's own namespace,
+// name and item key before anything is re-sealed, and keeps the binding
+// authenticated inside it: the scope, namespace, name and item key never
+// come from the request.
 //
-// When keep, which may be nil, returns true for every data key and every
-// format-1 value, ss is returned unchanged with no changed items. Else it
-// returns the new object and the item keys whose keys changed (all of
-// them). All or nothing; plaintext never leaves this function.
+// keep, which may be nil, is asked about each data key and each format-1
+// value; what it accepts stays as it is, and needs no identity. It returns
+// the new object and the item keys that were re-sealed, none when keep
+// accepts everything. All or nothing; plaintext never leaves this function.
 func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients []*crypto.Recipient, keep Keep) (*gitsealv1alpha1.SealedSecret, []string, error) {
 	obj := Object(ss)
-	unchanged := keep != nil
+	kept := make([]bool, len(obj.DataKeys))
 	for i, dk := range obj.DataKeys {
 		info, err := crypto.InspectDataKey(dk)
 		if err != nil {
 			err = fmt.Errorf("spec.dataKeys[%d]: %w", i, err)
 			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
 		}
-		unchanged = unchanged && keep(2, info)
+		kept[i] = keep != nil && keep(2, info)
 	}
+	need := map[string]bool{}
 	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		v := string(ss.Spec.EncryptedData[item])
 		if _, ok := obj.Values[item]; ok {
-			if _, _, err := sealedvalue.DataKey(v, obj.DataKeys); err != nil {
+			_, i, err := sealedvalue.DataKey(v, obj.DataKeys)
+			if err != nil {
 				return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 			}
+			need[item] = !kept[i]
 			continue
 		}
 		info, err := crypto.Inspect(v)
 		if err != nil {
 			return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
-		unchanged = unchanged && keep(1, info)
+		need[item] = keep == nil || !keep(1, info)
 	}
-	if unchanged {
+	changed := slices.Sorted(func(yield func(string) bool) {
+		for item, n := range need {
+			if n && !yield(item) {
+				return
+			}
+		}
+	})
+	if len(changed) == 0 {
 		return ss.DeepCopy(), nil, nil
 	}
 
-	opened, err := Open(ss, ids)
+	opened, err := openItems(ss, ids, func(item string) bool { return need[item] })
 	if err != nil {
 		return nil, nil, err
 	}
 	defer opened.Wipe()
-	out := ss.DeepCopy()
-	if len(obj.DataKeys) > 0 {
-		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}
-		if err := crypto.Rewrap(obj, claim, ids, recipients...); err != nil {
+	claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}
+	for i, dk := range obj.DataKeys {
+		if kept[i] {
+			continue
+		}
+		one := &crypto.Object{DataKeys: []string{dk}}
+		if err := crypto.Rewrap(one, claim, ids, recipients...); err != nil {
+			err = fmt.Errorf("spec.dataKeys[%d]: %w", i, err)
 			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
 		}
+		obj.DataKeys[i] = one.DataKeys[0]
 	}
 	// Format-1 values, grouped by the binding they were sealed with.
 	groups := map[crypto.Binding]map[string][]byte{}
 	for item := range ss.Spec.EncryptedData {
-		if _, ok := obj.Values[item]; ok {
+		if _, ok := obj.Values[item]; ok || !need[item] {
 			continue
 		}
 		b := opened.bindings[item]
@@ -400,11 +430,12 @@ func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients
 			return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: err}
 		}
 	}
+	out := ss.DeepCopy()
 	setObject(out, obj)
 	if len(out.Spec.DataKeys) > maxDataKeys {
 		return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf("re-sealed, the object would have %d data keys, the limit is %d", len(out.Spec.DataKeys), maxDataKeys)}
 	}
-	return out, slices.Sorted(maps.Keys(ss.Spec.EncryptedData)), nil
+	return out, changed, nil
 }
 
 func compareBindings(a, b crypto.Binding) int {

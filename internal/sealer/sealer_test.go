@@ -236,6 +236,16 @@ func TestResealKeep(t *testing.T) {
 	if _, changed, err = Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, onOld); err != nil || len(changed) != 2 {
 		t.Errorf("an object on the old key was not re-sealed: %v %v", changed, err)
 	}
+	// A data key keep accepts needs no identity and keeps its text.
+	merged, err := Add(ss, map[string][]byte{"token": []byte("t")}, crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db"}, []*crypto.Recipient{newKey.Recipient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, changed, err = Reseal(merged, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, onOld)
+	if err != nil || !slices.Equal(changed, []string{"password", "username"}) || out.Spec.DataKeys[1] != merged.Spec.DataKeys[1] ||
+		out.Spec.DataKeys[0] == merged.Spec.DataKeys[0] || !maps.Equal(out.Spec.EncryptedData, merged.Spec.EncryptedData) {
+		t.Errorf("only the data key on the old key must change: changed %v, %v", changed, err)
+	}
 }
 
 // TestAddSealsUnderANewDataKey: --merge-into needs no private key, adds a
