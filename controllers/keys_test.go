@@ -94,7 +94,7 @@ func TestRotationOnRequestKeepsOldKeysOpening(t *testing.T) {
 
 	// A value sealed to the old key still opens after the rotation.
 	updateSpec(t, client.ObjectKeyFromObject(old), func(ss *gitsealv1alpha1.SealedSecret) {
-		ss.Spec.EncryptedData = c.sealed(t, "before-rotation", crypto.Strict, map[string]string{"k": "still-old"}, first).Spec.EncryptedData
+		ss.Spec = c.sealed(t, "before-rotation", crypto.Strict, map[string]string{"k": "still-old"}, first).Spec
 	})
 	testenv.Eventually(t, "old-key value opens", func() error {
 		if v := string(getSecret(t, client.ObjectKeyFromObject(old)).Data["k"]); v != "still-old" {
