@@ -242,7 +242,7 @@ func TestScopeIsNeverTakenFromUnauthenticatedData(t *testing.T) {
 			t.Fatalf("unexpected entry layout %x", entry[:10])
 		}
 		forged := map[string][]byte{
-			"scope byte changed to cluster": append([]byte{entry[0], 3}, entry[10:]...),
+			"scope byte changed to cluster":   append([]byte{entry[0], 3}, entry[10:]...),
 			"scope byte changed to namespace": append(append([]byte{entry[0], 2}, entry[2:7]...), entry[10:]...),
 			"namespace changed":               append(append(slices.Clone(entry[:3]), "dev\x02db"...), entry[10:]...),
 			"namespace renamed, same length":  append(append(slices.Clone(entry[:3]), "test\x02db"...), entry[10:]...),
