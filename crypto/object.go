@@ -234,12 +234,7 @@ func splitValue(v string, n int) (int, []byte, error) {
 // key is derived from the file key and the full binding, so that each key
 // encrypts exactly one plaintext and the all-zero nonce is never reused.
 func valueAEAD(fileKey []byte, b Binding, item string) cipher.AEAD {
-	info := make([]byte, 0, len(valueInfo)+2+len(b.Namespace)+len(b.Name)+3+len(item))
-	info = append(info, valueInfo...)
-	info = appendBinding(info, b)
-	info = append(info, byte(len(item))) // an item key is at most 253 bytes
-	info = append(info, item...)
-	key, err := hkdf.Key(sha256.New, fileKey, nil, string(info), 32)
+	key, err := hkdf.Key(sha256.New, fileKey, nil, string(valueKeyInfo(b, item)), 32)
 	if err != nil {
 		panic(err) // only for lengths HKDF cannot produce
 	}
@@ -252,6 +247,17 @@ func valueAEAD(fileKey []byte, b Binding, item string) cipher.AEAD {
 		panic(err)
 	}
 	return aead
+}
+
+// valueKeyInfo is the HKDF info of one item's key: a label, the object's
+// binding as in its data keys, and the item key with a length byte (an item
+// key is at most 253 bytes).
+func valueKeyInfo(b Binding, item string) []byte {
+	info := make([]byte, 0, len(valueInfo)+2+len(b.Namespace)+len(b.Name)+3+len(item))
+	info = append(info, valueInfo...)
+	info = appendBinding(info, b)
+	info = append(info, byte(len(item)))
+	return append(info, item...)
 }
 
 var zeroNonce = make([]byte, 12)
