@@ -96,11 +96,11 @@ var scopeBytes = map[Scope]byte{Strict: scopeByteStrict, Namespace: scopeByteNam
 func appendBinding(out []byte, b Binding) []byte {
 	out = append(out, scopeBytes[b.Scope])
 	if b.Scope != Cluster {
-		out = append(out, byte(len(b.Namespace)))
+		out = append(out, byte(len(b.Namespace))) //nolint:gosec // a validated namespace is at most 63 bytes
 		out = append(out, b.Namespace...)
 	}
 	if b.Scope == Strict {
-		out = append(out, byte(len(b.Name)))
+		out = append(out, byte(len(b.Name))) //nolint:gosec // a validated name is at most 253 bytes
 		out = append(out, b.Name...)
 	}
 	return out

@@ -256,14 +256,15 @@ func valueKeyInfo(b Binding, item string) []byte {
 	info := make([]byte, 0, len(valueInfo)+2+len(b.Namespace)+len(b.Name)+3+len(item))
 	info = append(info, valueInfo...)
 	info = appendBinding(info, b)
-	info = append(info, byte(len(item)))
+	info = append(info, byte(len(item))) //nolint:gosec // a validated item key is at most 253 bytes
 	return append(info, item...)
 }
 
 var zeroNonce = make([]byte, 12)
 
 func sealValue(fileKey []byte, b Binding, item string, plaintext []byte) []byte {
-	return valueAEAD(fileKey, b, item).Seal(nil, zeroNonce, plaintext, nil)
+	// Each derived key encrypts exactly one plaintext (docs/format.md §12).
+	return valueAEAD(fileKey, b, item).Seal(nil, zeroNonce, plaintext, nil) //nolint:gosec // a fixed nonce is safe for a single-use key
 }
 
 // formatValue writes a value's text form: the index is left out for data
@@ -384,6 +385,9 @@ func openObject(o *Object, claim Binding, identities []*Identity) (*OpenedObject
 			continue
 		}
 		n, ct, err := splitValue(v, len(parsed))
+		if err == nil && validDataKey(item) != nil {
+			err = fmt.Errorf("%w: invalid item key", ErrMalformed) // never sealed, so never authentic
+		}
 		if err != nil {
 			out.Errors[item] = err
 			continue
@@ -410,7 +414,7 @@ func openObject(o *Object, claim Binding, identities []*Identity) (*OpenedObject
 		// A value moved from another item of this object authenticates
 		// under that item's key: say so, as Open does for format 1.
 		for _, other := range items {
-			if other == item || trials == 0 {
+			if other == item || trials == 0 || validDataKey(other) != nil {
 				continue
 			}
 			trials--

@@ -448,6 +448,13 @@ func TestObjectMalformedInputs(t *testing.T) {
 		{"ciphertext shorter than a tag", "gs2:" + ct[:20]},
 		{"empty ciphertext", "gs2:"},
 	}
+	t.Run("value/under an invalid item key", func(t *testing.T) {
+		f := cloneObject(good)
+		f.Values[strings.Repeat("k", 300)] = value
+		if _, err := openOne(f, foundAtDB, strings.Repeat("k", 300), id); !errors.Is(err, crypto.ErrMalformed) {
+			t.Errorf("got %v, want ErrMalformed", err)
+		}
+	})
 	for _, tt := range values {
 		t.Run("value/"+tt.name, func(t *testing.T) {
 			f := cloneObject(good)
