@@ -8,6 +8,13 @@
 // value only after the whole payload is authenticated and its binding matches
 // where it was found. Inspect reads what can be read without a key.
 //
+// Writers write format 2: SealObject seals all items of one object under a
+// fresh data key wrapped for each recipient, OpenObject opens them (and
+// format-1 values alike), (*Object).Add adds items offline under a new data
+// key, and Rewrap re-wraps the data keys for new recipients without
+// changing any value. Seal, Open and Inspect are format 1, which readers
+// keep reading.
+//
 // The package knows nothing about Kubernetes and imports only age and the
 // standard library. The format is specified in docs/format.md.
 package crypto

@@ -82,3 +82,45 @@ func ExampleInspect() {
 	fmt.Println(info.KeyIDs, info.Kind)
 	// Output: [bdd7357af20706de] x25519
 }
+
+func ExampleSealObject() {
+	cluster, _ := crypto.GenerateIdentity(crypto.Hybrid)
+	// Format 2: one data key for the whole object, one short line per value.
+	b := crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db"}
+	o, err := crypto.SealObject(map[string][]byte{"username": []byte("app"), "password": []byte("hunter2")}, b, cluster.Recipient())
+	if err != nil {
+		log.Fatal(err)
+	}
+	opened := crypto.OpenObject(o, crypto.Binding{Namespace: "prod", Name: "db"}, cluster)
+	fmt.Printf("%d data key, %s, %d errors, %s scope\n", len(o.DataKeys), opened.Values["password"], len(opened.Errors), opened.Binding.Scope)
+	// Output: 1 data key, hunter2, 0 errors, strict scope
+}
+
+func ExampleObject_Add() {
+	// --merge-into, offline: only public keys are needed.
+	r, _ := crypto.ParseRecipient("age1xmwwc06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryef")
+	b := crypto.Binding{Scope: crypto.Namespace, Namespace: "prod"}
+	o, _ := crypto.SealObject(map[string][]byte{"password": []byte("hunter2")}, b, r)
+	if err := o.Add(map[string][]byte{"token": []byte("t0k3n")}, b, r); err != nil {
+		log.Fatal(err)
+	}
+	info, _ := crypto.InspectValue(o.Values["token"], o.DataKeys)
+	fmt.Println(len(o.DataKeys), "data keys; token is sealed to", info.KeyIDs)
+	// Output: 2 data keys; token is sealed to [bdd7357af20706de]
+}
+
+func ExampleRewrap() {
+	oldKey, _ := crypto.GenerateIdentity(crypto.X25519)
+	newKey, _ := crypto.GenerateIdentity(crypto.X25519)
+	b := crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db"}
+	o, _ := crypto.SealObject(map[string][]byte{"password": []byte("hunter2")}, b, oldKey.Recipient())
+	before := o.Values["password"]
+
+	// Rotation: the data key is wrapped again; the values do not change.
+	err := crypto.Rewrap(o, crypto.Binding{Namespace: "prod", Name: "db"}, []*crypto.Identity{oldKey}, newKey.Recipient())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(o.Values["password"] == before)
+	// Output: true
+}

@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"strings"
 	"testing"
@@ -92,6 +93,119 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 		if err := b.validate(); err != nil {
 			t.Fatalf("accepted an invalid binding: %v", err)
+		}
+	})
+}
+
+// FuzzParseDataKey checks that the data-key parser never panics and that
+// everything it accepts is canonical: writing it again from its parts gives
+// the same text.
+func FuzzParseDataKey(f *testing.F) {
+	ids := vectorIdentities()
+	for _, id := range ids {
+		for _, b := range []Binding{
+			{Scope: Strict, Namespace: "prod", Name: "db"},
+			{Scope: Namespace, Namespace: "kube-system"},
+			{Scope: Cluster},
+		} {
+			o, err := SealObject(map[string][]byte{"k": []byte("v")}, b, id.Recipient())
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(o.DataKeys[0])
+		}
+	}
+	f.Add("gs2k:0000000000000000:AQEEcHJvZAJkYg")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := parseDataKey(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error wraps neither ErrMalformed nor ErrTooLarge: %v", err)
+			}
+			return
+		}
+		entry := appendBinding([]byte{k.spec.kindByte}, k.binding)
+		for _, st := range k.stanzas {
+			arg, err := b64raw.DecodeString(st.Args[0])
+			if err != nil || len(arg) != k.spec.argSize || len(st.Body) != wrappedKeySize {
+				t.Fatalf("stanza of the wrong shape accepted")
+			}
+			entry = append(append(entry, arg...), st.Body...)
+		}
+		entry = append(entry, k.entry[len(k.entry)-macSize:]...)
+		hint := make([]string, len(k.ids))
+		for i, id := range k.ids {
+			hint[i] = string(id)
+		}
+		if out := dataKeyPrefix + strings.Join(hint, ",") + ":" + b64raw.EncodeToString(entry); out != s {
+			t.Fatalf("not canonical:\n in  %q\n out %q", s, out)
+		}
+		if len(k.stanzas) == 0 || len(k.stanzas) > MaxRecipients || len(k.ids) != len(k.stanzas) {
+			t.Fatalf("accepted %d stanzas and %d key IDs", len(k.stanzas), len(k.ids))
+		}
+	})
+}
+
+// FuzzOpenObject feeds arbitrary data keys and values to OpenObject. It must
+// never panic, must account for every item exactly once, and may open an
+// item only to the seeds' plaintext under a binding the claim accepts.
+// Errors never contain the plaintext.
+func FuzzOpenObject(f *testing.F) {
+	const canary = "fuzz-canary-2b8f"
+	ids := vectorIdentities()
+	claim := Binding{Namespace: "prod", Name: "db"}
+	for _, id := range ids {
+		for _, b := range []Binding{
+			{Scope: Strict, Namespace: "prod", Name: "db"},
+			{Scope: Namespace, Namespace: "prod"},
+			{Scope: Cluster},
+			{Scope: Strict, Namespace: "dev", Name: "db"},
+		} {
+			o, err := SealObject(map[string][]byte{"password": []byte(canary), "username": []byte(canary)}, b, id.Recipient())
+			if err != nil {
+				f.Fatal(err)
+			}
+			if err := o.Add(map[string][]byte{"username": []byte(canary)}, b, id.Recipient()); err != nil {
+				f.Fatal(err)
+			}
+			f.Add(o.DataKeys[0], o.DataKeys[1], o.Values["password"], o.Values["username"])
+			f.Add(o.DataKeys[0], "", o.Values["username"], o.Values["password"])
+		}
+	}
+	f.Add("", "", "gs2:AAAAAAAAAAAAAAAAAAAAAA", "gs2:1:")
+	f.Fuzz(func(t *testing.T, k0, k1, password, username string) {
+		o := &Object{Values: map[string]string{"password": password, "username": username}}
+		for _, k := range []string{k0, k1} {
+			if k != "" {
+				o.DataKeys = append(o.DataKeys, k)
+			}
+		}
+		got := OpenObject(o, claim, ids...)
+		for item := range o.Values {
+			v, opened := got.Values[item]
+			err := got.Errors[item]
+			if opened == (err != nil) {
+				t.Fatalf("%s: opened %v with error %v", item, opened, err)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), canary) {
+					t.Fatalf("error leaks plaintext: %v", err)
+				}
+				continue
+			}
+			if string(v) != canary {
+				t.Fatalf("%s opened to an unexpected value of %d bytes", item, len(v))
+			}
+			if Version(o.Values[item]) == 2 {
+				sealed := got.Binding
+				sealed.Key = item
+				c := claim
+				c.Key = item
+				if err := checkBinding(sealed, c); err != nil {
+					t.Fatalf("opened with a binding the claim rejects: %v", err)
+				}
+			}
 		}
 	})
 }

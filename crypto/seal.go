@@ -313,6 +313,9 @@ func parseSealed(sealed string) (*parsedSealed, error) {
 	}
 	rest, ok := strings.CutPrefix(sealed, prefix)
 	if !ok {
+		if Version(sealed) == 2 {
+			return nil, fmt.Errorf("%w: a format-2 value (gs2:) is opened and inspected through its object's data keys", ErrMalformed)
+		}
 		if v, _, found := strings.Cut(sealed, ":"); found && len(v) < 8 && strings.HasPrefix(v, "gs") {
 			return nil, fmt.Errorf("%w: unsupported format version %q", ErrMalformed, v)
 		}
