@@ -13,7 +13,6 @@ import (
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
-	"github.com/gitseal/gitseal/internal/sealedvalue"
 )
 
 // DiffOptions are the options of `gitseal diff`.
@@ -163,7 +162,7 @@ func summarizeSealed(ss *gitsealv1alpha1.SealedSecret) sealedSummary {
 func summarizeValue(v string, dataKeys []string) itemSummary {
 	sum := sha256.Sum256([]byte(v))
 	fp := hex.EncodeToString(sum[:8])
-	info, err := sealedvalue.Inspect(v, dataKeys)
+	info, err := crypto.InspectValue(v, dataKeys)
 	if err != nil {
 		return itemSummary{fingerprint: fp, problem: "not a valid sealed value"}
 	}

@@ -19,7 +19,6 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
-	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/keys"
 )
 
@@ -56,8 +55,8 @@ func goldenFile(t *testing.T, path, got string) {
 // hashes, and the test server's port. In YAML, a placeholder says so in a
 // comment that gitseal scan honours.
 func normalize(s string) string {
-	s = regexp.MustCompile(`(?m)^(\s+(\S+:|-) (gs1:[0-9a-f,]+|gs2:[0-9]*|gs2k:[0-9a-f,]+):)[A-Za-z0-9+/=]+$`).ReplaceAllString(s, "${1}CIPHERTEXT # gitseal:allow a placeholder for a random ciphertext")
-	s = regexp.MustCompile(`((gs1:[0-9a-f,]+|gs2:[0-9]*|gs2k:[0-9a-f,]+):)[A-Za-z0-9+/=]+`).ReplaceAllString(s, "${1}CIPHERTEXT")
+	s = regexp.MustCompile(`(?m)^(\s+(\S+:|-) (gs1:[0-9a-f,]+:|gs2:(?:[0-9]+:)?|gs2k:[0-9a-f,]+:))[A-Za-z0-9+/=]+$`).ReplaceAllString(s, "${1}CIPHERTEXT # gitseal:allow a placeholder for a random ciphertext")
+	s = regexp.MustCompile(`(gs1:[0-9a-f,]+:|gs2:(?:[0-9]+:)?|gs2k:[0-9a-f,]+:)[A-Za-z0-9+/=]+`).ReplaceAllString(s, "${1}CIPHERTEXT")
 	s = regexp.MustCompile(`\((ciphertext|wrapped) [0-9a-f]{16}\)`).ReplaceAllString(s, "($1 HASH)")
 	return regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAllString(s, "http://127.0.0.1:PORT")
 }
@@ -180,7 +179,7 @@ func fakeController(t *testing.T) string {
 	validate := func(ss *gitsealv1alpha1.SealedSecret) httpapi.ValidateResponse {
 		var retired []string
 		for _, v := range ss.Spec.EncryptedData {
-			if info, err := sealedvalue.Inspect(string(v), ss.Spec.DataKeys); err == nil && slices.Contains(info.KeyIDs, retiredKeyID) {
+			if info, err := crypto.InspectValue(string(v), ss.Spec.DataKeys); err == nil && slices.Contains(info.KeyIDs, retiredKeyID) {
 				retired = []string{retiredKeyID}
 			}
 		}

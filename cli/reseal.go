@@ -16,7 +16,6 @@ import (
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
-	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/sealer"
 )
 
@@ -390,7 +389,7 @@ func sameKeyIDs(a, b []crypto.KeyID) bool {
 
 // keyIDsOf names the keys an item of ss is sealed to, for reports.
 func keyIDsOf(ss *gitsealv1alpha1.SealedSecret, item string) string {
-	info, err := sealedvalue.Inspect(string(ss.Spec.EncryptedData[item]), ss.Spec.DataKeys)
+	info, err := crypto.InspectValue(string(ss.Spec.EncryptedData[item]), ss.Spec.DataKeys)
 	if err != nil {
 		return "malformed"
 	}

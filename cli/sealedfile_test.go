@@ -81,7 +81,7 @@ const (
 	dk1    = "gs2k:0123456789abcdef:REsxREsx"
 	newDK0 = "gs2k:fedcba9876543210:TkVXMA=="
 	newDK1 = "gs2k:fedcba9876543210:TkVXMQ=="
-	v2a    = "gs2:0:QUFB"
+	v2a    = "gs2:QUFB"
 	v2b    = "gs2:1:QkJC"
 )
 

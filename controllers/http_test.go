@@ -22,7 +22,6 @@ import (
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
-	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/sealer"
 	"github.com/gitseal/gitseal/test/testenv"
 )
@@ -96,7 +95,7 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 	if len(got.Changed) != 2 {
 		t.Errorf("changed %v", got.Changed)
 	}
-	info, err := sealedvalue.Inspect(string(got.SealedSecret.Spec.EncryptedData["password"]), got.SealedSecret.Spec.DataKeys)
+	info, err := crypto.InspectValue(string(got.SealedSecret.Spec.EncryptedData["password"]), got.SealedSecret.Spec.DataKeys)
 	if err != nil || len(info.KeyIDs) != 1 || info.KeyIDs[0] != second.ID() {
 		t.Fatalf("re-sealed to %v, %v; want the new active key", info, err)
 	}

@@ -22,11 +22,12 @@ import (
 )
 
 // SealedValue is one value sealed in the gitseal format (docs/format.md).
-// Format 2, which gitseal writes: "gs2:", the index of its data key in
-// spec.dataKeys, ":", and the base64 ciphertext. Format 1, still read:
-// "gs1:", the IDs of the keys it was sealed to, ":", and a base64 age file.
+// Format 2, which gitseal writes: "gs2:", for any data key but the first
+// its index in spec.dataKeys and ":", then the base64 ciphertext. Format 1,
+// still read: "gs1:", the IDs of the keys it was sealed to, ":", and a
+// base64 age file.
 // +kubebuilder:validation:MaxLength=1500000
-// +kubebuilder:validation:Pattern=`^(gs1:[0-9a-f]{16}(,[0-9a-f]{16}){0,15}|gs2:[0-9]{0,2}):[A-Za-z0-9+/]+={0,2}$`
+// +kubebuilder:validation:Pattern=`^(gs1:[0-9a-f]{16}(,[0-9a-f]{16}){0,15}:|gs2:([1-9][0-9]?:)?)[A-Za-z0-9+/]+={0,2}$`
 type SealedValue string
 
 // SealedSecretSpec is the desired state of a SealedSecret: the sealed values
@@ -43,13 +44,13 @@ type SealedSecretSpec struct {
 
 	// DataKeys are the wrapped data keys of the format-2 values in
 	// EncryptedData (docs/format.md): a value "gs2:<n>:…" is encrypted
-	// under DataKeys[n]. Each is "gs2k:", the IDs of the keys it is wrapped
+	// under DataKeys[n], and "gs2:…" under DataKeys[0]. Each is "gs2k:", the IDs of the keys it is wrapped
 	// for, ":", and base64 holding the object's binding and one age
 	// recipient stanza per key. Re-sealing to a new key changes only this
 	// list, never a value. Format-1 values need none.
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:items:MaxLength=32768
+	// +kubebuilder:validation:items:MaxLength=26000
 	// +kubebuilder:validation:items:Pattern=`^gs2k:[0-9a-f]{16}(,[0-9a-f]{16}){0,15}:[A-Za-z0-9+/]+={0,2}$`
 	DataKeys []string `json:"dataKeys,omitempty"`
 

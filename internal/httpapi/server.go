@@ -16,7 +16,6 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/keys"
-	"github.com/gitseal/gitseal/internal/sealedvalue"
 	"github.com/gitseal/gitseal/internal/sealer"
 )
 
@@ -188,7 +187,7 @@ func (s *server) validateOne(ss *gitsealv1alpha1.SealedSecret) ValidateResponse 
 func (s *server) retiredIn(ss *gitsealv1alpha1.SealedSecret) []string {
 	var out []string
 	for _, v := range ss.Spec.EncryptedData {
-		info, err := sealedvalue.Inspect(string(v), ss.Spec.DataKeys)
+		info, err := crypto.InspectValue(string(v), ss.Spec.DataKeys)
 		if err != nil {
 			continue
 		}

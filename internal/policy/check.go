@@ -515,6 +515,7 @@ func (c *checker) checkSealed(obj *node, oc *objCtx, gitseal bool) {
 // dataKey is one entry of spec.dataKeys as the checker read it: info is nil
 // when it is malformed, which is reported where it is.
 type dataKey struct {
+	text string
 	info *crypto.Info
 }
 
@@ -543,7 +544,7 @@ func (c *checker) checkDataKeys(spec *node, oc *objCtx) []dataKey {
 					Message: "data key is malformed: " + printable(strings.TrimPrefix(err.Error(), crypto.ErrMalformed.Error()+": ")),
 					Preview: previewString(it.value)}, it.value, oc)
 			}
-			out = append(out, dataKey{info: info})
+			out = append(out, dataKey{text: it.value, info: info})
 		}
 	}
 	return out
@@ -556,24 +557,19 @@ func (c *checker) checkSealedValue(key string, at, v *node, dataKeys []dataKey, 
 			Message: "sealed value is not a string"}, "", oc)
 		return
 	}
-	var info *crypto.Info
-	var err error
-	via := ""
-	if crypto.Version(v.value) == 2 {
-		// Format 2: the keys are those of the value's data key.
-		var i int
-		if i, err = sealedvalue.CheckValue(v.value); err == nil && i >= len(dataKeys) {
-			err = fmt.Errorf("%w: value uses spec.dataKeys[%d], but the object has %d data key(s)", crypto.ErrMalformed, i, len(dataKeys))
-		}
-		if err == nil {
-			if info = dataKeys[i].info; info == nil {
-				return // the data key is reported as malformed
-			}
-			via = fmt.Sprintf(" (through spec.dataKeys[%d])", i)
-		}
-	} else {
-		info, err = crypto.Inspect(v.value)
+	texts := make([]string, len(dataKeys))
+	for i, dk := range dataKeys {
+		texts[i] = dk.text
 	}
+	via := ""
+	if i, err := sealedvalue.DataKey(v.value, texts); crypto.Version(v.value) == 2 && err == nil {
+		// Format 2: the keys are those of the value's data key.
+		if dataKeys[i].info == nil {
+			return // the data key is reported where it is
+		}
+		via = fmt.Sprintf(" (through spec.dataKeys[%d])", i)
+	}
+	info, err := crypto.InspectValue(v.value, texts)
 	if err != nil {
 		// The error names the defect, never the text: the text may be a
 		// plaintext value pasted where a sealed one belongs.

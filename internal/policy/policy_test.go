@@ -502,9 +502,9 @@ func TestSealedSecrets(t *testing.T) {
 	}
 	// doc2 writes a format-2 object whose value refers to data key index.
 	doc2 := func(o *crypto.Object, index int) string {
-		v := o.Values["password"]
+		v := o.Values["password"] // under data key 0, so without an index
 		if index != 0 {
-			v = "gs2:" + strconv.Itoa(index) + v[strings.Index(v[len("gs2:"):], ":")+len("gs2:"):]
+			v = "gs2:" + strconv.Itoa(index) + ":" + strings.TrimPrefix(v, "gs2:")
 		}
 		return doc(v) + "  dataKeys:\n  - " + strings.Join(o.DataKeys, "\n  - ") + "\n"
 	}

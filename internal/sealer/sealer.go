@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,12 +98,6 @@ func openItems(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, need fu
 	}
 	errs := map[string]error{}
 	obj := Object(ss)
-	for item, v := range obj.Values {
-		if _, _, err := sealedvalue.DataKey(v, obj.DataKeys); err != nil {
-			errs[item] = err // said clearly here, whatever crypto would say
-			delete(obj.Values, item)
-		}
-	}
 	if len(obj.Values) > 0 {
 		claim := crypto.Binding{Namespace: ss.Namespace, Name: ss.Name}
 		o2 := crypto.OpenObject(obj, claim, ids...)
@@ -154,8 +149,8 @@ func openerOf(obj *crypto.Object, item string, openers []crypto.KeyID) crypto.Ke
 	if len(openers) == 1 {
 		return openers[0]
 	}
-	if dk, _, err := sealedvalue.DataKey(obj.Values[item], obj.DataKeys); err == nil {
-		if info, err := crypto.InspectDataKey(dk); err == nil {
+	if i, err := sealedvalue.DataKey(obj.Values[item], obj.DataKeys); err == nil {
+		if info, err := crypto.InspectDataKey(obj.DataKeys[i]); err == nil {
 			for _, id := range openers {
 				if slices.Contains(info.KeyIDs, id) {
 					return id
@@ -311,15 +306,8 @@ func Add(ss *gitsealv1alpha1.SealedSecret, items map[string][]byte, b crypto.Bin
 		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: err}
 	}
 	setObject(out, obj)
-	if len(out.Spec.DataKeys) > maxDataKeys {
-		return nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf(
-			"the object would have %d data keys, the limit is %d: re-seal it (gitseal reseal) to merge them", len(out.Spec.DataKeys), maxDataKeys)}
-	}
 	return out, nil
 }
-
-// maxDataKeys is the most data keys an object may have, as the CRD allows.
-const maxDataKeys = 16
 
 func templateOf(s *corev1.Secret) *gitsealv1alpha1.SecretTemplate {
 	t := &gitsealv1alpha1.SecretTemplate{Immutable: s.Immutable}
@@ -360,30 +348,43 @@ type Keep func(version int, info *crypto.Info) bool
 func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients []*crypto.Recipient, keep Keep) (*gitsealv1alpha1.SealedSecret, []string, error) {
 	obj := Object(ss)
 	kept := make([]bool, len(obj.DataKeys))
+	kinds := make([]crypto.Kind, len(obj.DataKeys))
 	for i, dk := range obj.DataKeys {
 		info, err := crypto.InspectDataKey(dk)
 		if err != nil {
 			err = fmt.Errorf("spec.dataKeys[%d]: %w", i, err)
 			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
 		}
-		kept[i] = keep != nil && keep(2, info)
+		kept[i], kinds[i] = keep != nil && keep(2, info), info.Kind
 	}
-	need := map[string]bool{}
+	index := map[string]int{} // format-2 item → its data key
+	upgrade := map[string]bool{}
 	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		v := string(ss.Spec.EncryptedData[item])
 		if _, ok := obj.Values[item]; ok {
-			_, i, err := sealedvalue.DataKey(v, obj.DataKeys)
+			i, err := sealedvalue.DataKey(v, obj.DataKeys)
 			if err != nil {
 				return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 			}
-			need[item] = !kept[i]
+			index[item] = i
 			continue
 		}
 		info, err := crypto.Inspect(v)
 		if err != nil {
 			return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
 		}
-		need[item] = keep == nil || !keep(1, info)
+		upgrade[item] = keep == nil || !keep(1, info)
+	}
+	// The data keys of one object are of one kind: when anything changes,
+	// a kept data key of another kind than the recipients changes too.
+	if len(recipients) > 0 && (slices.Contains(kept, false) || slices.Contains(slices.Collect(maps.Values(upgrade)), true)) {
+		for i := range kept {
+			kept[i] = kept[i] && kinds[i] == recipients[0].Kind()
+		}
+	}
+	need := maps.Clone(upgrade)
+	for item, i := range index {
+		need[item] = !kept[i]
 	}
 	changed := slices.Sorted(func(yield func(string) bool) {
 		for item, n := range need {
@@ -425,16 +426,16 @@ func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients
 		}
 		groups[b][item] = opened.Data[item]
 	}
+	// One object has one binding in format 2: format-1 values sealed with
+	// another scope than the rest cannot join it.
 	for _, b := range slices.SortedFunc(maps.Keys(groups), compareBindings) {
 		if err := obj.Add(groups[b], b, recipients...); err != nil {
-			return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: err}
+			return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf(
+				"format-1 items %s cannot move to format 2 in this object: %w; seal the Secret again", strings.Join(slices.Sorted(maps.Keys(groups[b])), ", "), err)}
 		}
 	}
 	out := ss.DeepCopy()
 	setObject(out, obj)
-	if len(out.Spec.DataKeys) > maxDataKeys {
-		return nil, nil, &Error{Reason: gitsealv1alpha1.ReasonInvalidSpec, Err: fmt.Errorf("re-sealed, the object would have %d data keys, the limit is %d", len(out.Spec.DataKeys), maxDataKeys)}
-	}
 	return out, changed, nil
 }
 

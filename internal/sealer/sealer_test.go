@@ -191,13 +191,14 @@ func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
 }
 
 // TestResealUpgradesFormat1: format-1 values are opened and sealed again in
-// format 2 with the binding authenticated inside each (its own scope), and
-// format-2 values of the same object keep their text.
+// format 2 with the binding authenticated inside each, and format-2 values
+// of the same object keep their text. Format 2 has one binding per object,
+// so a format-1 value of another scope cannot join, and says so.
 func TestResealUpgradesFormat1(t *testing.T) {
 	oldKey, newKey := identity(t), identity(t)
 	old := []*crypto.Recipient{oldKey.Recipient()}
 	ss, _ := Seal(secret(), crypto.Strict, old)
-	v1, _ := SealItem([]byte("v1-ns"), crypto.Binding{Scope: crypto.Namespace, Namespace: "prod", Key: "legacy"}, old)
+	v1, _ := SealItem([]byte("v1"), crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db", Key: "legacy"}, old)
 	ss.Spec.EncryptedData["legacy"] = v1
 	password := ss.Spec.EncryptedData["password"]
 
@@ -211,14 +212,18 @@ func TestResealUpgradesFormat1(t *testing.T) {
 	if crypto.Version(string(out.Spec.EncryptedData["legacy"])) != 2 || len(out.Spec.DataKeys) != 2 {
 		t.Fatalf("format-1 value not upgraded: %d data keys", len(out.Spec.DataKeys))
 	}
-	// The upgraded value kept namespace scope: it opens under another name.
-	renamed := out.DeepCopy()
-	renamed.Name = "other"
-	delete(renamed.Spec.EncryptedData, "password")
-	delete(renamed.Spec.EncryptedData, "username")
-	got, err := Open(renamed, []*crypto.Identity{newKey})
-	if err != nil || string(got.Data["legacy"]) != "v1-ns" {
+	got, err := Open(out, []*crypto.Identity{newKey})
+	if err != nil || string(got.Data["legacy"]) != "v1" {
 		t.Fatalf("upgraded value: %v", err)
+	}
+
+	// A namespace-scoped format-1 value in a strict object.
+	wide, _ := SealItem([]byte("v1"), crypto.Binding{Scope: crypto.Namespace, Namespace: "prod", Key: "legacy"}, old)
+	ss.Spec.EncryptedData["legacy"] = wide
+	_, _, err = Reseal(ss, []*crypto.Identity{oldKey}, []*crypto.Recipient{newKey.Recipient()}, nil)
+	var serr *Error
+	if !errors.As(err, &serr) || serr.Reason != gitsealv1alpha1.ReasonInvalidSpec || !strings.Contains(err.Error(), "seal the Secret again") {
+		t.Errorf("a format-1 value of another scope: %v", err)
 	}
 }
 
@@ -245,6 +250,19 @@ func TestResealKeep(t *testing.T) {
 	if err != nil || !slices.Equal(changed, []string{"password", "username"}) || out.Spec.DataKeys[1] != merged.Spec.DataKeys[1] ||
 		out.Spec.DataKeys[0] == merged.Spec.DataKeys[0] || !maps.Equal(out.Spec.EncryptedData, merged.Spec.EncryptedData) {
 		t.Errorf("only the data key on the old key must change: changed %v, %v", changed, err)
+	}
+	// Re-sealing to another kind changes every data key: an object's data
+	// keys are of one kind.
+	pq, err := crypto.GenerateIdentity(crypto.Hybrid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, changed, err = Reseal(merged, []*crypto.Identity{oldKey, newKey}, []*crypto.Recipient{pq.Recipient()}, onOld)
+	if err != nil || len(changed) != 3 {
+		t.Fatalf("changed %v, %v", changed, err)
+	}
+	if _, err := Open(out, []*crypto.Identity{pq}); err != nil {
+		t.Errorf("re-sealed to a hybrid key: %v", err)
 	}
 }
 
@@ -350,11 +368,11 @@ func TestOpenMixedFormats(t *testing.T) {
 func TestOpenNamesAMissingDataKey(t *testing.T) {
 	id := identity(t)
 	ss, _ := Seal(secret(), crypto.Strict, []*crypto.Recipient{id.Recipient()})
-	ss.Spec.EncryptedData["password"] = gitsealv1alpha1.SealedValue(strings.Replace(string(ss.Spec.EncryptedData["password"]), "gs2:", "gs2:7:", 1)[:len("gs2:7:")] + "AAAA")
+	ss.Spec.EncryptedData["password"] = gitsealv1alpha1.SealedValue(strings.Replace(string(ss.Spec.EncryptedData["password"]), "gs2:", "gs2:7:", 1))
 	_, err := Open(ss, []*crypto.Identity{id})
 	var serr *Error
 	if !errors.As(err, &serr) || serr.Item != "password" || serr.Reason != gitsealv1alpha1.ReasonDecryptionFailed ||
-		!strings.Contains(err.Error(), "spec.dataKeys[7]") {
+		!strings.Contains(err.Error(), "data key 7 does not exist") {
 		t.Fatalf("got %v", err)
 	}
 }
