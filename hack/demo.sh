@@ -5,8 +5,8 @@
 # pulls the repository and the controller unseals it, a plaintext Secret
 # pushed by mistake is refused while the last good revision stays, a copy
 # into another namespace is refused, the key is rotated and the file
-# re-sealed without plaintext leaving the cluster, and a backup key opens it
-# offline. Run it with `make demo`.
+# re-sealed without plaintext leaving the cluster (a one-line diff: only
+# the wrapped data key changes), and a backup key opens it offline. Run it with `make demo`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -175,6 +175,16 @@ cp "$work/repo/apps/prod/db.yaml" "$work/db.before.yaml"
 show "$gitseal" keys rotate
 show "$gitseal" --controller-url "$GITSEAL_URL" reseal "$work/repo/apps/prod/db.yaml"
 show "$gitseal" diff "$work/db.before.yaml" "$work/repo/apps/prod/db.yaml" || true
+# Format 2: only the wrapped data key changed; every value is byte for byte
+# the same, so the rotation's diff is one line per object.
+show git -C "$work/repo" diff --stat
+printf '$ git diff -U0 | cut -c1-100\n'
+git -C "$work/repo" diff -U0 | cut -c1-100
+numstat=$(git -C "$work/repo" diff --numstat)
+if [ "$numstat" != "$(printf '1\t1\tapps/prod/db.yaml')" ]; then
+	echo "demo: a key rotation should change one line of db.yaml, not: $numstat" >&2
+	exit 1
+fi
 push "re-seal to the new key"
 sync_now Succeeded
 show "$gitseal" keys list

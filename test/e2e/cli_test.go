@@ -253,18 +253,41 @@ func TestRotateRetireAndResealThroughTheController(t *testing.T) {
 		t.Errorf("retiring the last key:\n%s", res)
 	}
 
+	// A rotation's Git diff is one line per object: the data key changes,
+	// every value stays byte for byte (issue 13).
+	git(t, "init", "-q", ".")
+	git(t, "add", "db.sealed.yaml")
+	git(t, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "sealed")
 	before := readFile(t, "db.sealed.yaml")
 	res = r.ok("", "reseal", "--only-retired", "db.sealed.yaml")
-	want := "db.sealed.yaml: " + c.apps + "/db: re-sealed password (" + first + " → " + second + "), user (" + first + " → " + second + ")"
+	want := "db.sealed.yaml: " + c.apps + "/db: re-sealed password, user (" + first + " → " + second + ")"
 	if !strings.Contains(res.stdout, want) {
 		t.Errorf("reseal report lacks %q:\n%s", want, res)
 	}
 	after := readFile(t, "db.sealed.yaml")
-	if strings.Count(after, "gs1:"+second+":") != 2 || strings.Contains(after, "gs1:"+first) {
+	if strings.Count(after, "gs2k:"+second+":") != 1 || strings.Contains(after, first) {
 		t.Errorf("the file is not re-sealed to %s:\n%s", second, after)
 	}
 	if before == after {
 		t.Error("reseal left the file unchanged")
+	}
+	if got := git(t, "diff", "--numstat"); got != "1\t1\tdb.sealed.yaml\n" {
+		t.Errorf("git diff --numstat of a rotation = %q, want one line changed", got)
+	}
+	diff := git(t, "diff", "-U0")
+	if strings.Count(diff, "\n@@ ") != 1 {
+		t.Errorf("a rotation's diff is not one hunk:\n%s", diff)
+	}
+	for line := range strings.SplitSeq(diff, "\n") {
+		if (strings.HasPrefix(line, "-") || strings.HasPrefix(line, "+")) && !strings.HasPrefix(line, "---") && !strings.HasPrefix(line, "+++") &&
+			!strings.HasPrefix(strings.TrimLeft(line[1:], " "), "- gs2k:") {
+			t.Errorf("a rotation changed a line that is not a data key: %q", line)
+		}
+	}
+	for line := range strings.SplitSeq(before, "\n") {
+		if strings.Contains(line, "gs2:") && !strings.Contains(after, line+"\n") {
+			t.Errorf("a value changed in a rotation: %q", line)
+		}
 	}
 
 	// Nothing is left on the retired key: a second run changes nothing.
@@ -402,7 +425,7 @@ func TestInitWritesAConfigThatSealsOffline(t *testing.T) {
 	offline := &cliRunner{t: t, kubeconfig: filepath.Join(dir, "none"), c: c}
 	writeFile(t, "apps/db.yaml", secretYAML(c.apps, "db", map[string]string{"password": "hunter2"}))
 	res = offline.ok("", "seal", "apps/db.yaml")
-	if !strings.Contains(res.stdout, "password: gs1:"+active+":") {
+	if !strings.Contains(res.stdout, "- gs2k:"+active+":") {
 		t.Errorf("offline seal with .gitseal.yaml:\n%s", res)
 	}
 }
@@ -444,5 +467,44 @@ func TestKubectlCompletesThePlugin(t *testing.T) {
 				t.Errorf("kubectl __complete %s offers no %q:\n%s", strings.Join(tc.args, " "), w, out)
 			}
 		}
+	}
+}
+
+// TestResealUpgradesAFormat1File: gitseal reseal sends a format-1 file to
+// the controller, which opens and seals it again in format 2, so no
+// plaintext leaves the cluster; the file keeps its comments and layout, and
+// the values still open (issue 13).
+func TestResealUpgradesAFormat1File(t *testing.T) {
+	c := startController(t, "")
+	r := newRunner(t, c)
+	t.Chdir(t.TempDir())
+	const canary = "canary-upgrade-e2e-3b9f"
+	recipients, err := crypto.ParseRecipients(strings.NewReader(r.ok("", "keys", "fetch").stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items strings.Builder
+	for _, item := range []string{"password", "user"} {
+		v, err := crypto.Seal([]byte(canary+item), crypto.Binding{Scope: crypto.Strict, Namespace: c.apps, Name: "old", Key: item}, recipients...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items.WriteString("    " + item + ": " + v + " # " + item + "\n")
+	}
+	header := "# sealed before format 2\napiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: old\n  namespace: " + c.apps + "\nspec:\n  encryptedData:\n"
+	writeFile(t, "old.sealed.yaml", header+items.String()+"  template:\n    type: Opaque\n")
+
+	res := r.ok("", "reseal", "old.sealed.yaml")
+	if strings.Contains(res.stdout+res.stderr, canary) || !strings.Contains(res.stdout, "re-sealed password, user") {
+		t.Errorf("reseal of a format-1 file:\n%s", res)
+	}
+	after := readFile(t, "old.sealed.yaml")
+	if strings.Contains(after, "gs1:") || !strings.HasPrefix(after, header) || !strings.Contains(after, "\n  dataKeys:\n    - gs2k:") ||
+		!strings.Contains(after, " # password\n") || !strings.HasSuffix(after, "  template:\n    type: Opaque\n") {
+		t.Errorf("the file is not upgraded in place:\n%s", after)
+	}
+	apply(t, "old.sealed.yaml")
+	if got := string(secretData(t, c.apps, "old")["user"]); got != canary+"user" {
+		t.Error("the upgraded value does not unseal to the original")
 	}
 }

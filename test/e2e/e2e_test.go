@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -278,4 +279,17 @@ func secretData(t testing.TB, ns, name string) map[string][]byte {
 		return env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &s)
 	})
 	return s.Data
+}
+
+// git runs git in the working directory, with no user or system
+// configuration, and returns its standard output.
+func git(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "git", args...)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
 }

@@ -29,7 +29,7 @@ func TestResealAndValidateAThousandFiles(t *testing.T) {
 	}
 	for i := range manyFiles {
 		got := readFile(t, manyFilePath(i))
-		if strings.Count(got, "gs1:"+second+":") != 5 || strings.Contains(got, "gs1:"+first) {
+		if strings.Count(got, "gs2k:"+second+":") != 1 || strings.Contains(got, "gs2k:"+first) {
 			t.Fatalf("file %d is not re-sealed to %s:\n%s", i, second, got)
 		}
 	}

@@ -98,7 +98,7 @@ func TestRetiredKeysAreNeverUsedWithoutAWord(t *testing.T) {
 	// how to refresh; the file is left alone.
 	res := r.run(plaintext, seal...)
 	if res.code != 2 || !strings.Contains(res.stderr, first) || !strings.Contains(res.stderr, "retired") ||
-		!strings.Contains(res.stderr, "hint: ") || !strings.Contains(res.stderr, "gitseal keys refresh") || strings.Contains(res.stdout, "gs1:") {
+		!strings.Contains(res.stderr, "hint: ") || !strings.Contains(res.stderr, "gitseal keys refresh") || strings.Contains(res.stdout, "gs2k:") {
 		t.Errorf("online seal to a key the cluster retired: want exit 2 naming the key and gitseal keys refresh\n%s", res)
 	}
 	// validate, through the controller, reports the value on the retired key.
@@ -138,11 +138,11 @@ func TestRetiredKeysAreNeverUsedWithoutAWord(t *testing.T) {
 	}
 
 	// Sealing now goes to the new key, online and offline.
-	if res = r.ok(plaintext, seal...); !strings.Contains(res.stdout, "password: gs1:"+second+":") {
+	if res = r.ok(plaintext, seal...); !strings.Contains(res.stdout, "- gs2k:"+second+":") {
 		t.Errorf("online seal after the refresh:\n%s", res)
 	}
 	offline := &cliRunner{t: t, kubeconfig: filepath.Join(dir, "none"), c: c}
-	if res = offline.ok(plaintext, seal...); !strings.Contains(res.stdout, "password: gs1:"+second+":") {
+	if res = offline.ok(plaintext, seal...); !strings.Contains(res.stdout, "- gs2k:"+second+":") {
 		t.Errorf("offline seal after the refresh:\n%s", res)
 	}
 	// The file knows now: offline, scan reports the value on the retired key.
