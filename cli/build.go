@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -16,6 +17,7 @@ import (
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/policy"
 	"github.com/gitseal/gitseal/internal/render"
+	"github.com/gitseal/gitseal/internal/sealedvalue"
 )
 
 // sealedPlaceholder stands for a sealed value in gitseal build's output.
@@ -182,8 +184,8 @@ func buildRoot(path string) (root, rel string, err error) {
 
 // maskSealed returns a copy of obj with every sealed value replaced by
 // <sealed>: each value of a SealedSecret's spec.encryptedData, whatever
-// its format (gitseal or Bitnami), and any string elsewhere that is a
-// gitseal sealed value.
+// its format (gitseal or Bitnami), each of its spec.dataKeys, and any
+// string elsewhere that is a gitseal sealed value or data key.
 func maskSealed(obj map[string]any) map[string]any {
 	out, _ := maskValue(obj).(map[string]any)
 	if kind, _ := out["kind"].(string); kind != "SealedSecret" {
@@ -193,6 +195,11 @@ func maskSealed(obj map[string]any) map[string]any {
 	data, _ := spec["encryptedData"].(map[string]any)
 	for k := range data {
 		data[k] = sealedPlaceholder
+	}
+	if dks, ok := spec["dataKeys"].([]any); ok {
+		for i := range dks {
+			dks[i] = sealedPlaceholder
+		}
 	}
 	return out
 }
@@ -213,11 +220,27 @@ func maskValue(v any) any {
 		}
 		return out
 	case string:
-		if _, err := crypto.Inspect(v); err == nil {
+		if looksSealed(v) {
 			return sealedPlaceholder
 		}
 	}
 	return v
+}
+
+// looksSealed reports whether s is a gitseal sealed value of either format
+// or a wrapped data key, as far as that can be told without its object.
+func looksSealed(s string) bool {
+	if _, err := crypto.Inspect(s); err == nil {
+		return true
+	}
+	if _, err := crypto.InspectDataKey(s); err == nil {
+		return true
+	}
+	if _, err := sealedvalue.DataKeyIndex(s); err != nil {
+		return false
+	}
+	ct := s[strings.LastIndexByte(s, ':')+1:]
+	return len(ct) >= 22 && strings.Trim(ct, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") == "" // at least an AEAD tag of base64
 }
 
 // encodeObject encodes one rendered object as a YAML document or as

@@ -48,11 +48,20 @@ func buildSealedSecret(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := crypto.Seal([]byte(buildCanary), crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db", Key: "password"}, id.Recipient())
+	b := crypto.Binding{Scope: crypto.Strict, Namespace: "prod", Name: "db", Key: "password"}
+	sealed, err := crypto.Seal([]byte(buildCanary), b, id.Recipient())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: prod\n  annotations:\n    copy: " + sealed + "\nspec:\n  encryptedData:\n    password: " + sealed + "\n    legacy: AgBy3i4OJSWK+PiTySYZZA==\n", sealed
+	o, err := crypto.SealObject(map[string][]byte{"token": []byte(buildCanary)}, b, id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Format 2 (token, its data key) and format 1 (password), and copies of
+	// both in annotations.
+	return "apiVersion: gitseal.dev/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: prod\n  annotations:\n    copy: " + sealed +
+		"\n    copy2: " + o.Values["token"] + "\nspec:\n  encryptedData:\n    password: " + sealed + "\n    token: " + o.Values["token"] +
+		"\n    legacy: AgBy3i4OJSWK+PiTySYZZA==\n  dataKeys:\n  - " + o.DataKeys[0] + "\n", sealed
 }
 
 const buildConfigMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  mode: fast\n"
@@ -123,7 +132,7 @@ func TestBuildRendersWhatTheControllerRenders(t *testing.T) {
 					t.Errorf("object %d: printed %v, want %v", i, got[i], maskSealed(obj))
 				}
 			}
-			if strings.Contains(stdout, sealed) || strings.Contains(stdout, "gs1:") || strings.Contains(stdout, "AgBy3i4O") {
+			if strings.Contains(stdout, sealed) || strings.Contains(stdout, "gs1:") || strings.Contains(stdout, "gs2") || strings.Contains(stdout, "AgBy3i4O") {
 				t.Errorf("a sealed value was printed:\n%s", stdout)
 			}
 			if _, err := os.Stat(filepath.Join(root, "apps", "prod", "kustomization.yaml")); tt.files["apps/prod/kustomization.yaml"] == "" && err == nil {
@@ -147,12 +156,16 @@ kind: SealedSecret
 metadata:
   annotations:
     copy: <sealed>
+    copy2: <sealed>
   name: db
   namespace: prod
 spec:
+  dataKeys:
+  - <sealed>
   encryptedData:
     legacy: <sealed>
     password: <sealed>
+    token: <sealed>
 `
 	if stdout != want {
 		t.Errorf("printed\n%s\nwant\n%s", stdout, want)
