@@ -65,6 +65,28 @@ func TestFormat2Vectors(t *testing.T) {
 	}
 }
 
+// TestFormat2DocExampleIsAVector keeps docs/format.md's YAML example equal
+// to the vector x25519-strict, so that it stays a real, opening object.
+func TestFormat2DocExampleIsAVector(t *testing.T) {
+	doc, err := os.ReadFile("../docs/format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vectors := readFormat2Vectors(t)
+	for _, v := range vectors {
+		if v.name != "x25519-strict" {
+			continue
+		}
+		for _, line := range []string{"    - " + v.object.DataKeys[0], "    password: " + v.object.Values["password"], "    username: " + v.object.Values["username"]} {
+			if !strings.Contains(string(doc), "\n"+line+"\n") {
+				t.Errorf("docs/format.md lacks %q", line)
+			}
+		}
+		return
+	}
+	t.Fatal("no vector x25519-strict")
+}
+
 func formatBinding(b Binding) string {
 	return strings.TrimSpace(strings.Join([]string{string(b.Scope), b.Namespace, b.Name}, " "))
 }
