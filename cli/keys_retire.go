@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,11 +25,16 @@ type KeysRetireOptions struct {
 	ID string
 	// Force allows retiring the last key that is not retired.
 	Force bool
+	// Timeout bounds the wait for the controller to publish the
+	// retirement; zero returns as soon as the Secret is labelled.
+	Timeout time.Duration
+	// PollInterval is how often the published keys are read while waiting.
+	PollInterval time.Duration
 }
 
 // NewCmdKeysRetire returns `gitseal keys retire`.
 func NewCmdKeysRetire(streams IOStreams, cluster *ClusterOptions) *cobra.Command {
-	o := &KeysRetireOptions{IOStreams: streams, cluster: cluster}
+	o := &KeysRetireOptions{IOStreams: streams, cluster: cluster, PollInterval: 250 * time.Millisecond}
 	cmd := &cobra.Command{
 		Use:   "retire ID",
 		Short: "Retire a key: stop offering it for sealing",
@@ -41,7 +48,10 @@ gitseal scan reports what is still sealed to it; online, gitseal seal
 already refuses it.
 
 Retiring the only key that is not retired makes the controller generate a
-new active key at once; that needs --force.`,
+new active key at once; that needs --force.
+
+The command waits until the controller publishes the retirement, so that a
+seal right after it already refuses the key.`,
 		Example: `  gitseal keys list
   gitseal keys retire 3f2a9c1b2d3e4f5a
   gitseal keys retire 3f2a   # a unique prefix is enough`,
@@ -53,6 +63,7 @@ new active key at once; that needs --force.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "retire the key even if it is the only one not retired")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", time.Minute, "how long to wait for the controller to publish the retirement (0: do not wait)")
 	return cmd
 }
 
@@ -92,6 +103,9 @@ func (o *KeysRetireOptions) Run(ctx context.Context) error {
 	if err := kc.mergePatch(ctx, secretsResource(), ns, secretName, patch); err != nil {
 		return withHint(fmt.Errorf("label Secret %s/%s: %w", ns, secretName, err), apiHint(err, "patch Secrets in "+ns))
 	}
+	if err := o.waitPublished(ctx, target.ID); err != nil {
+		return err
+	}
 	fmt.Fprintf(o.Out, "key %s retired\n", target.ID)
 	if others == 0 {
 		fmt.Fprintln(o.ErrOut, "note: no key was left to seal to; the controller now generates a new active key")
@@ -101,6 +115,39 @@ func (o *KeysRetireOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintln(o.ErrOut, "next: record it in .gitseal.yaml with gitseal keys refresh, and re-seal what still uses it with gitseal reseal --only-retired")
 	return nil
+}
+
+// waitPublished waits until the controller publishes id as retired, read
+// the way seal reads it, so that nothing seals to the key after this
+// command returns.
+func (o *KeysRetireOptions) waitPublished(ctx context.Context, id crypto.KeyID) error {
+	if o.Timeout <= 0 {
+		return nil
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	tick := time.NewTicker(o.PollInterval)
+	defer tick.Stop()
+	var last error
+	for {
+		published, _, err := o.cluster.fetchPublicKeys(waitCtx, io.Discard)
+		if err == nil && slices.Contains(retiredKeyIDs(published), id) {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-waitCtx.Done():
+			msg := "timed out"
+			if last != nil {
+				msg += " (last error: " + firstLine(last) + ")"
+			}
+			return withHint(fmt.Errorf("key %s is labelled retired, but the controller did not publish it within %s: %s", id, o.Timeout, msg),
+				fmt.Sprintf("check that the controller runs: kubectl -n %s get pods, and its logs; it publishes the retirement when it is back", o.cluster.ControllerNamespace))
+		case <-tick.C:
+		}
+	}
 }
 
 // pickKey finds the key with the given ID or unique ID prefix.
