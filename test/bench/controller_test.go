@@ -171,7 +171,9 @@ func profile(b *testing.B, cfg *rest.Config, controllerPprof string) (wait func(
 
 func buildController(b *testing.B) string {
 	bin := filepath.Join(b.TempDir(), "gitseal-controller")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/gitseal/gitseal/cmd/gitseal-controller")
+	// cmd/gitseal-controller is a module of its own: build it from there.
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join("..", "..", "cmd", "gitseal-controller")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build controller: %v\n%s", err, out)
