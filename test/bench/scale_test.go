@@ -158,7 +158,10 @@ func controllersSecret(b *testing.B, ss *gitsealv1alpha1.SealedSecret, i int) *c
 
 // BenchmarkGitSyncScale is part of BenchmarkGitSync1000's measurement at
 // 100, 1,000 and 10,000 ConfigMaps in the repository
-// (BenchmarkGitSyncScale/10000). It reports, per run:
+// (BenchmarkGitSyncScale/10000), ten to a file: gitseal reads at most
+// 10,000 files of a revision (gitsource.DefaultMaxFiles when it checks it
+// out, render.DefaultMaxFiles when it builds), so 10,000 objects one to a
+// file are refused. It reports, per run:
 //   - floor-s: creating the n ConfigMaps directly with 8 workers;
 //   - first-sync-s: from creating the GitSync until it is Ready at the
 //     commit, every ConfigMap applied; ratio: first-sync-s / floor-s;
@@ -178,7 +181,7 @@ func BenchmarkGitSyncScale(b *testing.B) {
 				run++
 				floor := createConfigMaps(b, s.c, namespace(b, s.c, "floor"), n)
 				repo, repoURL := s.repo(b, fmt.Sprintf("scale-%d-%d", n, run))
-				firstSHA := repo.Commit(b, appsFiles(n, "", 0), "ConfigMaps")
+				firstSHA := repo.Commit(b, packedAppsFiles(n, ""), "ConfigMaps")
 				ctrl := s.startController(b)
 				target := namespace(b, s.c, "apps")
 				env.InstallConfig(b, "platform", ctrl.ns)
@@ -215,7 +218,7 @@ func BenchmarkGitSyncScale(b *testing.B) {
 						return readyAt(gs, "main@sha1:"+firstSHA) && !gs.Status.LastSyncTime.Equal(last.Status.LastSyncTime)
 					})
 
-				pushSHA := repo.Commit(b, appsFiles(n, "pushed", 0), "change 10 ConfigMaps")
+				pushSHA := repo.Commit(b, packedAppsFiles(n, "pushed"), "change 10 ConfigMaps")
 				push := measure("push of 10 changed objects", func() { sendPush(b, ctrl.addr, ctrl.token, repoURL, pushSHA, 1) },
 					func(gs *gitsealv1alpha1.GitSync) bool { return readyAt(gs, "main@sha1:"+pushSHA) })
 				checkChanged(b, s.c, target, "pushed", 0)
@@ -235,4 +238,24 @@ func BenchmarkGitSyncScale(b *testing.B) {
 			}
 		})
 	}
+}
+
+// objectsPerFile is how many ConfigMaps a file of BenchmarkGitSyncScale's
+// repository holds.
+const objectsPerFile = 10
+
+// packedAppsFiles is appsFiles(n, changed, 0) with objectsPerFile
+// ConfigMaps to a file, as YAML documents: apps/cm-0000.yaml holds
+// cm-0000 to cm-0009.
+func packedAppsFiles(n int, changed string) map[string]string {
+	one := appsFiles(n, changed, 0)
+	files := make(map[string]string, n/objectsPerFile+1)
+	for i := range n {
+		name := fmt.Sprintf("apps/cm-%04d.yaml", i-i%objectsPerFile)
+		if files[name] != "" {
+			files[name] += "---\n"
+		}
+		files[name] += one[fmt.Sprintf("apps/cm-%04d.yaml", i)]
+	}
+	return files
 }
