@@ -48,11 +48,12 @@ FUZZTIME     ?= 2m
 # Passed to -benchtime when set, e.g. BENCHTIME=5x.
 BENCHTIME    ?=
 
-# Modules of their own that build on this one (through a replace directive),
-# so that `go install ./...` at the root, which is how pre-commit installs
-# the gitseal-scan hook, installs only cmd/gitseal. hack/envtest and
-# hack/promcheck pin tools and stand alone.
-NESTED_MODULES := cmd/gitseal-controller hack test/cluster/testpod
+# Modules of their own that vet, lint, tidy and verify cover with this one.
+# The first three build on this one (through a replace directive), so that
+# `go install ./...` at the root, which is how pre-commit installs the
+# gitseal-scan hook, installs only cmd/gitseal; hack/plots keeps gonum out
+# of go.mod. hack/envtest and hack/promcheck pin tools and stand alone.
+NESTED_MODULES := cmd/gitseal-controller hack test/cluster/testpod hack/plots
 
 ##@ General
 
@@ -135,7 +136,7 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases (copied to c
 	cp config/crd/bases/*.yaml charts/gitseal/crds/
 
 .PHONY: verify
-verify: generate manifests ## Regenerate, then fail if generated code or manifests changed, Go code is unformatted or a go.mod is not tidy
+verify: generate manifests ## Regenerate, then fail if generated code, manifests or charts changed, Go code is unformatted or a go.mod is not tidy
 	@# Only changes in the working tree count (second status column, or
 	@# untracked), so staged generated files can be verified before a commit.
 	@changed=$$(git status --porcelain -- api config charts | grep -E '^.[^ ]' || true); \
@@ -149,12 +150,19 @@ verify: generate manifests ## Regenerate, then fail if generated code or manifes
 			echo "verify: $$m/go.mod or go.sum is not tidy; run 'make tidy'" >&2; exit 1; \
 		fi; \
 	done
+	@if ! go -C hack/plots run . -check -data $(CURDIR)/docs/bench -out $(CURDIR)/docs/img; then \
+		echo "verify: docs/img is not what docs/bench draws; run 'make plots'" >&2; exit 1; \
+	fi
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then \
 		echo "verify: files need gofmt; run 'make fmt':" >&2; \
 		echo "$$unformatted" >&2; \
 		exit 1; \
 	fi
+
+.PHONY: plots
+plots: ## Draw docs/img/*.svg, the charts of docs/benchmarks.md, from the benchmark output in docs/bench (hack/plots)
+	go -C hack/plots run . -data $(CURDIR)/docs/bench -out $(CURDIR)/docs/img
 
 ##@ Testing
 
@@ -171,6 +179,7 @@ test: $(HELM) $(PROMTOOL) ## Run all tests against a real kube-apiserver + etcd,
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_HELM=$(HELM) go test ./...
 	go -C hack test ./...
+	go -C hack/plots test ./...
 	$(MAKE) test-prometheus
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
