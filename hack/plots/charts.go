@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +34,7 @@ func (r ref) resolve(res results, fig recorded) (figure, error) {
 		}
 		return f, nil
 	}
-	return figure{}, fmt.Errorf("%s: neither bench: nor fig:", r)
+	return figure{}, fmt.Errorf("%s: names neither a benchmark (bench:) nor a figure (fig:)", r)
 }
 
 // source says where a figure comes from, for the tables.
@@ -375,14 +374,4 @@ func (c scaleChart) table(res results, _ recorded) (string, error) {
 		b.WriteString("\n")
 	}
 	return b.String(), nil
-}
-
-// sortedNames lists the charts' files, for messages.
-func sortedNames(charts []chart) []string {
-	var names []string
-	for _, c := range charts {
-		names = append(names, c.name())
-	}
-	slices.Sort(names)
-	return names
 }
