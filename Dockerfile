@@ -10,15 +10,17 @@ ARG VERSION=dev
 WORKDIR /src
 
 # Dependencies change less often than the code: keep them in their own layer.
+# The controller's command is a module of its own (see its go.mod).
 COPY go.mod go.sum ./
-RUN go mod download
+COPY cmd/gitseal-controller/go.mod cmd/gitseal-controller/go.sum ./cmd/gitseal-controller/
+RUN go mod download && go -C cmd/gitseal-controller mod download
 
 COPY . .
 RUN --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOFLAGS=-buildvcs=false \
-    go build -trimpath \
-        -ldflags "-s -w -X github.com/gitseal/gitseal/internal/version.Version=${VERSION}" \
-        -o /out/ ./cmd/gitseal ./cmd/gitseal-controller
+    export CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOFLAGS=-buildvcs=false \
+        LDFLAGS="-s -w -X github.com/gitseal/gitseal/internal/version.Version=${VERSION}" && \
+    go build -trimpath -ldflags "$LDFLAGS" -o /out/ ./cmd/gitseal && \
+    go -C cmd/gitseal-controller build -trimpath -ldflags "$LDFLAGS" -o /out/ .
 
 # `make image` builds the same image without Docker (hack/image), on a base
 # made from scratch with what a static binary uses from this one.

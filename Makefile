@@ -48,6 +48,13 @@ FUZZTIME     ?= 2m
 # Passed to -benchtime when set, e.g. BENCHTIME=5x.
 BENCHTIME    ?=
 
+# Modules of their own that vet, lint, tidy and verify cover with this one.
+# The first three build on this one (through a replace directive), so that
+# `go install ./...` at the root, which is how pre-commit installs the
+# gitseal-scan hook, installs only cmd/gitseal; hack/plots keeps gonum out
+# of go.mod. hack/envtest and hack/promcheck pin tools and stand alone.
+NESTED_MODULES := cmd/gitseal-controller hack test/cluster/testpod hack/plots
+
 ##@ General
 
 .PHONY: help
@@ -60,7 +67,8 @@ help: ## Show this help
 
 .PHONY: build
 build: ## Build bin/gitseal and bin/gitseal-controller (static, VERSION=... sets the version)
-	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(LOCALBIN)/ ./cmd/gitseal ./cmd/gitseal-controller
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(LOCALBIN)/ ./cmd/gitseal
+	CGO_ENABLED=0 go -C cmd/gitseal-controller build -trimpath -ldflags '$(LDFLAGS)' -o $(LOCALBIN)/ .
 
 .PHONY: image
 image: build ## Build the controller image without Docker: dist/image.tar (OCI layout), its digest in dist/image.digest
@@ -69,7 +77,7 @@ image: build ## Build the controller image without Docker: dist/image.tar (OCI l
 
 .PHONY: release
 release: image ## Write dist/install.yaml (image pinned by digest), the CLI archives and, for a v* VERSION, the krew manifest
-	go run ./hack/release -image $(IMAGE_REPO)@$$(cat $(DIST)/image.digest) -version $(VERSION) -o $(DIST)/install.yaml
+	go -C hack run ./release -config $(CURDIR)/config/default -image $(IMAGE_REPO)@$$(cat $(DIST)/image.digest) -version $(VERSION) -o $(DIST)/install.yaml
 	@echo "release: $(DIST)/install.yaml installs $(IMAGE_REPO)@$$(cat $(DIST)/image.digest); push $(DIST)/image.tar there first"
 	rm -rf $(DIST)/cli && mkdir -p $(DIST)/cli
 	for platform in $(RELEASE_PLATFORMS); do \
@@ -80,7 +88,7 @@ release: image ## Write dist/install.yaml (image pinned by digest), the CLI arch
 			| gzip -n > $(DIST)/gitseal_$(VERSION)_$${os}_$$arch.tar.gz; \
 	done
 	@if [[ "$(VERSION)" == v* ]]; then \
-		go run ./hack/release krew -version $(VERSION) -o $(DIST)/krew/gitseal.yaml $(DIST)/gitseal_$(VERSION)_*.tar.gz; \
+		go -C hack run ./release krew -version $(VERSION) -o $(DIST)/krew/gitseal.yaml $(DIST)/gitseal_$(VERSION)_*.tar.gz; \
 		echo "release: $(DIST)/krew/gitseal.yaml, the krew manifest of the archives"; \
 	else \
 		echo "release: no krew manifest: VERSION $(VERSION) is not a v* tag"; \
@@ -92,7 +100,7 @@ release: image ## Write dist/install.yaml (image pinned by digest), the CLI arch
 # hack/image's stand-in for the distroless base.
 define controller-image
 	mkdir -p $(dir $(1))
-	go run ./hack/image -o $(1).tar -ref $(2) -base static -ca-certs $(CA_CERTS) \
+	go -C hack run ./image -o $(1).tar -ref $(2) -base static -ca-certs $(CA_CERTS) \
 		-user 65532:65532 -workdir /home/nonroot -entrypoint /usr/local/bin/gitseal-controller \
 		-label org.opencontainers.image.version=$(4) \
 		/usr/local/bin/gitseal=$(3)/gitseal \
@@ -105,12 +113,16 @@ fmt: ## Format all Go code with gofmt
 	gofmt -l -w .
 
 .PHONY: vet
-vet: ## Run go vet
-	go vet ./...
+vet: ## Run go vet on this module and NESTED_MODULES
+	for m in . $(NESTED_MODULES); do go -C $$m vet ./...; done
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned, installed into bin/)
-	$(GOLANGCI_LINT) run ./...
+lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned, installed into bin/) on this module and NESTED_MODULES
+	for m in . $(NESTED_MODULES); do (cd $$m && $(GOLANGCI_LINT) run ./...); done
+
+.PHONY: tidy
+tidy: ## Run go mod tidy in this module and NESTED_MODULES (after changing go.mod)
+	for m in . $(NESTED_MODULES); do go -C $$m mod tidy; done
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods for the API types
@@ -124,7 +136,7 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs into config/crd/bases (copied to c
 	cp config/crd/bases/*.yaml charts/gitseal/crds/
 
 .PHONY: verify
-verify: generate manifests ## Regenerate, then fail if generated code or manifests changed or Go code is unformatted
+verify: generate manifests ## Regenerate, then fail if generated code, manifests or charts changed, Go code is unformatted or a go.mod is not tidy
 	@# Only changes in the working tree count (second status column, or
 	@# untracked), so staged generated files can be verified before a commit.
 	@changed=$$(git status --porcelain -- api config charts | grep -E '^.[^ ]' || true); \
@@ -133,12 +145,24 @@ verify: generate manifests ## Regenerate, then fail if generated code or manifes
 		echo "$$changed" >&2; \
 		exit 1; \
 	fi
+	@for m in . $(NESTED_MODULES); do \
+		if ! go -C $$m mod tidy -diff >/dev/null; then \
+			echo "verify: $$m/go.mod or go.sum is not tidy; run 'make tidy'" >&2; exit 1; \
+		fi; \
+	done
+	@if ! go -C hack/plots run . -check -data $(CURDIR)/docs/bench -out $(CURDIR)/docs/img; then \
+		echo "verify: docs/img is not what docs/bench draws; run 'make plots'" >&2; exit 1; \
+	fi
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then \
 		echo "verify: files need gofmt; run 'make fmt':" >&2; \
 		echo "$$unformatted" >&2; \
 		exit 1; \
 	fi
+
+.PHONY: plots
+plots: ## Draw docs/img/*.svg, the charts of docs/benchmarks.md, from the benchmark output in docs/bench (hack/plots)
+	go -C hack/plots run . -data $(CURDIR)/docs/bench -out $(CURDIR)/docs/img
 
 ##@ Testing
 
@@ -154,6 +178,8 @@ envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl d
 test: $(HELM) $(PROMTOOL) ## Run all tests against a real kube-apiserver + etcd, the chart and alert rule tests, a 10s fuzz of each target, and gitseal scan on the tree
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_HELM=$(HELM) go test ./...
+	go -C hack test ./...
+	go -C hack/plots test ./...
 	$(MAKE) test-prometheus
 	$(MAKE) scan
 	$(MAKE) fuzz FUZZTIME=10s
@@ -169,12 +195,14 @@ test-prometheus: $(PROMTOOL) ## Test config/prometheus: the alerts with promtool
 .PHONY: test-cluster
 test-cluster: image $(HELM) ## Run test/cluster on a real single-node cluster: hack/cluster up, the suite, down (Linux, root)
 	mkdir -p $(DIST)/test
-	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o $(DIST)/test/testpod ./test/cluster/testpod
-	go run ./hack/image -o $(DIST)/test/testpod.tar -ref $(TEST_POD_IMAGE) -user 65532:65532 \
+	CGO_ENABLED=0 go -C test/cluster/testpod build -trimpath -ldflags '-s -w' -o $(DIST)/test/testpod .
+	go -C hack run ./image -o $(DIST)/test/testpod.tar -ref $(TEST_POD_IMAGE) -user 65532:65532 \
 		-entrypoint /testpod /testpod=$(DIST)/test/testpod >/dev/null
 	@# The image to upgrade to: the same code with another version.
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -X $(MODULE)/internal/version.Version=$(VERSION)-next' \
-		-o $(DIST)/test/next/ ./cmd/gitseal ./cmd/gitseal-controller
+		-o $(DIST)/test/next/ ./cmd/gitseal
+	CGO_ENABLED=0 go -C cmd/gitseal-controller build -trimpath \
+		-ldflags '-s -w -X $(MODULE)/internal/version.Version=$(VERSION)-next' -o $(DIST)/test/next/ .
 	$(call controller-image,$(DIST)/test/next,$(IMAGE_REPO):$(VERSION)-next,$(DIST)/test/next,$(VERSION)-next)
 	go test -tags cluster -c -o /dev/null ./test/cluster # compile before the cluster starts
 	@# Exit status 3 from up: a cluster was up already, not ours to stop.

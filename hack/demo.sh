@@ -36,8 +36,8 @@ wait_for() { # what, command...
 
 step "Build gitseal and gitseal-controller"
 make --no-print-directory build >/dev/null
-go build -o "$work/controlplane" ./hack/controlplane
-go build -o "$work/gitserver" ./hack/gitserver
+go -C hack build -o "$work/controlplane" ./controlplane
+go -C hack build -o "$work/gitserver" ./gitserver
 
 step "Start a local control plane (kube-apiserver + etcd)"
 "$work/controlplane" --kubeconfig "$work/kubeconfig" 2>"$work/controlplane.log" &

@@ -3,7 +3,7 @@
 // controller image pinned by digest. `make release` runs it after
 // `make image`:
 //
-//	go run ./hack/release -image ghcr.io/gitseal/gitseal@sha256:… -version v0.4.0 -o dist/install.yaml
+//	go -C hack run ./release -config $PWD/config/default -image ghcr.io/gitseal/gitseal@sha256:… -version v0.4.0 -o $PWD/dist/install.yaml
 //
 // With `krew` first it writes the krew plugin manifest of the CLI's
 // release archives instead (see krew.go).

@@ -78,10 +78,10 @@ func BenchmarkController1000x5(b *testing.B) {
 func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, kubeconfig string, kind crypto.Kind) {
 	for b.Loop() {
 		cp := controlPlaneCPU(b)
-		floor := createSecrets(b, c, namespace(b, c, "floor"))
+		floor := createSecrets(b, c, namespace(b, c, "floor"), objects)
 		b.Logf("floor: control plane CPU %s", controlPlaneCPU(b).since(cp))
 		unwatched := namespace(b, c, "unwatched")
-		recipientless := sealAll(b, unwatched, mustRecipient(b, kind))
+		recipientless := sealAll(b, unwatched, mustRecipient(b, kind), objects)
 		cp = controlPlaneCPU(b)
 		start := time.Now()
 		parallel(objects, func(i int) {
@@ -95,7 +95,7 @@ func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, k
 		ctrlNS, apps := namespace(b, c, "gitseal"), namespace(b, c, "apps")
 		proc := startController(b, bin, kubeconfig, ctrlNS, apps, kind)
 		recipient := activeKey(b, c, ctrlNS)
-		sealed := sealAll(b, apps, recipient)
+		sealed := sealAll(b, apps, recipient, objects)
 
 		waitProfiles := profile(b, cfg, controllerPprof)
 		cp = controlPlaneCPU(b)
@@ -106,7 +106,7 @@ func benchmarkController(b *testing.B, cfg *rest.Config, c client.Client, bin, k
 			}
 		})
 		created := time.Since(start)
-		waitAllReady(b, cfg, apps)
+		waitAllReady(b, cfg, apps, objects)
 		took := time.Since(start)
 		b.Logf("gitseal: control plane CPU %s", controlPlaneCPU(b).since(cp))
 		waitProfiles()
@@ -171,7 +171,9 @@ func profile(b *testing.B, cfg *rest.Config, controllerPprof string) (wait func(
 
 func buildController(b *testing.B) string {
 	bin := filepath.Join(b.TempDir(), "gitseal-controller")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/gitseal/gitseal/cmd/gitseal-controller")
+	// cmd/gitseal-controller is a module of its own: build it from there.
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join("..", "..", "cmd", "gitseal-controller")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build controller: %v\n%s", err, out)
@@ -225,9 +227,11 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-func createSecrets(b *testing.B, c client.Client, ns string) time.Duration {
+// createSecrets creates n five-item Secrets in ns with the benchmark's
+// workers and returns how long that took: the floor.
+func createSecrets(b *testing.B, c client.Client, ns string, n int) time.Duration {
 	start := time.Now()
-	parallel(objects, func(i int) {
+	parallel(n, func(i int) {
 		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("s-%04d", i), Namespace: ns}, Data: data(i)}
 		if err := c.Create(context.Background(), s); err != nil {
 			b.Error(err)
@@ -292,9 +296,10 @@ func activeKey(b *testing.B, c client.Client, ns string) *crypto.Recipient {
 	return nil
 }
 
-func sealAll(b *testing.B, ns string, r *crypto.Recipient) []*gitsealv1alpha1.SealedSecret {
-	out := make([]*gitsealv1alpha1.SealedSecret, objects)
-	parallel(objects, func(i int) {
+// sealAll seals n five-item Secrets of ns to r, strictly.
+func sealAll(b *testing.B, ns string, r *crypto.Recipient, n int) []*gitsealv1alpha1.SealedSecret {
+	out := make([]*gitsealv1alpha1.SealedSecret, n)
+	parallel(n, func(i int) {
 		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("s-%04d", i), Namespace: ns}, Data: data(i)}
 		ss, err := sealer.Seal(s, crypto.Strict, []*crypto.Recipient{r})
 		if err != nil {
@@ -306,16 +311,18 @@ func sealAll(b *testing.B, ns string, r *crypto.Recipient) []*gitsealv1alpha1.Se
 	return out
 }
 
-// waitAllReady watches until every SealedSecret is Ready and every Secret
-// exists. It watches rather than lists: listing 1,000 ciphertext-heavy
+// waitAllReady watches until n SealedSecrets are Ready and n Secrets
+// exist. It watches rather than lists: listing 1,000 ciphertext-heavy
 // objects every few milliseconds would load the API server more than the
-// controller does, and slow down what is being measured.
-func waitAllReady(b *testing.B, cfg *rest.Config, ns string) {
+// controller does, and slow down what is being measured. It fails after 5
+// minutes per 1,000 objects.
+func waitAllReady(b *testing.B, cfg *rest.Config, ns string, n int) {
 	c, err := client.NewWithWatch(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	timeout := 5 * time.Minute * time.Duration(max(1, n/1000))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	ready, secrets := map[string]bool{}, map[string]bool{}
 	restarts := 0
@@ -327,7 +334,7 @@ func waitAllReady(b *testing.B, cfg *rest.Config, ns string) {
 			}
 		}
 	}()
-	for len(ready) < objects || len(secrets) < objects {
+	for len(ready) < n || len(secrets) < n {
 		// A watch the API server ends is started again; it begins with
 		// the current objects, which the sets de-duplicate.
 		if sealedWatch == nil {
@@ -360,7 +367,7 @@ func waitAllReady(b *testing.B, cfg *rest.Config, ns string) {
 				secrets[s.Name] = true
 			}
 		case <-ctx.Done():
-			b.Fatalf("after 5 minutes %d SealedSecrets are Ready and %d Secrets exist", len(ready), len(secrets))
+			b.Fatalf("after %s %d SealedSecrets are Ready and %d Secrets exist", timeout, len(ready), len(secrets))
 		}
 	}
 	if restarts > 0 {

@@ -86,11 +86,11 @@ func BenchmarkGitSync1000(b *testing.B) {
 	for b.Loop() {
 		run++
 		cp := controlPlaneCPU(b)
-		floor := createConfigMaps(b, s.c, namespace(b, s.c, "floor"))
+		floor := createConfigMaps(b, s.c, namespace(b, s.c, "floor"), objects)
 		b.Logf("floor: control plane CPU %s", controlPlaneCPU(b).since(cp))
 
 		repo, repoURL := s.repo(b, fmt.Sprintf("apps-%d", run))
-		firstSHA := repo.Commit(b, appsFiles("", 0), "1,000 ConfigMaps")
+		firstSHA := repo.Commit(b, appsFiles(objects, "", 0), "1,000 ConfigMaps")
 		ctrl := s.startController(b)
 		target := namespace(b, s.c, "apps")
 		env.InstallConfig(b, "platform", ctrl.ns) // the GitSync applies as gitseal-platform
@@ -104,7 +104,7 @@ func BenchmarkGitSync1000(b *testing.B) {
 			cp, cpu, before := controlPlaneCPU(b), cpuSeconds(b, ctrl.proc.Process.Pid), s.requests(b)
 			began := time.Now()
 			start()
-			awaitEvent(b, w, what, done)
+			awaitEvent(b, w, what, 5*time.Minute, done)
 			took := time.Since(began)
 			reqs := s.settledRequests(b).since(before)
 			b.Logf("%s: %.3fs, controller CPU %.2fs, control plane CPU %s; requests: %s", what, took.Seconds(),
@@ -133,14 +133,14 @@ func BenchmarkGitSync1000(b *testing.B) {
 			func() { sendPush(b, ctrl.addr, ctrl.token, repoURL, firstSHA, 1) },
 			synced(firstSHA, func(gs *gitsealv1alpha1.GitSync) bool { return !gs.Status.LastSyncTime.Equal(last.Status.LastSyncTime) }))
 
-		pushSHA := repo.Commit(b, appsFiles("pushed", 0), "change 10 ConfigMaps")
+		pushSHA := repo.Commit(b, appsFiles(objects, "pushed", 0), "change 10 ConfigMaps")
 		push, pushReqs := measure("push of 10 changed objects", s.watchGitSync(b, key),
 			func() { sendPush(b, ctrl.addr, ctrl.token, repoURL, pushSHA, 1) }, synced(pushSHA, always))
 		checkChanged(b, s.c, target, "pushed", 0)
 
 		revert, revertReqs := s.measureHandEdit(b, measure, target)
 
-		changeSHA := repo.Commit(b, appsFiles("changed", changedObjects), "change 10 ConfigMaps, delete 10")
+		changeSHA := repo.Commit(b, appsFiles(objects, "changed", changedObjects), "change 10 ConfigMaps, delete 10")
 		change, changeReqs := measure("push of 10 changed and 10 deleted objects", s.watchGitSync(b, key),
 			func() { sendPush(b, ctrl.addr, ctrl.token, repoURL, changeSHA, 1) }, synced(changeSHA, always))
 		checkApplied(b, s.c, target, objects-changedObjects)
@@ -220,7 +220,7 @@ func BenchmarkGitSync10x1000(b *testing.B) {
 	for b.Loop() {
 		run++
 		repo, repoURL := s.repo(b, fmt.Sprintf("many-%d", run))
-		sha := repo.Commit(b, appsFiles("", 0), "1,000 ConfigMaps")
+		sha := repo.Commit(b, appsFiles(objects, "", 0), "1,000 ConfigMaps")
 		ctrl := s.startController(b)
 		env.InstallConfig(b, "platform", ctrl.ns)
 		var targets []string
@@ -394,10 +394,10 @@ func (s *syncBench) watchGitSyncs(b *testing.B, ns string) watch.Interface {
 }
 
 // awaitEvent reads w, which starts with the object as it is, until done
-// holds for an object it sends; it fails after 5 minutes or if the watch
+// holds for an object it sends; it fails after within or if the watch
 // ends.
-func awaitEvent(b *testing.B, w watch.Interface, what string, done func(runtime.Object) bool) {
-	timeout := time.After(5 * time.Minute)
+func awaitEvent(b *testing.B, w watch.Interface, what string, within time.Duration, done func(runtime.Object) bool) {
+	timeout := time.After(within)
 	for {
 		select {
 		case e, ok := <-w.ResultChan():
@@ -408,7 +408,7 @@ func awaitEvent(b *testing.B, w watch.Interface, what string, done func(runtime.
 				return
 			}
 		case <-timeout:
-			b.Fatalf("%s: not done after 5 minutes", what)
+			b.Fatalf("%s: not done after %s", what, within)
 		}
 	}
 }
@@ -418,7 +418,7 @@ func awaitEvent(b *testing.B, w watch.Interface, what string, done func(runtime.
 func awaitAll(b *testing.B, w watch.Interface, n int, done func(*gitsealv1alpha1.GitSync) bool) map[string]*gitsealv1alpha1.GitSync {
 	defer w.Stop()
 	found := map[string]*gitsealv1alpha1.GitSync{}
-	awaitEvent(b, w, fmt.Sprintf("%d GitSyncs", n), func(o runtime.Object) bool {
+	awaitEvent(b, w, fmt.Sprintf("%d GitSyncs", n), 5*time.Minute, func(o runtime.Object) bool {
 		if gs, ok := o.(*gitsealv1alpha1.GitSync); ok && done(gs) {
 			found[gs.Name] = gs
 		}
@@ -444,7 +444,7 @@ func readyAt(gs *gitsealv1alpha1.GitSync, rev string) bool {
 func BenchmarkFetchAndBuild1000(b *testing.B) {
 	root := b.TempDir()
 	baseURL, ca := gitserver.ServeHTTPS(b, root, gitserver.HTTPOptions{})
-	gitserver.NewRepo(b, root, "apps").Commit(b, appsFiles("", 0), "1,000 ConfigMaps")
+	gitserver.NewRepo(b, root, "apps").Commit(b, appsFiles(objects, "", 0), "1,000 ConfigMaps")
 	opts := gitsource.Options{
 		URL:  baseURL + "/apps.git",
 		Ref:  gitsource.Ref{Branch: "main"},
@@ -493,13 +493,13 @@ func configMapData(i int, prefix string) map[string]string {
 	return d
 }
 
-// appsFiles is the repository's tree: apps/cm-NNNN.yaml, one ConfigMap a
-// file, with no namespace (the GitSync's targetNamespace supplies it). With
-// changed set, the first 10 ConfigMaps have values prefixed with it; the
-// last deleted ConfigMaps are left out.
-func appsFiles(changed string, deleted int) map[string]string {
-	files := make(map[string]string, objects)
-	for i := range objects - deleted {
+// appsFiles is the repository's tree of n ConfigMaps: apps/cm-NNNN.yaml,
+// one ConfigMap a file, with no namespace (the GitSync's targetNamespace
+// supplies it). With changed set, the first 10 ConfigMaps have values
+// prefixed with it; the last deleted ConfigMaps are left out.
+func appsFiles(n int, changed string, deleted int) map[string]string {
+	files := make(map[string]string, n)
+	for i := range n - deleted {
 		prefix := "value"
 		if changed != "" && i < changedObjects {
 			prefix = changed
@@ -515,9 +515,11 @@ func appsFiles(changed string, deleted int) map[string]string {
 	return files
 }
 
-func createConfigMaps(b *testing.B, c client.Client, ns string) time.Duration {
+// createConfigMaps creates n ConfigMaps of the repository's in ns with the
+// benchmark's workers and returns how long that took: the floor.
+func createConfigMaps(b *testing.B, c client.Client, ns string, n int) time.Duration {
 	start := time.Now()
-	parallel(objects, func(i int) {
+	parallel(n, func(i int) {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%04d", i), Namespace: ns}, Data: configMapData(i, "value")}
 		must(b, c.Create(context.Background(), cm))
 	})

@@ -48,7 +48,7 @@ func BenchmarkAPIServerRequests1000(b *testing.B) {
 					s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("s-%04d", i), Namespace: floorNS}, Data: data(i)}
 					must(b, c.Create(context.Background(), s))
 				})
-				sealed := sealAll(b, ns, mustRecipient(b, kind))
+				sealed := sealAll(b, ns, mustRecipient(b, kind), objects)
 				measure("create-sealedsecret", func(i int) { must(b, c.Create(context.Background(), sealed[i])) })
 				measure("get-absent-secret", func(i int) {
 					m := &metav1.PartialObjectMetadata{}

@@ -36,7 +36,9 @@ var (
 func CLIBinary() (string, error) { return cliBinary() }
 
 // buildOnce returns a function that builds ./cmd/name into a new temporary
-// directory the first time it is called, and its path every time.
+// directory the first time it is called, and its path every time. The
+// build runs in ./cmd/name, since cmd/gitseal-controller is a module of its
+// own (see its go.mod).
 func buildOnce(name string) func() (string, error) {
 	return sync.OnceValues(func() (string, error) {
 		dir, err := os.MkdirTemp("", name+"-")
@@ -51,8 +53,8 @@ func buildOnce(name string) func() (string, error) {
 		// Built as the test binary was, so that the build cache already
 		// holds every package; the image's CGO_ENABLED=0 would compile them
 		// all again, for the same behaviour and memory.
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name) //nolint:gosec // G204: the repository's own package, into a new temp dir
-		cmd.Dir = root
+		cmd := exec.Command("go", "build", "-o", bin, ".") //nolint:gosec // G204: the repository's own package, into a new temp dir
+		cmd.Dir = filepath.Join(root, "cmd", name)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
 		}
