@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
@@ -66,8 +66,9 @@ type GitSyncReconciler struct {
 	// means such a GitSync is refused: the controller never applies with
 	// its own rights.
 	DefaultServiceAccount string
-	// TempDir holds the checkouts while a sync runs; empty means the
-	// system's temporary directory.
+	// TempDir holds the checkouts, shared by the syncs of one revision
+	// and kept a short while after; empty means the system's temporary
+	// directory.
 	TempDir string
 	// MaxRepositoryBytes caps the files of one checked-out revision; the
 	// objects of a fetch, held in memory, may take about four times as
@@ -79,13 +80,15 @@ type GitSyncReconciler struct {
 	// drift finds hand edits and deletions of applied objects as they
 	// happen (gitsync_drift.go).
 	drift *driftWatch
-	// fetches bounds the fetches under way, whose objects are in memory,
-	// so that several large repositories cannot exhaust the controller's
-	// memory between them; builds and applies still run side by side.
-	fetches chan struct{}
+	// checkouts shares one download and checkout of a revision between
+	// the GitSyncs that read it, and bounds the downloads under way, whose
+	// objects are in memory, so that several large repositories cannot
+	// exhaust the controller's memory between them; builds and applies
+	// still run side by side.
+	checkouts *gitsource.Cache
 }
 
-// maxConcurrentFetches is how many repositories are fetched at once.
+// maxConcurrentFetches is how many repositories are downloaded at once.
 const maxConcurrentFetches = 2
 
 // SetupWithManager registers the reconciler. A sync runs when the spec or
@@ -94,7 +97,18 @@ const maxConcurrentFetches = 2
 // drifts (driftWatch), which gets a cache of its own.
 func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.policy = policy.New(policy.Options{})
-	r.fetches = make(chan struct{}, maxConcurrentFetches)
+	r.checkouts = gitsource.NewCache(gitsource.CacheOptions{
+		Dir: r.TempDir, MaxBytes: 4 * r.MaxRepositoryBytes, MaxDownloads: maxConcurrentFetches,
+	})
+	// Only the leader syncs, and so fills the cache: empty it when it
+	// stops leading or the controller stops.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		r.checkouts.Close()
+		return nil
+	})); err != nil {
+		return err
+	}
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&gitsealv1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
@@ -367,15 +381,12 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	if !full && !gs.Spec.Wait && !r.drift.hasPending(key) {
 		opts.UnlessCommit = appliedCommit(prev)
 	}
-	dir, err := os.MkdirTemp(r.TempDir, "gitsync-")
-	if err != nil {
-		return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "create a directory for the checkout: %v", err)
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	checkout, err := r.fetch(ctx, opts, dir)
+	checkout, err := r.checkouts.Fetch(ctx, opts, checkoutOwner(gs))
 	if err != nil {
 		return fetchFailed(err)
 	}
+	defer checkout.Release()
+	dir := checkout.Dir
 	rev := checkout.Revision
 	progress(rev)
 	if checkout.Unchanged {
@@ -655,15 +666,15 @@ func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha
 // signersKey is the item of spec.verify's Secret that lists the signers.
 const signersKey = "authorized_keys"
 
-// fetch fetches when one of the fetch slots is free.
-func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, dir string) (*gitsource.Checkout, error) {
-	select {
-	case r.fetches <- struct{}{}:
-		defer func() { <-r.fetches }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: waiting for a free fetch slot: %w", gitsource.ErrUnavailable, ctx.Err())
+// checkoutOwner decides which GitSyncs may share a checkout, besides the
+// repository, the commit and the credentials' content that the cache
+// compares itself: those that read it with the same credentials Secret
+// (namespace and name), or all that read it anonymously, which anyone may.
+func checkoutOwner(gs *gitsealv1alpha1.GitSync) string {
+	if ref := gs.Spec.SecretRef; ref != nil {
+		return gs.Namespace + "/" + ref.Name
 	}
-	return gitsource.Fetch(ctx, opts, dir)
+	return ""
 }
 
 // build renders the path of the checkout with render.BuildPath, the
