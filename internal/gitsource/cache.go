@@ -93,7 +93,53 @@ type Shared struct {
 	// directories have no write permission.
 	Dir string
 
+	entry   *cacheEntry
 	release func()
+}
+
+// Memo returns what compute returned for key the first time it succeeded
+// on this checkout, by this fetch or by another sharing it, and computes
+// it otherwise; while one computes a key, the others wait for it (or for
+// ctx). Values live as long as the checkout, and are shared: they must be
+// read-only. It suits what is derived from the checkout's files alone,
+// such as a build. A failure is returned to its caller only, and not kept.
+func (s *Shared) Memo(ctx context.Context, key string, compute func() (any, error)) (any, error) {
+	if s.entry == nil {
+		return compute()
+	}
+	s.entry.memoMu.Lock()
+	if s.entry.memo == nil {
+		s.entry.memo = map[string]*memoCell{}
+	}
+	cell := s.entry.memo[key]
+	if cell == nil {
+		cell = &memoCell{lock: make(chan struct{}, 1)}
+		s.entry.memo[key] = cell
+	}
+	s.entry.memoMu.Unlock()
+
+	select {
+	case cell.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-cell.lock }()
+	if cell.done {
+		return cell.value, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	cell.value, cell.done = v, true
+	return v, nil
+}
+
+// memoCell is one value of Shared.Memo; holding lock computes or reads it.
+type memoCell struct {
+	lock  chan struct{}
+	done  bool
+	value any
 }
 
 // Release tells the cache that the caller is done with Dir; it may be
@@ -132,6 +178,9 @@ type cacheEntry struct {
 	// retry: the download stopped because the context of the fetch that
 	// ran it ended; the others try again.
 	retry bool
+
+	memoMu sync.Mutex
+	memo   map[string]*memoCell
 
 	users    int       // fetches using it; guarded by Cache.mu
 	lastUsed time.Time // when users last fell to zero
@@ -229,7 +278,7 @@ func (c *Cache) fetch(ctx context.Context, f *fetcher, owner string) (_ *Shared,
 		}
 		return nil, false, f.failCtx(ctx, e.err)
 	}
-	s := &Shared{Dir: e.dir, Checkout: Checkout{Commit: e.commit, Revision: "sha1:" + e.commit}}
+	s := &Shared{Dir: e.dir, Checkout: Checkout{Commit: e.commit, Revision: "sha1:" + e.commit}, entry: e}
 	if res.name != "" {
 		s.Revision = res.name + "@sha1:" + e.commit
 	}

@@ -415,3 +415,43 @@ func eventually(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not met within 2s")
 }
+
+// TestSharedMemoComputesOncePerCheckout: what one fetch computed from a
+// checkout, another fetch of it gets without computing; a failure is not
+// kept, and another checkout computes its own.
+func TestSharedMemoComputesOncePerCheckout(t *testing.T) {
+	f := newFixture(t)
+	url, _ := cacheServer(t, f)
+	c := newTestCache(t, CacheOptions{})
+	fetch := func(ref Ref) *Shared {
+		t.Helper()
+		s, err := c.Fetch(context.Background(), Options{URL: url, Auth: basicAuth, Ref: ref}, "apps/git")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Release)
+		return s
+	}
+	calls := 0
+	compute := func(v string, err error) func() (any, error) {
+		return func() (any, error) { calls++; return v, err }
+	}
+	a, b := fetch(Ref{}), fetch(Ref{Commit: f.tip})
+	if _, err := a.Memo(context.Background(), "build", compute("", errors.New("failed"))); err == nil {
+		t.Fatal("the failure was not returned")
+	}
+	var got [3]any
+	var err error
+	if got[0], err = a.Memo(context.Background(), "build", compute("first", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got[1], err = b.Memo(context.Background(), "build", compute("second", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got[2], err = fetch(Ref{Commit: f.first}).Memo(context.Background(), "build", compute("other", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got != [3]any{"first", "first", "other"} || calls != 3 {
+		t.Errorf("memo: %v after %d computations, want [first first other] after 3", got, calls)
+	}
+}
