@@ -61,6 +61,9 @@ type GitSyncReconciler struct {
 	// Namespace is the controller's own namespace: a GitSync there may
 	// write any namespace, with the rights of its ServiceAccount.
 	Namespace string
+	// WatchNamespaces are the namespaces whose GitSyncs it reconciles,
+	// besides its own; empty means all.
+	WatchNamespaces []string
 	// DefaultServiceAccount is the ServiceAccount, in the GitSync's own
 	// namespace, that a GitSync naming none applies and prunes as. Empty
 	// means such a GitSync is refused: the controller never applies with
@@ -86,6 +89,8 @@ type GitSyncReconciler struct {
 	// exhaust the controller's memory between them; builds and applies
 	// still run side by side.
 	checkouts *gitsource.Cache
+	// builds keeps each GitSync's last build (gitsync_builds.go).
+	builds *builtRevisions
 }
 
 // maxConcurrentFetches is how many repositories are downloaded at once.
@@ -100,6 +105,7 @@ func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) erro
 	r.checkouts = gitsource.NewCache(gitsource.CacheOptions{
 		Dir: r.TempDir, MaxBytes: 4 * r.MaxRepositoryBytes, MaxDownloads: maxConcurrentFetches,
 	})
+	r.builds = newBuiltRevisions(maxRetainedObjects)
 	// Only the leader syncs, and so fills the cache: empty it when it
 	// stops leading or the controller stops.
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -116,7 +122,11 @@ func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) erro
 	if err != nil {
 		return err
 	}
-	opts, err := driftCacheOptions()
+	var gitSyncNamespaces []string
+	if len(r.WatchNamespaces) > 0 {
+		gitSyncNamespaces = append([]string{r.Namespace}, r.WatchNamespaces...)
+	}
+	opts, err := driftCacheOptions(gitSyncNamespaces)
 	if err != nil {
 		return err
 	}
@@ -175,17 +185,20 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.drift.forget(req.NamespacedName)
+			r.builds.forget(req.NamespacedName)
 			r.metrics.deleteGitSync(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
 		r.drift.forget(req.NamespacedName)
+		r.builds.forget(req.NamespacedName)
 		r.metrics.deleteGitSync(req.NamespacedName)
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
 		r.drift.forget(req.NamespacedName)
+		r.builds.forget(req.NamespacedName)
 		return ctrl.Result{}, r.suspend(ctx, &gs)
 	}
 	if !controllerutil.ContainsFinalizer(&gs, GitSyncFinalizer) {
@@ -377,19 +390,25 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	full := fullCheckDue(prev, r.Clock.Now()) || !r.drift.watchesAll(key)
 	// Nothing to send unless the ref moved: then stop the fetch as soon as
 	// the server says where the ref points, and build nothing. A drift
-	// event that arrives meanwhile queues the GitSync again.
-	if !full && !gs.Spec.Wait && !r.drift.hasPending(key) {
+	// event that arrives meanwhile queues the GitSync again. Otherwise,
+	// when the ref still points where this GitSync last built, that build
+	// stands: nothing is downloaded or built.
+	quick := !full && !gs.Spec.Wait && !r.drift.hasPending(key)
+	last := r.builds.get(key, gs.Generation, gs.Spec.Path)
+	switch {
+	case quick:
 		opts.UnlessCommit = appliedCommit(prev)
+	case last != nil:
+		opts.UnlessCommit = last.commit
 	}
 	checkout, err := r.checkouts.Fetch(ctx, opts, checkoutOwner(gs))
 	if err != nil {
 		return fetchFailed(err)
 	}
 	defer checkout.Release()
-	dir := checkout.Dir
 	rev := checkout.Revision
 	progress(rev)
-	if checkout.Unchanged {
+	if checkout.Unchanged && quick {
 		return syncResult{
 			outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was fetched or sent", rev)},
 			revision:    rev,
@@ -397,9 +416,16 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		}
 	}
 
-	objs, res, ok := r.build(ctx, dir, gs.Spec.Path, rev)
-	if !ok {
-		return res
+	var objs []*unstructured.Unstructured
+	if checkout.Unchanged {
+		objs = last.objs
+	} else {
+		var res syncResult
+		var ok bool
+		if objs, res, ok = r.build(ctx, checkout, gs.Spec.Path, rev); !ok {
+			return res
+		}
+		r.builds.put(key, checkout.Commit, gs.Spec.Path, gs.Generation, objs)
 	}
 	if previous := fromInventory(gs.Status.Inventory); apply.RefuseEmpty(objs, previous, gs.Spec.AllowEmpty) {
 		return failed(gitsealv1alpha1.ReasonEmptyRevision, false, rev,
@@ -678,16 +704,24 @@ func checkoutOwner(gs *gitsealv1alpha1.GitSync) string {
 }
 
 // build renders the path of the checkout with render.BuildPath, the
-// function `gitseal build` calls, so that the two never disagree.
-func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
-	out, err := render.BuildPath(ctx, root, relPath, render.Options{})
+// function `gitseal build` calls, so that the two never disagree. The
+// GitSyncs sharing the checkout build a path once between them: the
+// objects are shared, and read-only.
+func (r *GitSyncReconciler) build(ctx context.Context, checkout *gitsource.Shared, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
+	out, err := checkout.Memo(ctx, "build "+cleanPath(relPath), func() (any, error) {
+		out, err := render.BuildPath(ctx, checkout.Dir, relPath, render.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return out.Unstructured(), nil
+	})
 	switch {
 	case errors.Is(err, render.ErrNoPath):
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v in revision %s", err, rev), false
 	case err != nil:
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
 	}
-	return out.Unstructured(), syncResult{}, true
+	return out.([]*unstructured.Unstructured), syncResult{}, true
 }
 
 // applyClient returns an uncached client that acts as the GitSync's

@@ -17,7 +17,8 @@ import (
 // with the same credentials Secret, download a commit once between them;
 // a GitSync with other credentials downloads it again; and a push between
 // two syncs is never hidden by what the first one fetched: the second
-// resolves the new commit and downloads it.
+// resolves the new commit and downloads it. A drift sync downloads and
+// builds nothing.
 func TestGitSyncsShareOneFetchPerCommit(t *testing.T) {
 	c := startController(t, setupOpts{})
 	const user, password, token = "deploy", "canary-password-3e1a", "canary-token-3e1a"
@@ -91,6 +92,15 @@ func TestGitSyncsShareOneFetchPerCommit(t *testing.T) {
 		if err != nil || cm.Data["value"] != want {
 			t.Errorf("%s/a: %v, value %q, want %q", targets[i], err, cm.Data["value"], want)
 		}
+	}
+
+	// A hand edit: the drift sync finds the ref where the GitSync last
+	// built, and puts the object back with that build, downloading
+	// nothing.
+	handEdit(t, targets[0], "a", "edited")
+	untilValue(t, targets[0], "a", "2")
+	if got := downloads.Load(); got != 3 {
+		t.Errorf("a drift sync: %d downloads in all, want still 3", got)
 	}
 	assertNoLeak(t, "logs", c.logs.String(), password, token)
 }
