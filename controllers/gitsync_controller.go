@@ -709,7 +709,7 @@ func checkoutOwner(gs *gitsealv1alpha1.GitSync) string {
 // objects are shared, and read-only.
 func (r *GitSyncReconciler) build(ctx context.Context, checkout *gitsource.Shared, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
 	out, err := checkout.Memo(ctx, "build "+cleanPath(relPath), func() (any, error) {
-		out, err := render.BuildPath(ctx, checkout.Dir, relPath, render.Options{})
+		out, err := render.BuildPath(ctx, checkout.Dir, relPath, render.Options{NoYAML: true})
 		if err != nil {
 			return nil, err
 		}
