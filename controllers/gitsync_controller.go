@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
@@ -61,13 +61,17 @@ type GitSyncReconciler struct {
 	// Namespace is the controller's own namespace: a GitSync there may
 	// write any namespace, with the rights of its ServiceAccount.
 	Namespace string
+	// WatchNamespaces are the namespaces whose GitSyncs it reconciles,
+	// besides its own; empty means all.
+	WatchNamespaces []string
 	// DefaultServiceAccount is the ServiceAccount, in the GitSync's own
 	// namespace, that a GitSync naming none applies and prunes as. Empty
 	// means such a GitSync is refused: the controller never applies with
 	// its own rights.
 	DefaultServiceAccount string
-	// TempDir holds the checkouts while a sync runs; empty means the
-	// system's temporary directory.
+	// TempDir holds the checkouts, shared by the syncs of one revision
+	// and kept a short while after; empty means the system's temporary
+	// directory.
 	TempDir string
 	// MaxRepositoryBytes caps the files of one checked-out revision; the
 	// objects of a fetch, held in memory, may take about four times as
@@ -79,13 +83,17 @@ type GitSyncReconciler struct {
 	// drift finds hand edits and deletions of applied objects as they
 	// happen (gitsync_drift.go).
 	drift *driftWatch
-	// fetches bounds the fetches under way, whose objects are in memory,
-	// so that several large repositories cannot exhaust the controller's
-	// memory between them; builds and applies still run side by side.
-	fetches chan struct{}
+	// checkouts shares one download and checkout of a revision between
+	// the GitSyncs that read it, and bounds the downloads under way, whose
+	// objects are in memory, so that several large repositories cannot
+	// exhaust the controller's memory between them; builds and applies
+	// still run side by side.
+	checkouts *gitsource.Cache
+	// builds keeps each GitSync's last build (gitsync_builds.go).
+	builds *builtRevisions
 }
 
-// maxConcurrentFetches is how many repositories are fetched at once.
+// maxConcurrentFetches is how many repositories are downloaded at once.
 const maxConcurrentFetches = 2
 
 // SetupWithManager registers the reconciler. A sync runs when the spec or
@@ -94,7 +102,19 @@ const maxConcurrentFetches = 2
 // drifts (driftWatch), which gets a cache of its own.
 func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.policy = policy.New(policy.Options{})
-	r.fetches = make(chan struct{}, maxConcurrentFetches)
+	r.checkouts = gitsource.NewCache(gitsource.CacheOptions{
+		Dir: r.TempDir, MaxBytes: 4 * r.MaxRepositoryBytes, MaxDownloads: maxConcurrentFetches,
+	})
+	r.builds = newBuiltRevisions(maxRetainedObjects)
+	// Only the leader syncs, and so fills the cache: empty it when it
+	// stops leading or the controller stops.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		r.checkouts.Close()
+		return nil
+	})); err != nil {
+		return err
+	}
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&gitsealv1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(workers, 1)}).
@@ -102,7 +122,11 @@ func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) erro
 	if err != nil {
 		return err
 	}
-	opts, err := driftCacheOptions()
+	var gitSyncNamespaces []string
+	if len(r.WatchNamespaces) > 0 {
+		gitSyncNamespaces = append([]string{r.Namespace}, r.WatchNamespaces...)
+	}
+	opts, err := driftCacheOptions(gitSyncNamespaces)
 	if err != nil {
 		return err
 	}
@@ -161,17 +185,20 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Reader.Get(ctx, req.NamespacedName, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.drift.forget(req.NamespacedName)
+			r.builds.forget(req.NamespacedName)
 			r.metrics.deleteGitSync(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !gs.DeletionTimestamp.IsZero() {
 		r.drift.forget(req.NamespacedName)
+		r.builds.forget(req.NamespacedName)
 		r.metrics.deleteGitSync(req.NamespacedName)
 		return r.finalize(ctx, &gs)
 	}
 	if gs.Spec.Suspend {
 		r.drift.forget(req.NamespacedName)
+		r.builds.forget(req.NamespacedName)
 		return ctrl.Result{}, r.suspend(ctx, &gs)
 	}
 	if !controllerutil.ContainsFinalizer(&gs, GitSyncFinalizer) {
@@ -363,22 +390,25 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	full := fullCheckDue(prev, r.Clock.Now()) || !r.drift.watchesAll(key)
 	// Nothing to send unless the ref moved: then stop the fetch as soon as
 	// the server says where the ref points, and build nothing. A drift
-	// event that arrives meanwhile queues the GitSync again.
-	if !full && !gs.Spec.Wait && !r.drift.hasPending(key) {
+	// event that arrives meanwhile queues the GitSync again. Otherwise,
+	// when the ref still points where this GitSync last built, that build
+	// stands: nothing is downloaded or built.
+	quick := !full && !gs.Spec.Wait && !r.drift.hasPending(key)
+	last := r.builds.get(key, gs.Generation, gs.Spec.Path)
+	switch {
+	case quick:
 		opts.UnlessCommit = appliedCommit(prev)
+	case last != nil:
+		opts.UnlessCommit = last.commit
 	}
-	dir, err := os.MkdirTemp(r.TempDir, "gitsync-")
-	if err != nil {
-		return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "create a directory for the checkout: %v", err)
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	checkout, err := r.fetch(ctx, opts, dir)
+	checkout, err := r.checkouts.Fetch(ctx, opts, checkoutOwner(gs))
 	if err != nil {
 		return fetchFailed(err)
 	}
+	defer checkout.Release()
 	rev := checkout.Revision
 	progress(rev)
-	if checkout.Unchanged {
+	if checkout.Unchanged && quick {
 		return syncResult{
 			outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was fetched or sent", rev)},
 			revision:    rev,
@@ -386,9 +416,16 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		}
 	}
 
-	objs, res, ok := r.build(ctx, dir, gs.Spec.Path, rev)
-	if !ok {
-		return res
+	var objs []*unstructured.Unstructured
+	if checkout.Unchanged {
+		objs = last.objs
+	} else {
+		var res syncResult
+		var ok bool
+		if objs, res, ok = r.build(ctx, checkout, gs.Spec.Path, rev); !ok {
+			return res
+		}
+		r.builds.put(key, checkout.Commit, gs.Spec.Path, gs.Generation, objs)
 	}
 	if previous := fromInventory(gs.Status.Inventory); apply.RefuseEmpty(objs, previous, gs.Spec.AllowEmpty) {
 		return failed(gitsealv1alpha1.ReasonEmptyRevision, false, rev,
@@ -655,28 +692,36 @@ func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha
 // signersKey is the item of spec.verify's Secret that lists the signers.
 const signersKey = "authorized_keys"
 
-// fetch fetches when one of the fetch slots is free.
-func (r *GitSyncReconciler) fetch(ctx context.Context, opts gitsource.Options, dir string) (*gitsource.Checkout, error) {
-	select {
-	case r.fetches <- struct{}{}:
-		defer func() { <-r.fetches }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: waiting for a free fetch slot: %w", gitsource.ErrUnavailable, ctx.Err())
+// checkoutOwner decides which GitSyncs may share a checkout, besides the
+// repository, the commit and the credentials' content that the cache
+// compares itself: those that read it with the same credentials Secret
+// (namespace and name), or all that read it anonymously, which anyone may.
+func checkoutOwner(gs *gitsealv1alpha1.GitSync) string {
+	if ref := gs.Spec.SecretRef; ref != nil {
+		return gs.Namespace + "/" + ref.Name
 	}
-	return gitsource.Fetch(ctx, opts, dir)
+	return ""
 }
 
 // build renders the path of the checkout with render.BuildPath, the
-// function `gitseal build` calls, so that the two never disagree.
-func (r *GitSyncReconciler) build(ctx context.Context, root, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
-	out, err := render.BuildPath(ctx, root, relPath, render.Options{})
+// function `gitseal build` calls, so that the two never disagree. The
+// GitSyncs sharing the checkout build a path once between them: the
+// objects are shared, and read-only.
+func (r *GitSyncReconciler) build(ctx context.Context, checkout *gitsource.Shared, relPath, rev string) ([]*unstructured.Unstructured, syncResult, bool) {
+	out, err := checkout.Memo(ctx, "build "+cleanPath(relPath), func() (any, error) {
+		out, err := render.BuildPath(ctx, checkout.Dir, relPath, render.Options{NoYAML: true})
+		if err != nil {
+			return nil, err
+		}
+		return out.Unstructured(), nil
+	})
 	switch {
 	case errors.Is(err, render.ErrNoPath):
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v in revision %s", err, rev), false
 	case err != nil:
 		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
 	}
-	return out.Unstructured(), syncResult{}, true
+	return out.([]*unstructured.Unstructured), syncResult{}, true
 }
 
 // applyClient returns an uncached client that acts as the GitSync's

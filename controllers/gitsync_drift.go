@@ -334,17 +334,25 @@ func (d *driftWatch) handler(gk schema.GroupKind) handler.TypedEventHandler[*met
 }
 
 // driftCacheOptions are those of the cache the drift watch reads: the
-// metadata of objects that carry the GitSync label, in every namespace,
-// with nothing kept but what the decision and the mapping need (driftTransform).
-func driftCacheOptions() (cache.Options, error) {
+// metadata of objects that carry the GitSync labels, in every namespace,
+// with nothing kept but what the decision and the mapping need
+// (driftTransform). With gitSyncNamespaces set (the controller watches
+// only some namespaces), only objects of GitSyncs in those namespaces:
+// what other controllers' GitSyncs applied is not held.
+func driftCacheOptions(gitSyncNamespaces []string) (cache.Options, error) {
 	req, err := labels.NewRequirement(LabelGitSyncName, selection.Exists, nil)
 	if err != nil {
 		return cache.Options{}, fmt.Errorf("drift watch label selector: %w", err)
 	}
-	return cache.Options{
-		DefaultLabelSelector: labels.NewSelector().Add(*req),
-		DefaultTransform:     driftTransform,
-	}, nil
+	sel := labels.NewSelector().Add(*req)
+	if len(gitSyncNamespaces) > 0 {
+		in, err := labels.NewRequirement(LabelGitSyncNamespace, selection.In, gitSyncNamespaces)
+		if err != nil {
+			return cache.Options{}, fmt.Errorf("drift watch label selector: %w", err)
+		}
+		sel = sel.Add(*in)
+	}
+	return cache.Options{DefaultLabelSelector: sel, DefaultTransform: driftTransform}, nil
 }
 
 // driftTransform keeps, of a watched object's metadata, its name,

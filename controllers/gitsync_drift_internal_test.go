@@ -8,6 +8,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -162,5 +163,39 @@ func TestDriftWatchIgnoresTheSyncsOwnPrune(t *testing.T) {
 	d.track(t.Context(), gs) // the next sync's inventory clears what was pruned
 	if _, drift := d.changed(cm, obj("a"), nil); !drift {
 		t.Error("a deletion of a after the prune was settled is not drift")
+	}
+}
+
+// TestDriftCacheHoldsOnlyTheWatchedGitSyncsObjects: with watched
+// namespaces, the drift watch's cache selects only objects applied by
+// GitSyncs in them (or in the controller's own), wherever the objects
+// live; without, every object a GitSync applied.
+func TestDriftCacheHoldsOnlyTheWatchedGitSyncsObjects(t *testing.T) {
+	applied := func(gitSyncNamespace string) labels.Set {
+		return labels.Set{LabelGitSyncName: "apps", LabelGitSyncNamespace: gitSyncNamespace}
+	}
+	tests := []struct {
+		name   string
+		watch  []string
+		labels labels.Set
+		want   bool
+	}{
+		{"an object of a GitSync in a watched namespace is held", []string{"gitseal-system", "team-a"}, applied("team-a"), true},
+		{"an object of a GitSync in the controller's namespace is held", []string{"gitseal-system", "team-a"}, applied("gitseal-system"), true},
+		{"an object of another controller's GitSync is not held", []string{"gitseal-system", "team-a"}, applied("team-b"), false},
+		{"an object without the GitSync labels is not held", []string{"gitseal-system"}, labels.Set{"app": "x"}, false},
+		{"watching every namespace holds every GitSync's object", nil, applied("team-b"), true},
+		{"watching every namespace still needs the GitSync label", nil, labels.Set{"app": "x"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := driftCacheOptions(tt.watch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := opts.DefaultLabelSelector.Matches(tt.labels); got != tt.want {
+				t.Errorf("selector %s matches %v: %v, want %v", opts.DefaultLabelSelector, tt.labels, got, tt.want)
+			}
+		})
 	}
 }

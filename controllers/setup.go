@@ -69,6 +69,10 @@ const FieldManager = "gitseal"
 type Options struct {
 	// Namespace is the controller's own namespace, where keys live.
 	Namespace string
+	// WatchNamespaces are the namespaces whose GitSyncs are reconciled,
+	// besides Namespace, as CacheOptions got them; empty means all. The
+	// drift watch holds only what those GitSyncs applied.
+	WatchNamespaces []string
 	// KeyType is the kind of key generated.
 	KeyType crypto.Kind
 	// KeyRenewalPeriod is how often a new active key is generated; 0
@@ -225,6 +229,7 @@ func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 		Recorder:           mgr.GetEventRecorder("gitseal-gitsync"),
 		Clock:              opts.Clock,
 		Namespace:          opts.Namespace,
+		WatchNamespaces:    opts.WatchNamespaces,
 		TempDir:            opts.TempDir,
 		MaxRepositoryBytes: opts.MaxRepositoryBytes,
 		metrics:            metrics,

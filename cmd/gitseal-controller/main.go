@@ -116,7 +116,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxRepositoryBytes, "git-max-repository-bytes", c.MaxRepositoryBytes,
 		"Largest checked-out revision a GitSync may fetch, in bytes of files; a fetch holds up to about four times as much in memory, two fetches at a time.")
 	fs.StringVar(&c.TempDir, "temp-dir", "",
-		"Directory for Git checkouts while a GitSync syncs; each is removed when its sync ends (default: $TMPDIR or /tmp).")
+		"Directory for Git checkouts, read-only and shared by the GitSyncs of one revision; each is removed 30s after its last use (default: $TMPDIR or /tmp).")
 	fs.StringVar(&c.HTTPAddr, "http-bind-address", c.HTTPAddr,
 		"Address of the HTTP API (/v1/keys, /v1/reseal, /v1/validate) and the push webhook (/hook/<receiver>); empty disables both.")
 	fs.Float64Var(&c.ResealRate, "reseal-rate", c.ResealRate,
@@ -210,6 +210,8 @@ func run(args []string) error {
 			watch = append(watch, ns)
 		}
 	}
+
+	opts.controllers.WatchNamespaces = watch
 
 	cfg, err := config.GetConfig()
 	if err != nil {

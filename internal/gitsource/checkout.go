@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -74,10 +75,14 @@ type treeWriter struct {
 	objects  storer.EncodedObjectStorer
 	maxFiles int
 	maxBytes int64
+	// readOnly writes files without write permission, and takes it from
+	// the directories once everything is written.
+	readOnly bool
 
 	files int
 	bytes int64
 	links []symlink
+	dirs  []string
 }
 
 type symlink struct{ path, target string }
@@ -99,7 +104,25 @@ func (w *treeWriter) write(ctx context.Context, tree *object.Tree) error {
 			return failf(ErrRefused, "symbolic link %q -> %q does not resolve to a file or directory inside the checkout", l.path, l.target)
 		}
 	}
+	if w.readOnly {
+		for _, d := range append(w.dirs, ".") {
+			if err := w.root.Chmod(d, 0o500); err != nil {
+				return w.writeError(d, err)
+			}
+		}
+	}
 	return nil
+}
+
+// removeCheckout removes a checkout directory, read-only or not.
+func removeCheckout(dir string) error {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700) //nolint:gosec // G302: a directory only this process uses.
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
 }
 
 func (w *treeWriter) writeTree(ctx context.Context, tree *object.Tree, dir string, depth int) error {
@@ -123,6 +146,7 @@ func (w *treeWriter) writeTree(ctx context.Context, tree *object.Tree, dir strin
 			if err := w.root.Mkdir(p, 0o700); err != nil {
 				return w.writeError(p, err)
 			}
+			w.dirs = append(w.dirs, p)
 			if err := w.writeTree(ctx, sub, p, depth+1); err != nil {
 				return err
 			}
@@ -169,7 +193,11 @@ func (w *treeWriter) writeFile(p string, h plumbing.Hash) error {
 		return missing(p, h)
 	}
 	defer func() { _ = r.Close() }()
-	f, err := w.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	perm := os.FileMode(0o600)
+	if w.readOnly {
+		perm = 0o400
+	}
+	f, err := w.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return w.writeError(p, err)
 	}

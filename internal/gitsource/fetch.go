@@ -109,25 +109,33 @@ func (f *fetcher) open(ctx context.Context) (session, error) {
 	return f.openHTTP()
 }
 
-// fetch resolves the ref and fetches its objects.
-func (f *fetcher) fetch(ctx context.Context) (*fetched, error) {
+// fetch resolves the ref and fetches its objects. proceed is called once
+// the server has said where the ref points (want: the commit, or an
+// annotated tag), before anything is downloaded: false stops the fetch,
+// which then returns only the resolved want and name, with unchanged set;
+// an error fails it.
+func (f *fetcher) fetch(ctx context.Context, proceed func(want plumbing.Hash, name string) (bool, error)) (*fetched, error) {
 	var (
 		want plumbing.Hash
 		name string
 	)
-	unchanged := false
+	stopped := false
 	objects, err := f.withSession(ctx, func(s session, ar *packp.AdvRefs) (*memory.Storage, error) {
 		var err error
 		if want, name, err = f.resolve(ar); err != nil {
 			return nil, err
 		}
-		if f.opts.UnlessCommit != "" && want.String() == f.opts.UnlessCommit {
-			unchanged = true
+		ok, err := proceed(want, name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			stopped = true
 			return nil, nil
 		}
 		return f.fetchPack(ctx, s, ar, []plumbing.Hash{want}, true)
 	})
-	if err == nil && unchanged {
+	if err == nil && stopped {
 		return &fetched{commit: want, name: name, unchanged: true}, nil
 	}
 	if err != nil && f.opts.Ref.Commit != "" && ctx.Err() == nil && isRefusedWant(err) {

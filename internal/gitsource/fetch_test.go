@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitseal/gitseal/test/gitserver"
 )
 
@@ -242,7 +244,7 @@ func TestFetchStopsAtTheObjectBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fetcher{remote: rem, opts: Options{URL: url}, budget: 1 << 10}
-	_, err = f.fetch(context.Background())
+	_, err = f.fetch(context.Background(), func(plumbing.Hash, string) (bool, error) { return true, nil })
 	var fl *failure
 	if !errors.As(err, &fl) || !errors.Is(fl.kind, ErrTooLarge) {
 		t.Fatalf("fetch beyond the budget: %v, want a too-large failure", err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -136,6 +137,36 @@ type Checkout struct {
 // userinfo and the ref, and hold no password, token, key or passphrase,
 // even where the server echoes one. On error, dir is left empty.
 func Fetch(ctx context.Context, opts Options, dir string) (*Checkout, error) {
+	f, err := newFetcher(opts)
+	if err != nil {
+		return nil, err
+	}
+	out, err := openCheckoutDir(dir)
+	if err != nil {
+		return nil, f.fail(ErrInvalid, err.Error())
+	}
+	defer out.close()
+
+	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	defer cancel()
+	res, err := f.fetch(ctx, func(want plumbing.Hash, _ string) (bool, error) {
+		return f.opts.UnlessCommit == "" || want.String() != f.opts.UnlessCommit, nil
+	})
+	if err != nil {
+		return nil, f.failCtx(ctx, err)
+	}
+	if res.unchanged {
+		return revision(res), nil
+	}
+	if _, err := f.write(ctx, res, out, false); err != nil {
+		return nil, f.failCtx(ctx, err)
+	}
+	return revision(res), nil
+}
+
+// newFetcher validates opts and the credentials for Fetch and
+// Cache.Fetch. Errors are as Fetch returns them.
+func newFetcher(opts Options) (*fetcher, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
@@ -148,32 +179,25 @@ func Fetch(ctx context.Context, opts Options, dir string) (*Checkout, error) {
 	if err := f.prepareAuth(); err != nil {
 		return nil, err
 	}
-	out, err := openCheckoutDir(dir)
-	if err != nil {
-		return nil, f.fail(ErrInvalid, err.Error())
-	}
-	defer out.close()
+	return f, nil
+}
 
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	res, err := f.fetch(ctx)
-	if err != nil {
-		return nil, f.failCtx(ctx, err)
-	}
-	if res.unchanged {
-		return revision(res), nil
-	}
+// write writes the fetched tree into out, within the limits, and returns
+// the bytes of content written. readOnly leaves files and directories
+// without write permission. On error out is left empty.
+func (f *fetcher) write(ctx context.Context, res *fetched, out *checkoutDir, readOnly bool) (int64, error) {
 	w := &treeWriter{
 		root:     out.root,
 		objects:  res.objects,
-		maxFiles: o.MaxFiles,
-		maxBytes: o.MaxBytes,
+		maxFiles: f.opts.MaxFiles,
+		maxBytes: f.opts.MaxBytes,
+		readOnly: readOnly,
 	}
 	if err := w.write(ctx, res.tree); err != nil {
 		out.empty()
-		return nil, f.failCtx(ctx, err)
+		return 0, err
 	}
-	return revision(res), nil
+	return w.bytes, nil
 }
 
 // revision describes what fetch found.

@@ -147,6 +147,22 @@ func (r remote) withSSHDefaults() remote {
 	return r
 }
 
+// key names the repository for the checkout cache: two URLs with one key
+// fetch from the same place as the same user. It holds no credentials:
+// parseRemote refuses them in a URL.
+func (r remote) key() string {
+	if r.scheme == "ssh" {
+		return "ssh://" + r.user + "@" + strings.ToLower(net.JoinHostPort(r.host, r.port)) + ":" + r.path
+	}
+	u, err := url.Parse(r.httpURL)
+	if err != nil {
+		return r.httpURL
+	}
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u.String()
+}
+
 // addr is the ssh server's host:port.
 func (r remote) addr() string {
 	return net.JoinHostPort(r.host, r.port)

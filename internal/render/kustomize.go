@@ -60,22 +60,57 @@ func build(ctx context.Context, s *sandbox, dir string) (*Result, error) {
 	if n := out.m.Size(); n > s.opts.MaxResources {
 		return nil, refused("%d resources, over the limit of %d", n, s.opts.MaxResources)
 	}
-	data, err := out.m.AsYaml()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
-	}
-	if int64(len(data)) > s.opts.MaxOutput {
-		return nil, refused("output is %d bytes, over the limit of %d", len(data), s.opts.MaxOutput)
-	}
-	res := &Result{yaml: data}
+	res := &Result{}
+	var size int64
 	for _, r := range out.m.Resources() {
 		obj, err := r.Map()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
 		}
+		if size += outputSize(obj); size > s.opts.MaxOutput {
+			return nil, refused("output is over the limit of %d bytes", s.opts.MaxOutput)
+		}
 		res.objects = append(res.objects, obj)
 	}
+	if !s.opts.NoYAML {
+		data, err := out.m.AsYaml()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
+		}
+		res.yaml = data
+	}
 	return res, nil
+}
+
+// outputSize is about the length of v's JSON encoding: strings and keys
+// with their quotes, brackets, separators, and 8 bytes for any other
+// scalar. It measures the output against MaxOutput for the objects and the
+// YAML alike, without encoding either.
+func outputSize(v any) int64 {
+	switch t := v.(type) {
+	case string:
+		return int64(len(t)) + 2
+	case map[string]any:
+		n := int64(2)
+		for k, e := range t {
+			n += int64(len(k)) + 4 + outputSize(e)
+		}
+		return n
+	case map[any]any:
+		n := int64(2)
+		for k, e := range t {
+			n += outputSize(fmt.Sprint(k)) + 2 + outputSize(e)
+		}
+		return n
+	case []any:
+		n := int64(2)
+		for _, e := range t {
+			n += outputSize(e) + 1
+		}
+		return n
+	default:
+		return 8
+	}
 }
 
 // quoted matches the spans YAML and JSON decoders quote values in, so a

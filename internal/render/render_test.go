@@ -2,8 +2,10 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -87,5 +89,65 @@ func TestBuildOfAPlainKustomization(t *testing.T) {
 	}
 	if !strings.Contains(string(res.YAML()), "kind: Secret") || !strings.Contains(string(res.YAML()), "namespace: prod") {
 		t.Errorf("output lacks the generated Secret:\n%s", res.YAML())
+	}
+}
+
+// TestBuildWithoutYAMLRendersTheSameObjects: Options.NoYAML, which the
+// controller builds with, changes nothing but the YAML it leaves out.
+func TestBuildWithoutYAMLRendersTheSameObjects(t *testing.T) {
+	root := fixture.Tree(t, map[string]string{
+		"base/kustomization.yaml": "resources: [cm.yaml]\n",
+		"base/cm.yaml":            configMap,
+		"app/kustomization.yaml":  "resources: [../base]\nnamespace: prod\n",
+	})
+	with, err := BuildPath(context.Background(), root, "app", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := BuildPath(context.Background(), root, "app", Options{NoYAML: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if without.YAML() != nil || len(with.YAML()) == 0 {
+		t.Errorf("YAML %q with NoYAML, %q without", without.YAML(), with.YAML())
+	}
+	if !reflect.DeepEqual(with.Objects(), without.Objects()) {
+		t.Errorf("objects differ: %v, %v", with.Objects(), without.Objects())
+	}
+	// The output cap counts alike either way.
+	for _, noYAML := range []bool{false, true} {
+		if _, err := BuildPath(context.Background(), root, "app", Options{NoYAML: noYAML, MaxOutput: 50}); !errors.Is(err, ErrRefused) {
+			t.Errorf("NoYAML %v, output over the cap: %v, want ErrRefused", noYAML, err)
+		}
+	}
+}
+
+// TestOutputSizeIsAboutTheJSONLength: the measure MaxOutput applies
+// stays within a few percent of the JSON encoding it stands for.
+func TestOutputSizeIsAboutTheJSONLength(t *testing.T) {
+	tests := []struct {
+		name string
+		obj  any
+	}{
+		{"a ConfigMap", map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": "cm", "labels": map[string]any{"app": "x"}},
+			"data":     map[string]any{"a": strings.Repeat("x", 100), "b": "y"}}},
+		{"lists and numbers", map[string]any{"spec": map[string]any{"replicas": int64(3), "ports": []any{
+			map[string]any{"port": int64(80), "name": "http"}, map[string]any{"port": int64(443), "name": "https"}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := json.Marshal(tt.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := outputSize(tt.obj), int64(len(data))
+			if got < want*9/10 || got > want*13/10 {
+				t.Errorf("outputSize = %d, JSON is %d bytes", got, want)
+			}
+		})
+	}
+	if outputSize(map[any]any{1: "x"}) == 0 {
+		t.Error("a map with keys that are not strings counts nothing")
 	}
 }

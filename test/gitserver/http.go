@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cgi" //nolint:gosec // G504: httpoxy is fixed since Go 1.6.3, and git http-backend is what this test server is for.
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -23,6 +24,9 @@ type HTTPOptions struct {
 	// Authorized, when set, counts the requests that carried an
 	// Authorization header, whether or not it was right.
 	Authorized *atomic.Int64
+	// UploadPacks, when set, counts the pack downloads: the POST requests
+	// to git-upload-pack, whether or not they were served.
+	UploadPacks *atomic.Int64
 	// RedirectTo, when set, answers every request with a redirect to the
 	// same path under this base URL instead of serving it.
 	RedirectTo string
@@ -68,6 +72,9 @@ func handler(t testing.TB, root string, opts HTTPOptions) http.Handler {
 		}
 		if opts.Authorized != nil && req.Header.Get("Authorization") != "" {
 			opts.Authorized.Add(1)
+		}
+		if opts.UploadPacks != nil && req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/git-upload-pack") {
+			opts.UploadPacks.Add(1)
 		}
 		if opts.RedirectTo != "" {
 			http.Redirect(w, req, opts.RedirectTo+req.URL.RequestURI(), http.StatusTemporaryRedirect) //nolint:gosec // G710: redirecting elsewhere is what the option is for, in tests.
