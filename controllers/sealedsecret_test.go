@@ -84,6 +84,7 @@ func TestChangingEncryptedDataUpdatesTheSecret(t *testing.T) {
 }
 
 func TestDriftIsCorrected(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	ss := c.sealed(t, "drift", crypto.Strict, map[string]string{"password": "original"}, r)
@@ -123,6 +124,7 @@ func TestDriftIsCorrected(t *testing.T) {
 // leaves its existing Secret exactly as it was (C1), and does not stop a
 // good object created after it (C4).
 func TestBadInputFailsClosedAndOthersContinue(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	stranger, _ := crypto.GenerateIdentity(crypto.X25519)
@@ -220,6 +222,7 @@ func TestServiceAccountTokensNeedTheFlag(t *testing.T) {
 }
 
 func TestASecretItDoesNotOwnIsRefusedUntilAnnotated(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	foreign := &corev1.Secret{

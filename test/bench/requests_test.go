@@ -25,6 +25,7 @@ import (
 // Secrets), it shows the least any controller that writes a Secret and a
 // Ready condition for each SealedSecret can cost, whatever it does itself.
 func BenchmarkAPIServerRequests1000(b *testing.B) {
+	env := cluster.Get(b)
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
