@@ -599,7 +599,7 @@ func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) boo
 	if len(res.drifted) > 0 {
 		names := make([]string, len(res.drifted))
 		for i, ref := range res.drifted {
-			names[i] = refName(ref)
+			names[i] = ref.Describe()
 		}
 		c.Status, c.Reason = metav1.ConditionTrue, "DriftDetected"
 		c.Message = fmt.Sprintf("%d objects differ from revision %s and are left as they are (spec.correctDrift is false): %s",
@@ -868,7 +868,7 @@ func tenancyViolations(objs []*unstructured.Unstructured, ns string, namespaced 
 
 // describe names a rendered object in messages: "Kind namespace/name".
 func describe(u *unstructured.Unstructured) string {
-	return refName(apply.ObjectRef{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()})
+	return apply.ObjectRef{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}.Describe()
 }
 
 func limitList(items []string, n int) string {
@@ -912,11 +912,12 @@ func fromInventory(inv *gitsealv1alpha1.Inventory) []apply.ObjectRef {
 	}
 	refs := make([]apply.ObjectRef, 0, len(inv.Entries))
 	for _, e := range inv.Entries {
-		parts := strings.Split(e.ID, "_")
-		if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
+		ref, err := apply.ParseObjectRef(e.ID)
+		if err != nil {
 			continue
 		}
-		refs = append(refs, apply.ObjectRef{Namespace: parts[0], Name: parts[1], Group: parts[2], Kind: parts[3], Version: e.Version})
+		ref.Version = e.Version
+		refs = append(refs, ref)
 	}
 	return refs
 }
