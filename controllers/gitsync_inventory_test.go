@@ -73,7 +73,7 @@ func TestHealthFailed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := healthFailed(tt.err, "main@sha1:1")
-			if res.Reason != gitsealv1alpha1.ReasonHealthCheckFailed || res.transient != tt.wantTransient || res.Message != tt.wantMessage || res.revision != "main@sha1:1" {
+			if res.Reason != gitsealv1alpha1.ReasonHealthCheckFailed || (res.retry == backoff) != tt.wantTransient || res.Message != tt.wantMessage || res.revision != "main@sha1:1" {
 				t.Errorf("healthFailed = %+v, want transient %v, message %q", res, tt.wantTransient, tt.wantMessage)
 			}
 		})
