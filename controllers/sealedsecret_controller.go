@@ -240,7 +240,7 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 			"Secret %s/%s exists and is not managed by gitseal; delete it, or annotate it %s=true to let this SealedSecret take it over",
 			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged), stall}, nil, ""
 	}
-	desired := DesiredSecret(ss, secretType, opened.Data)
+	desired := desiredSecret(ss, secretType, opened.Data)
 	var current *corev1.Secret
 	if existing != nil {
 		current = r.managedSecret(ctx, ss)
@@ -355,9 +355,9 @@ func immutable(ss *gitsealv1alpha1.SealedSecret) *bool {
 	return nil
 }
 
-// DesiredSecret is the apply configuration of the Secret the controller
+// desiredSecret is the apply configuration of the Secret the controller
 // writes for a SealedSecret, given its opened data.
-func DesiredSecret(ss *gitsealv1alpha1.SealedSecret, t corev1.SecretType, data map[string][]byte) *corev1ac.SecretApplyConfiguration {
+func desiredSecret(ss *gitsealv1alpha1.SealedSecret, t corev1.SecretType, data map[string][]byte) *corev1ac.SecretApplyConfiguration {
 	s := corev1ac.Secret(ss.Name, ss.Namespace).
 		WithLabels(secretLabels(ss)).
 		WithType(t).

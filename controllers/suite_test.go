@@ -136,7 +136,7 @@ func startController(t *testing.T, so setupOpts) *controller {
 	if so.opts != nil {
 		so.opts(&opts)
 	}
-	if c.ring, err = controllers.Setup(mgr, opts); err != nil {
+	if c.ring, err = controllers.SetupWithRing(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
 	c.elected = mgr.Elected()

@@ -75,7 +75,7 @@ func TestWait(t *testing.T) {
 	}
 	broken.Status = appsv1.DeploymentStatus{
 		ObservedGeneration: broken.Generation,
-		Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded", Message: "stuck"}},
+		Conditions:         []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded", Message: "stuck"}},
 	}
 	if err := env.Client.Status().Update(t.Context(), broken); err != nil {
 		t.Fatal(err)
