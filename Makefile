@@ -150,11 +150,12 @@ demo: ## Run the whole story on a local control plane: key, seal, scan, unseal, 
 envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl directory for KUBEBUILDER_ASSETS
 	@hack/envtest.sh
 
-# make unit leaves out the packages whose every test needs a control plane,
+# make unit leaves out the packages whose every test needs a control plane
+# (and test/bench, which holds only benchmarks),
 # and cli's TestSync, which starts one of its own; in controllers and
 # internal/apply, testenv.Shared skips the tests that need one when
 # GITSEAL_TEST_UNIT=1. make test clears the variable: it skips nothing.
-UNIT_EXCLUDE := $(MODULE)/test/integration $(MODULE)/test/e2e $(MODULE)/test/chart
+UNIT_EXCLUDE := $(MODULE)/test/integration $(MODULE)/test/e2e $(MODULE)/test/chart $(MODULE)/test/bench
 UNIT_SKIP    := ^TestSync$$
 
 .PHONY: unit
