@@ -174,11 +174,24 @@ demo: ## Run the whole story on a local control plane: key, seal, scan, unseal, 
 envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl directory for KUBEBUILDER_ASSETS
 	@hack/envtest.sh
 
+# make unit leaves out the packages whose every test needs a control plane
+# (and test/bench, which holds only benchmarks),
+# and cli's TestSync, which starts one of its own; in controllers and
+# internal/apply, testenv.Shared skips the tests that need one when
+# GITSEAL_TEST_UNIT=1. make test clears the variable: it skips nothing.
+UNIT_EXCLUDE := $(MODULE)/test/integration $(MODULE)/test/e2e $(MODULE)/test/chart $(MODULE)/test/bench
+UNIT_SKIP    := ^TestSync$$
+
+.PHONY: unit
+unit: ## Run every test that needs no control plane (no kube-apiserver, etcd, helm or promtool): seconds on a warm cache
+	env -u KUBEBUILDER_ASSETS GITSEAL_TEST_UNIT=1 go test -skip '$(UNIT_SKIP)' \
+		$$(go list ./... | grep -vxF $(addprefix -e ,$(UNIT_EXCLUDE)))
+
 .PHONY: test
 test: $(HELM) $(PROMTOOL) ## Run all tests against a real kube-apiserver + etcd, the chart and alert rule tests, a 10s fuzz of each target, and gitseal scan on the tree
 	assets=$$(hack/envtest.sh); \
-	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_HELM=$(HELM) go test ./...
-	go -C hack test ./...
+	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_UNIT= GITSEAL_TEST_HELM=$(HELM) go test ./...
+	GITSEAL_TEST_UNIT= go -C hack test ./...
 	go -C hack/plots test ./...
 	$(MAKE) test-prometheus
 	$(MAKE) scan
@@ -248,7 +261,7 @@ fuzz: ## Run each fuzz target in FUZZ_TARGETS for FUZZTIME (default 2m)
 .PHONY: bench
 bench: ## Run all benchmarks with -benchmem (BENCHTIME=... sets -benchtime)
 	assets=$$(hack/envtest.sh); \
-	KUBEBUILDER_ASSETS="$$assets" go test -run='^$$' -bench=. -benchmem $(if $(BENCHTIME),-benchtime=$(BENCHTIME)) ./...
+	KUBEBUILDER_ASSETS="$$assets" GITSEAL_TEST_UNIT= go test -run='^$$' -bench=. -benchmem $(if $(BENCHTIME),-benchtime=$(BENCHTIME)) ./...
 
 .PHONY: clean
 clean: ## Remove built binaries and dist/ (pinned tools in bin/ are kept)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,7 +50,8 @@ const defaultSyncTimeout = 2 * time.Minute
 
 // GitSyncReconciler keeps the objects built from a path of a Git repository
 // applied: fetch, build in a sandbox, refuse plaintext Secrets, apply with
-// server-side apply, prune.
+// server-side apply, prune. Wired by hand rather than by Setup, it needs
+// only Client and Recorder (setDefaults), and Config to apply.
 type GitSyncReconciler struct {
 	Client   client.Client // cached: GitSyncs
 	Reader   client.Reader // uncached: the GitSync at the start of a sync, and its Secrets
@@ -91,6 +93,8 @@ type GitSyncReconciler struct {
 	checkouts *gitsource.Cache
 	// builds keeps each GitSync's last build (gitsync_builds.go).
 	builds *builtRevisions
+	// defaults fills what SetupWithManager would (setDefaults).
+	defaults sync.Once
 }
 
 // maxConcurrentFetches is how many repositories are downloaded at once.
@@ -101,11 +105,7 @@ const maxConcurrentFetches = 2
 // now), again after every interval, and at once when an applied object
 // drifts (driftWatch), which gets a cache of its own.
 func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
-	r.policy = policy.New(policy.Options{})
-	r.checkouts = gitsource.NewCache(gitsource.CacheOptions{
-		Dir: r.TempDir, MaxBytes: 4 * r.MaxRepositoryBytes, MaxDownloads: maxConcurrentFetches,
-	})
-	r.builds = newBuiltRevisions(maxRetainedObjects)
+	r.setDefaults()
 	// Only the leader syncs, and so fills the cache: empty it when it
 	// stops leading or the controller stops.
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -145,14 +145,13 @@ func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, workers int) erro
 	return nil
 }
 
-// syncResult is what one sync came to, for the status.
+// syncResult is what one sync came to, for the status. Its outcome's
+// retry says what follows a failure: backoff, or a wait for a dependency,
+// or else (stall) the next interval, a new commit or a new spec.
 type syncResult struct {
 	outcome
-	// transient failures are retried with backoff; the others wait for the
-	// next interval, a new commit or a new spec.
-	transient bool
-	revision  string
-	applied   *apply.Result
+	revision string
+	applied  *apply.Result
 	// appliedRevision is set when the revision was applied in full but the
 	// sync failed after that (a health check).
 	appliedRevision bool
@@ -164,8 +163,7 @@ type syncResult struct {
 	// what changed in Git since the last sync, so it neither found nor
 	// corrected drift.
 	incremental bool
-	// waitFor, when set, checks again after this long without counting as
-	// a failure to back off from: a dependency is not ready.
+	// waitFor, when the outcome is a wait, is when to look again.
 	waitFor time.Duration
 }
 
@@ -177,6 +175,7 @@ const dependencyPoll = 5 * time.Second
 // the start of a sync that acts on something new (a new spec, a requested
 // sync, a new revision), so that kstatus sees it in progress.
 func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.setDefaults()
 	// Read from the API server, not the cache: the status decides the
 	// events, the backoff and what to prune, and the cache may not hold the
 	// last sync's status write yet when a retry or a request follows it
@@ -251,29 +250,22 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		if !res.incremental {
 			gs.Status.LastFullCheckTime = &now
 		}
-	} else {
-		r.metrics.syncErrors.WithLabelValues(res.Reason).Inc()
 	}
 	gs.Status.Failures = consecutiveFailures(res, before.Status.Failures, before.Status.ObservedGeneration == gs.Generation)
-	gs.Status.ObservedGeneration = gs.Generation
 	if v, ok := gs.Annotations[gitsealv1alpha1.AnnotationReconcileRequestedAt]; ok {
 		gs.Status.LastHandledReconcileAt = v
 	}
-	setConditions(&gs.Status.Conditions, res.outcome, !res.ok() && !res.transient && res.waitFor == 0, gs.Generation)
+	prevReady := meta.FindStatusCondition(before.Status.Conditions, gitsealv1alpha1.ConditionReady)
+	var applied *statusEvent // a success is news when it ends a failure or applies another revision
+	if prevReady == nil || prevReady.Status != metav1.ConditionTrue || before.Status.LastAppliedRevision != res.revision {
+		applied = &statusEvent{corev1.EventTypeNormal, res.Reason, res.Message}
+	}
+	ev := finishStatus(&gs.Status.Conditions, &gs.Status.ObservedGeneration, gs.Generation, prevReady, res.outcome, applied)
 	if setDrifted(&gs.Status.Conditions, res, gs.Generation) {
 		cond := meta.FindStatusCondition(gs.Status.Conditions, gitsealv1alpha1.ConditionDrifted)
 		r.Recorder.Eventf(&gs, nil, corev1.EventTypeWarning, cond.Reason, "Sync", "%s", cond.Message)
 	}
-	prevReady := meta.FindStatusCondition(before.Status.Conditions, gitsealv1alpha1.ConditionReady)
-	if warnNow(prevReady, res.outcome, res.transient) {
-		kind := corev1.EventTypeWarning
-		if res.waitFor > 0 {
-			kind = corev1.EventTypeNormal // waiting for a dependency is not a failure
-		}
-		r.Recorder.Eventf(&gs, nil, kind, res.Reason, "Sync", "%s", res.Message)
-	} else if res.ok() && (prevReady == nil || prevReady.Status != metav1.ConditionTrue || before.Status.LastAppliedRevision != res.revision) {
-		r.Recorder.Eventf(&gs, nil, corev1.EventTypeNormal, res.Reason, "Sync", "%s", res.Message)
-	}
+	statusSignals{r.Recorder, "Sync", r.metrics.syncErrors}.send(&gs, res.outcome, ev)
 	// Watch the inventory before reporting the sync: once it is reported,
 	// drift of what it applied is seen.
 	r.drift.track(ctx, &gs)
@@ -330,7 +322,7 @@ func (r *GitSyncReconciler) suspend(ctx context.Context, gs *gitsealv1alpha1.Git
 // failure that is retried with backoff (counting from zero again for a new
 // spec), zero after anything else.
 func consecutiveFailures(res syncResult, previous int64, sameGeneration bool) int64 {
-	if res.ok() || !res.transient {
+	if res.ok() || res.retry != backoff {
 		return 0
 	}
 	if !sameGeneration {
@@ -346,7 +338,7 @@ func consecutiveFailures(res syncResult, previous int64, sameGeneration bool) in
 func requeueAfter(res syncResult, spec *gitsealv1alpha1.GitSyncSpec, failures int64) time.Duration {
 	interval := spec.Interval.Duration
 	switch {
-	case !res.ok() && res.transient:
+	case !res.ok() && res.retry == backoff:
 		var retry time.Duration
 		if spec.RetryInterval != nil {
 			retry = spec.RetryInterval.Duration
@@ -410,7 +402,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	progress(rev)
 	if checkout.Unchanged && quick {
 		return syncResult{
-			outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was fetched or sent", rev)},
+			outcome:     outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: fmt.Sprintf("no changes at revision %s: nothing was fetched or sent", rev)},
 			revision:    rev,
 			incremental: true,
 		}
@@ -456,7 +448,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		if !full {
 			if len(pending) == 0 {
 				return syncResult{
-					outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("no changes at revision %s: nothing was sent", rev)},
+					outcome:     outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: fmt.Sprintf("no changes at revision %s: nothing was sent", rev)},
 					revision:    rev,
 					incremental: true,
 				}
@@ -473,7 +465,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		}
 		drifted := r.drift.settle(key, pending, found)
 		return syncResult{
-			outcome:      outcome{gitsealv1alpha1.ReasonSucceeded, fmt.Sprintf("revision %s is applied; %d objects drifted from it", rev, len(drifted))},
+			outcome:      outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: fmt.Sprintf("revision %s is applied; %d objects drifted from it", rev, len(drifted))},
 			revision:     rev,
 			drifted:      drifted,
 			driftChecked: true,
@@ -511,7 +503,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		}
 	}
 	return syncResult{
-		outcome:     outcome{gitsealv1alpha1.ReasonSucceeded, summary(rev, applied)},
+		outcome:     outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: summary(rev, applied)},
 		revision:    rev,
 		applied:     applied,
 		incremental: !full,
@@ -601,7 +593,7 @@ func (r *GitSyncReconciler) waitForDependencies(ctx context.Context, gs *gitseal
 		}
 		if why != "" {
 			res := failed(gitsealv1alpha1.ReasonDependencyNotReady, false, "", "waiting for GitSync %s/%s, which %s", gs.Namespace, dep.Name, why)
-			res.waitFor = dependencyPoll
+			res.retry, res.waitFor = wait, dependencyPoll
 			return res, true
 		}
 	}
@@ -636,7 +628,7 @@ func setDrifted(conds *[]metav1.Condition, res syncResult, generation int64) boo
 	if len(res.drifted) > 0 {
 		names := make([]string, len(res.drifted))
 		for i, ref := range res.drifted {
-			names[i] = refName(ref)
+			names[i] = ref.Describe()
 		}
 		c.Status, c.Reason = metav1.ConditionTrue, "DriftDetected"
 		c.Message = fmt.Sprintf("%d objects differ from revision %s and are left as they are (spec.correctDrift is false): %s",
@@ -732,6 +724,9 @@ func (r *GitSyncReconciler) applyClient(gs *gitsealv1alpha1.GitSync) (client.Cli
 	sa := serviceAccount(gs, r.DefaultServiceAccount)
 	if sa == "" {
 		return nil, errNoServiceAccount
+	}
+	if r.Config == nil {
+		return nil, errors.New("the reconciler has no rest config to apply with")
 	}
 	cfg := rest.CopyConfig(r.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: serviceAccountUser(gs.Namespace, sa)}
@@ -835,8 +830,15 @@ func gitSyncLabels(gs *gitsealv1alpha1.GitSync) map[string]string {
 	return map[string]string{LabelGitSyncName: gs.Name, LabelGitSyncNamespace: gs.Namespace}
 }
 
+// failed is a failed sync at revision rev (when known): retried with
+// backoff when transient, else stalled until the next interval, a new
+// commit or a new spec.
 func failed(reason string, transient bool, rev, format string, args ...any) syncResult {
-	return syncResult{outcome: outcome{reason, fmt.Sprintf(format, args...)}, transient: transient, revision: rev}
+	o := outcome{Reason: reason, Message: fmt.Sprintf(format, args...), retry: stall}
+	if transient {
+		o.retry = backoff
+	}
+	return syncResult{outcome: o, revision: rev}
 }
 
 // fetchFailed maps a fetch error to a Reason. A missing ref or an oversized
@@ -913,7 +915,7 @@ func tenancyViolations(objs []*unstructured.Unstructured, ns string, namespaced 
 
 // describe names a rendered object in messages: "Kind namespace/name".
 func describe(u *unstructured.Unstructured) string {
-	return refName(apply.ObjectRef{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()})
+	return apply.ObjectRef{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}.Describe()
 }
 
 func limitList(items []string, n int) string {
@@ -957,11 +959,12 @@ func fromInventory(inv *gitsealv1alpha1.Inventory) []apply.ObjectRef {
 	}
 	refs := make([]apply.ObjectRef, 0, len(inv.Entries))
 	for _, e := range inv.Entries {
-		parts := strings.Split(e.ID, "_")
-		if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
+		ref, err := apply.ParseObjectRef(e.ID)
+		if err != nil {
 			continue
 		}
-		refs = append(refs, apply.ObjectRef{Namespace: parts[0], Name: parts[1], Group: parts[2], Kind: parts[3], Version: e.Version})
+		ref.Version = e.Version
+		refs = append(refs, ref)
 	}
 	return refs
 }

@@ -36,6 +36,7 @@ func untilValue(t *testing.T, ns, name, value string) time.Duration {
 // update by another field manager, which takes the field from gitseal.
 func handEdit(t *testing.T, ns, name, value string) {
 	t.Helper()
+	env := cluster.Get(t)
 	cm, err := getConfigMap(t, ns, name)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +53,9 @@ func handEdit(t *testing.T, ns, name, value string) {
 // no full check; a deleted object comes back the same way; a field that
 // another manager adds is not drift and stays, with nothing sent.
 func TestGitSyncWatchUndoesDriftAtOnce(t *testing.T) {
+	env := cluster.Get(t)
 	watch := env.Namespace(t, "apps")
-	cfg, sent := countConfigMapRequests(watch)
+	cfg, sent := countConfigMapRequests(t, watch)
 	c := startController(t, setupOpts{cfg: cfg, watch: watch})
 	repo := newGitRepo(t, c.ns)
 	none := func(int) bool { return false }
@@ -127,8 +129,9 @@ func TestGitSyncWatchUndoesDriftAtOnce(t *testing.T) {
 // correctDrift false, a hand edit seen by the watch is reported in the
 // Drifted condition, and left in place.
 func TestGitSyncWatchReportsDriftWithoutCorrection(t *testing.T) {
+	env := cluster.Get(t)
 	watch := env.Namespace(t, "apps")
-	cfg, sent := countConfigMapRequests(watch)
+	cfg, sent := countConfigMapRequests(t, watch)
 	c := startController(t, setupOpts{cfg: cfg, watch: watch})
 	repo := newGitRepo(t, c.ns)
 	none := func(int) bool { return false }

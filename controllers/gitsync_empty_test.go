@@ -142,6 +142,7 @@ func TestGitSyncNeverPrunesEverythingForARevisionThatRendersNothing(t *testing.T
 // revision is refused until spec.allowEmpty says it is meant, and then
 // prunes everything.
 func TestGitSyncAllowEmptyAcceptsAnEmptyRevision(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	ns := c.watch
 	repo := newGitRepo(t, ns)
@@ -193,6 +194,7 @@ func TestGitSyncAllowEmptyAcceptsAnEmptyRevision(t *testing.T) {
 // name in ns.
 func assertWarning(t *testing.T, ns, name, reason string) {
 	t.Helper()
+	env := cluster.Get(t)
 	testenv.Eventually(t, fmt.Sprintf("a Warning event %s for %s", reason, name), func() error {
 		var events eventsv1.EventList
 		if err := env.Client.List(t.Context(), &events, client.InNamespace(ns)); err != nil {

@@ -30,7 +30,8 @@ type configMapRequests struct {
 // countConfigMapRequests returns a copy of env.Config whose requests for
 // the ConfigMaps of ns are counted; the impersonating clients of the
 // GitSync controller copy it, and its counting with it.
-func countConfigMapRequests(ns string) (*rest.Config, *configMapRequests) {
+func countConfigMapRequests(t *testing.T, ns string) (*rest.Config, *configMapRequests) {
+	env := cluster.Get(t)
 	r := &configMapRequests{prefix: "/api/v1/namespaces/" + ns + "/configmaps", counts: map[string]int{}}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
@@ -86,6 +87,7 @@ func manyConfigMaps(ns string, n int, changed, gone func(i int) bool) map[string
 // only: two more seconds are two more syncs of a one-second interval.
 func waitPeriodicSyncs(t *testing.T, key client.ObjectKey, since time.Time) *gitsealv1alpha1.GitSync {
 	t.Helper()
+	env := cluster.Get(t)
 	var gs gitsealv1alpha1.GitSync
 	testenv.Eventually(t, "two periodic syncs", func() error {
 		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
@@ -106,8 +108,9 @@ func waitPeriodicSyncs(t *testing.T, key client.ObjectKey, since time.Time) *git
 // and a delete for each removed one, nothing for the other 30. C7 still
 // holds: what is not sent stays applied and in the inventory.
 func TestGitSyncSendsOnlyWhatChanged(t *testing.T) {
+	env := cluster.Get(t)
 	watch := env.Namespace(t, "apps")
-	cfg, sent := countConfigMapRequests(watch)
+	cfg, sent := countConfigMapRequests(t, watch)
 	c := startController(t, setupOpts{cfg: cfg, watch: watch})
 	repo := newGitRepo(t, c.ns)
 	none := func(int) bool { return false }
@@ -171,6 +174,7 @@ func TestGitSyncSendsOnlyWhatChanged(t *testing.T) {
 // controller was down is left to a full check: the first sync after the
 // controller starts is one, and it undoes the edit.
 func TestGitSyncFullCheckUndoesAHandEdit(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
 	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "1")}, "first")

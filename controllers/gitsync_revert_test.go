@@ -67,6 +67,7 @@ func TestGitSyncRollbackIsGitRevert(t *testing.T) {
 // GitSync applied, by name.
 func appliedState(t *testing.T, ns, gitSync string) map[string]string {
 	t.Helper()
+	env := cluster.Get(t)
 	var list corev1.ConfigMapList
 	if err := env.Client.List(t.Context(), &list, client.InNamespace(ns),
 		client.MatchingLabels{controllers.LabelGitSyncName: gitSync}); err != nil {

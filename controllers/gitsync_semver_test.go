@@ -17,6 +17,7 @@ import (
 // fail with a stable reason naming the range while the last good revision
 // and its objects stay (C2, C7).
 func TestGitSyncFollowsASemVerRange(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
 	commits := map[string]string{}

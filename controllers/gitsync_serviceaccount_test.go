@@ -22,6 +22,7 @@ import (
 // is applied (C1, C2); with --default-service-account it applies as that
 // account of its own namespace, and nothing else.
 func TestGitSyncNeverAppliesWithTheControllersRights(t *testing.T) {
+	env := cluster.Get(t)
 	t.Run("no ServiceAccount and no default is refused", func(t *testing.T) {
 		c := startController(t, setupOpts{})
 		repo := newGitRepo(t, c.ns)

@@ -20,6 +20,7 @@ import (
 // resolves the new commit and downloads it. A drift sync downloads and
 // builds nothing.
 func TestGitSyncsShareOneFetchPerCommit(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	const user, password, token = "deploy", "canary-password-3e1a", "canary-token-3e1a"
 	root := t.TempDir()

@@ -65,6 +65,7 @@ func deadServer(t *testing.T, hold time.Duration) (string, func() []time.Time) {
 // health checks and cli-utils' waiters) reads it.
 func kstatusOf(t *testing.T, key client.ObjectKey) (*status.Result, *gitsealv1alpha1.GitSync) {
 	t.Helper()
+	env := cluster.Get(t)
 	var u unstructured.Unstructured
 	u.SetGroupVersionKind(gitsealv1alpha1.GroupVersion.WithKind("GitSync"))
 	if err := env.Client.Get(t.Context(), key, &u); err != nil {
@@ -119,6 +120,7 @@ func readyIs(status metav1.ConditionStatus, reason string) func(*gitsealv1alpha1
 
 func updateGitSync(t *testing.T, key client.ObjectKey, mutate func(*gitsealv1alpha1.GitSync)) {
 	t.Helper()
+	env := cluster.Get(t)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var gs gitsealv1alpha1.GitSync
 		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
@@ -194,6 +196,7 @@ func TestGitSyncStatusReadsRightInKstatus(t *testing.T) {
 // ns, an event series counting as many as it says.
 func warnings(t *testing.T, ns, name, reason string) int {
 	t.Helper()
+	env := cluster.Get(t)
 	var events eventsv1.EventList
 	if err := env.Client.List(t.Context(), &events, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -217,6 +220,7 @@ func warnings(t *testing.T, ns, name, reason string) int {
 // several times a second; and the failure raises one Warning event, not
 // one per retry.
 func TestGitSyncRetriesBackOffAndWarnOnce(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	dead, accepted := deadServer(t, 0)
 	gs := newGitSync(c.ns, "retries", dead, func(gs *gitsealv1alpha1.GitSync) {
@@ -263,6 +267,7 @@ func TestGitSyncRetriesBackOffAndWarnOnce(t *testing.T) {
 // the way kubectl get prints them.
 func table(t *testing.T, resource, ns string) *metav1.Table {
 	t.Helper()
+	env := cluster.Get(t)
 	hc, err := rest.HTTPClientFor(env.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -306,6 +311,7 @@ func defaultColumns(tab *metav1.Table, row int) (names []string, cells []string)
 // STATUS (the Ready message), REVISION, SUSPENDED and AGE; for a
 // SealedSecret READY, STATUS and AGE; no JSON arrays.
 func TestPrinterColumns(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	repo := newGitRepo(t, c.ns)

@@ -112,6 +112,7 @@ func newGitSync(ns, name, repoURL string, mutate ...func(*gitsealv1alpha1.GitSyn
 // until the controller has acted on it.
 func requestSync(t *testing.T, key client.ObjectKey) {
 	t.Helper()
+	env := cluster.Get(t)
 	request := time.Now().Format(time.RFC3339Nano)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var gs gitsealv1alpha1.GitSync
@@ -143,6 +144,7 @@ func requestSync(t *testing.T, key client.ObjectKey) {
 // its last attempt was at revision (any revision when empty).
 func waitSync(t *testing.T, key client.ObjectKey, reason, revision string) *gitsealv1alpha1.GitSync {
 	t.Helper()
+	env := cluster.Get(t)
 	var gs gitsealv1alpha1.GitSync
 	testenv.Eventually(t, fmt.Sprintf("%s reaches %s at %q", key, reason, revision), func() error {
 		if err := env.Client.Get(t.Context(), key, &gs); err != nil {
@@ -162,6 +164,7 @@ func waitSync(t *testing.T, key client.ObjectKey, reason, revision string) *gits
 
 func getConfigMap(t *testing.T, ns, name string) (*corev1.ConfigMap, error) {
 	t.Helper()
+	env := cluster.Get(t)
 	var cm corev1.ConfigMap
 	err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &cm)
 	return &cm, err
@@ -173,6 +176,7 @@ func getConfigMap(t *testing.T, ns, name string) (*corev1.ConfigMap, error) {
 // plaintext Secret and a broken build refused with the last good revision
 // left in place (C2, C5, C7), and a delete that prunes everything.
 func TestGitSyncAppliesPrunesAndCorrectsDrift(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	repo := newGitRepo(t, c.ns)
@@ -328,6 +332,7 @@ func TestGitSyncAppliesPrunesAndCorrectsDrift(t *testing.T) {
 // gets exactly that account's rights, and may write only namespaced
 // objects of its own namespace.
 func TestGitSyncTenantAppliesAsItsServiceAccount(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	tenant := c.watch
 	repo := newGitRepo(t, tenant)
@@ -393,6 +398,7 @@ func TestGitSyncTenantAppliesAsItsServiceAccount(t *testing.T) {
 // with a wrong token: GitVerificationFailed, the last good revision stays,
 // and neither token appears anywhere (C5).
 func TestGitSyncOverHTTPSRefusesBadCredentialsWithoutLeakingThem(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	const token, wrong = "canary-token-71c4-right", "canary-token-71c4-wrong"
 	root := t.TempDir()
@@ -443,6 +449,7 @@ func TestGitSyncOverHTTPSRefusesBadCredentialsWithoutLeakingThem(t *testing.T) {
 // revision applied and its inventory (C7), and only the network failure is
 // retried as transient (Reconciling rather than Stalled, C6).
 func TestGitSyncFailuresKeepTheLastGoodRevision(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
 	good := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "kept", "1")}, "good")
@@ -566,6 +573,7 @@ func TestGitSyncRefusesARepositoryOverTheSizeCap(t *testing.T) {
 // only once what it applied is ready. envtest runs no Deployment
 // controller, so the test rolls the Deployment out by writing its status.
 func TestGitSyncWaitsForItsObjectsToBeReady(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
 	deployment := fmt.Sprintf(`apiVersion: apps/v1
@@ -620,6 +628,7 @@ spec:
 // comes first, so the object that would fit is not changed either, and
 // the last good revision stays.
 func TestGitSyncQuotaRefusalAppliesNothing(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
 	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "1")}, "first")
@@ -662,6 +671,7 @@ func TestGitSyncQuotaRefusalAppliesNothing(t *testing.T) {
 // no longer delete what it applied, deleting the GitSync leaves the objects
 // in place with a Warning, and the GitSync still goes away.
 func TestGitSyncDeletionNeverHangsOnARefusedPrune(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	tenant := c.watch
 	repo := newGitRepo(t, tenant)
@@ -693,6 +703,7 @@ func TestGitSyncDeletionNeverHangsOnARefusedPrune(t *testing.T) {
 // hand edit is reported in the Drifted condition and left alone, once, with
 // one Warning; a new commit is still applied.
 func TestGitSyncCanReportDriftWithoutCorrectingIt(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	repo := newGitRepo(t, c.ns)
 	first := repo.Commit(t, map[string]string{"apps/a.yaml": configMap(c.watch, "a", "1"), "apps/b.yaml": configMap(c.watch, "b", "1")}, "first")

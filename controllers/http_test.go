@@ -62,6 +62,7 @@ func TestHTTPKeys(t *testing.T) {
 // change what a value is bound to (the CVE-2026-22728 class of bug), and
 // only ciphertext comes back.
 func TestResealKeepsTheAuthenticatedBinding(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	first := c.activeKey(t)
 	const canary = "canary-reseal-51c0"
@@ -233,6 +234,7 @@ func TestHTTPRefusesBadRequests(t *testing.T) {
 // failure, and then looks for the value in the controller's logs at the
 // highest verbosity, in events, in status and in metrics.
 func TestCanary(t *testing.T) {
+	env := cluster.Get(t)
 	const canary = "canary-cf81-d0-not-leak"
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)

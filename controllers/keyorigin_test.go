@@ -25,6 +25,7 @@ import (
 // key Secret is InvalidSpec (RELIABILITY C2), and its Secret is neither
 // written nor changed (C1).
 func TestASealedSecretCannotInstallASealingKey(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "gitseal")
 	c := startController(t, setupOpts{ns: ns, watch: ns})
 	r := c.activeKey(t)
@@ -111,6 +112,7 @@ func TestASealedSecretCannotInstallASealingKey(t *testing.T) {
 // counts in gitseal_keys{state="untrusted"} (RELIABILITY C3), and the real
 // key keeps working (C4).
 func TestAKeyOfUnknownOriginIsNeverUsed(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	active := c.ring.Active().ID()

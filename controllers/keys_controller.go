@@ -80,7 +80,9 @@ func (l *KeyLoader) Reconcile(ctx context.Context, _ reconcile.Request) (reconci
 	if k := l.Ring.Active(); k != nil {
 		activeCreated = k.Created
 	}
-	l.metrics.setKeys(l.Ring.Counts(), activeCreated)
+	if l.metrics != nil { // nil when wired outside Setup
+		l.metrics.setKeys(l.Ring.Counts(), activeCreated)
+	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -121,7 +123,8 @@ const (
 // KeyManager generates keys: the first one, a new one every renewal
 // period, and one on each rotation request. It publishes the public keys in
 // the ConfigMap. It runs only on the leader, and it never generates a key
-// unless listing the existing ones succeeded.
+// unless listing the existing ones succeeded. Reader and Clock default to
+// Client and the real clock.
 type KeyManager struct {
 	Client        client.Client
 	Reader        client.Reader // uncached: the decision to generate must see the API server's truth
@@ -149,7 +152,11 @@ const maxKeyRecheck = time.Hour
 func (m *KeyManager) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
 	var list corev1.SecretList
-	if err := m.Reader.List(ctx, &list, client.InNamespace(m.Namespace), client.MatchingLabels{keys.LabelSealingKey: "true"}); err != nil {
+	reader := m.Reader
+	if reader == nil { // wired outside Setup
+		reader = m.Client
+	}
+	if err := reader.List(ctx, &list, client.InNamespace(m.Namespace), client.MatchingLabels{keys.LabelSealingKey: "true"}); err != nil {
 		// Never generate when the keys can't be seen: that is how
 		// controllers end up replacing a key that was there all along.
 		return reconcile.Result{}, fmt.Errorf("list key secrets (no key is generated until this succeeds): %w", err)
@@ -161,14 +168,17 @@ func (m *KeyManager) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		}
 	}
 	var cm corev1.ConfigMap
-	err := m.Reader.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: keys.PublicKeysConfigMap}, &cm)
+	err := reader.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: keys.PublicKeysConfigMap}, &cm)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return reconcile.Result{}, fmt.Errorf("get %s: %w", keys.PublicKeysConfigMap, err)
 	}
 	requested := cm.Annotations[keys.AnnotationRotateRequested]
 	handled := cm.Annotations[keys.AnnotationRotateHandled]
 
-	now := m.Clock.Now()
+	now := time.Now()
+	if m.Clock != nil {
+		now = m.Clock.Now()
+	}
 	d := keys.Decide(now, usable, m.RenewalPeriod, requested, handled)
 	if d.Generate {
 		id, err := crypto.GenerateIdentity(m.KeyType)

@@ -29,6 +29,7 @@ import (
 
 func keySecrets(t *testing.T, ns string) []corev1.Secret {
 	t.Helper()
+	env := cluster.Get(t)
 	var list corev1.SecretList
 	if err := env.Client.List(t.Context(), &list, client.InNamespace(ns), client.MatchingLabels{keys.LabelSealingKey: "true"}); err != nil {
 		t.Fatal(err)
@@ -60,6 +61,7 @@ func TestTheFirstKeyIsGeneratedStoredAndPublished(t *testing.T) {
 }
 
 func TestRotationOnRequestKeepsOldKeysOpening(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	first := c.activeKey(t)
 	old := c.sealed(t, "before-rotation", crypto.Strict, map[string]string{"k": "old"}, first)
@@ -121,6 +123,7 @@ func TestRenewalMakesANewActiveKeyEachPeriod(t *testing.T) {
 // TestAFailedListNeverGeneratesAKey drives the key manager directly through
 // a client that fails on List, on top of the real API server.
 func TestAFailedListNeverGeneratesAKey(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "gitseal")
 	failing := true
 	reader, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
@@ -162,6 +165,7 @@ func TestAFailedListNeverGeneratesAKey(t *testing.T) {
 }
 
 func TestACorruptKeyIsSkippedAndTheOthersKeepWorking(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	corrupt := keys.NewSecret(c.ns, mustIdentity(t), time.Now())
@@ -209,6 +213,7 @@ func mustIdentity(t *testing.T) *crypto.Identity {
 // fail with NoMatchingKey until the backup is restored, and then open
 // without a restart.
 func TestADeletedKeyIsRestoredFromBackup(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	lost := c.activeKey(t)
 	backup := keySecrets(t, c.ns)[0].DeepCopy()
@@ -241,6 +246,7 @@ func TestADeletedKeyIsRestoredFromBackup(t *testing.T) {
 }
 
 func TestRetiredKeys(t *testing.T) {
+	env := cluster.Get(t)
 	for _, opens := range []bool{true, false} {
 		t.Run(fmt.Sprintf("retired keys open=%v", opens), func(t *testing.T) {
 			c := startController(t, setupOpts{opts: func(o *controllers.Options) { o.RetiredKeysOpen = opens }})

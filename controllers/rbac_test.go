@@ -27,6 +27,7 @@ import (
 // the account, because the controller impersonates tenants itself: an
 // admin's config would hide a missing right to.
 func TestRunsAsItsServiceAccountWithExactlyConfigRBAC(t *testing.T) {
+	env := cluster.Get(t)
 	const ns = "gitseal-system" // config/rbac names it
 	if err := env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
@@ -109,6 +110,7 @@ func TestRunsAsItsServiceAccountWithExactlyConfigRBAC(t *testing.T) {
 // error when it may not.
 func mayImpersonate(t *testing.T, resource string) error {
 	t.Helper()
+	env := cluster.Get(t)
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User:               "system:serviceaccount:gitseal-system:gitseal-controller",
 		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:gitseal-system", "system:authenticated"},
@@ -153,6 +155,7 @@ func grepLines(s, substr string) string {
 // election: only the leader unseals, both serve the public keys, and when
 // the leader stops the other takes over.
 func TestTwoReplicasOneWriterAndFailover(t *testing.T) {
+	env := cluster.Get(t)
 	ns, watch := env.Namespace(t, "gitseal-ha"), env.Namespace(t, "apps-ha")
 	a := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})
 	b := startController(t, setupOpts{ns: ns, watch: watch, leaderElect: true})

@@ -43,7 +43,9 @@ import (
 const notManagedRecheck = 2 * time.Minute
 
 // SealedSecretReconciler opens SealedSecrets with the ring's keys and
-// writes their Secrets with server-side apply.
+// writes their Secrets with server-side apply. Wired by hand rather than by
+// Setup, it needs only Client and Recorder (setDefaults), and Ring to open
+// anything.
 type SealedSecretReconciler struct {
 	Client                    client.Client
 	Reader                    client.Reader // uncached: confirms a Secret is absent before creating it
@@ -60,6 +62,8 @@ type SealedSecretReconciler struct {
 	// failure this controller last wrote: a retry can run before the cache
 	// holds that status, and must not report the failure again.
 	failing sync.Map // types.NamespacedName → metav1.Condition
+	// defaults fills what Setup would (setDefaults).
+	defaults sync.Once
 }
 
 // writtenSecret is what a successful reconcile produced.
@@ -74,6 +78,7 @@ type writtenSecret struct {
 // Secrets they own (so a deleted or edited Secret is restored), and the key
 // ring (so objects waiting for a key retry when one appears).
 func (r *SealedSecretReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	r.setDefaults()
 	keyEvents := make(chan event.TypedGenericEvent[*gitsealv1alpha1.SealedSecret])
 	if err := mgr.Add(&retryOnKeyChange{client: mgr.GetClient(), ring: r.Ring, events: keyEvents}); err != nil {
 		return err
@@ -89,6 +94,7 @@ func (r *SealedSecretReconciler) SetupWithManager(mgr ctrl.Manager, workers int)
 // Reconcile brings one SealedSecret's Secret in line with its spec. It
 // patches status once, at the end, whatever happened.
 func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.setDefaults()
 	var ss gitsealv1alpha1.SealedSecret
 	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -111,9 +117,6 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	r.metrics.unseals.Inc()
 	r.metrics.unsealDuration.Observe(r.Clock.Since(start).Seconds())
-	if !o.ok() {
-		r.metrics.unsealErrors.WithLabelValues(o.Reason).Inc()
-	}
 	if o.ok() {
 		ss.Status.KeyIDs, ss.Status.RetiredKeyIDs = nil, nil
 		retiredValues := 0
@@ -130,23 +133,22 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.metrics.setSealedSecretReason(req.NamespacedName, o.Reason)
 		r.written.Delete(ss.UID)
 	}
-	ss.Status.ObservedGeneration = ss.Generation
-	setConditions(&ss.Status.Conditions, o, o.stalled(), ss.Generation)
 	prevReady := meta.FindStatusCondition(orig.Status.Conditions, gitsealv1alpha1.ConditionReady)
 	if v, ok := r.failing.Load(req.NamespacedName); ok {
 		last := v.(metav1.Condition)
 		prevReady = &last // newer than a cached status that does not show it yet
 	}
+	var recovered *statusEvent
+	if prevReady != nil && prevReady.Status == metav1.ConditionFalse {
+		recovered = &statusEvent{corev1.EventTypeNormal, "Recovered", fmt.Sprintf("Secret written from %d sealed values", len(ss.Spec.EncryptedData))}
+	}
+	ev := finishStatus(&ss.Status.Conditions, &ss.Status.ObservedGeneration, ss.Generation, prevReady, o, recovered)
 	if o.ok() {
 		r.failing.Delete(req.NamespacedName)
 	} else {
 		r.failing.Store(req.NamespacedName, *meta.FindStatusCondition(ss.Status.Conditions, gitsealv1alpha1.ConditionReady))
 	}
-	if warnNow(prevReady, o, !o.stalled()) {
-		r.Recorder.Eventf(&ss, nil, corev1.EventTypeWarning, o.Reason, "Unseal", "%s", o.Message)
-	} else if o.ok() && prevReady != nil && prevReady.Status == metav1.ConditionFalse {
-		r.Recorder.Eventf(&ss, nil, corev1.EventTypeNormal, "Recovered", "Unseal", "Secret written from %d sealed values", len(ss.Spec.EncryptedData))
-	}
+	statusSignals{r.Recorder, "Unseal", r.metrics.unsealErrors}.send(&ss, o, ev)
 	if !equality.Semantic.DeepEqual(orig.Status, ss.Status) {
 		if err := r.patchStatus(ctx, &ss); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -160,7 +162,7 @@ func (r *SealedSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, nil
 	case o.Reason == gitsealv1alpha1.ReasonSecretNotManaged:
 		return ctrl.Result{RequeueAfter: notManagedRecheck}, nil
-	case o.stalled():
+	case o.retry == stall:
 		log.Info("stalled until the SealedSecret or the keys change", "reason", o.Reason, "message", o.Message)
 		return ctrl.Result{}, nil
 	}
@@ -207,17 +209,17 @@ func (r *SealedSecretReconciler) unchangedSinceWrite(ctx context.Context, ss *gi
 func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1.SealedSecret) (outcome, map[crypto.KeyID]int, string) {
 	ids := r.Ring.Identities()
 	if len(ids) == 0 {
-		return outcome{gitsealv1alpha1.ReasonKeyUnavailable, "the controller holds no usable key yet"}, nil, ""
+		return outcome{gitsealv1alpha1.ReasonKeyUnavailable, "the controller holds no usable key yet", backoff}, nil, ""
 	}
 	secretType := corev1.SecretTypeOpaque
 	if t := ss.Spec.Template; t != nil && t.Type != "" {
 		secretType = corev1.SecretType(t.Type)
 	}
 	if why := reservedTemplate(ss.Spec.Template); why != "" {
-		return outcome{gitsealv1alpha1.ReasonInvalidSpec, why}, nil, ""
+		return outcome{gitsealv1alpha1.ReasonInvalidSpec, why, stall}, nil, ""
 	}
 	if secretType == corev1.SecretTypeServiceAccountToken && !r.AllowServiceAccountTokens {
-		return outcome{gitsealv1alpha1.ReasonPolicyDenied, "a Secret of type kubernetes.io/service-account-token is refused; run the controller with --allow-service-account-token-secrets to allow it"}, nil, ""
+		return outcome{gitsealv1alpha1.ReasonPolicyDenied, "a Secret of type kubernetes.io/service-account-token is refused; run the controller with --allow-service-account-token-secrets to allow it", stall}, nil, ""
 	}
 	opened, err := sealer.Open(ss, ids)
 	if err != nil {
@@ -225,20 +227,20 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 		if serr, ok := errors.AsType[*sealer.Error](err); ok {
 			reason = serr.Reason
 		}
-		return outcome{reason, err.Error()}, nil, ""
+		return outcome{reason, err.Error(), stall}, nil, ""
 	}
 	defer opened.Wipe()
 
 	existing, err := r.existingSecret(ctx, ss)
 	if err != nil {
-		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("read Secret: %v", err)}, nil, ""
+		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("read Secret: %v", err), backoff}, nil, ""
 	}
 	if existing != nil && !mayWrite(existing, ss) {
 		return outcome{gitsealv1alpha1.ReasonSecretNotManaged, fmt.Sprintf(
 			"Secret %s/%s exists and is not managed by gitseal; delete it, or annotate it %s=true to let this SealedSecret take it over",
-			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged)}, nil, ""
+			ss.Namespace, ss.Name, gitsealv1alpha1.AnnotationManaged), stall}, nil, ""
 	}
-	desired := DesiredSecret(ss, secretType, opened.Data)
+	desired := desiredSecret(ss, secretType, opened.Data)
 	var current *corev1.Secret
 	if existing != nil {
 		current = r.managedSecret(ctx, ss)
@@ -247,7 +249,7 @@ func (r *SealedSecretReconciler) unseal(ctx context.Context, ss *gitsealv1alpha1
 		}
 	}
 	if err := r.apply(ctx, desired, existing != nil, current); err != nil {
-		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err)}, nil, ""
+		return outcome{gitsealv1alpha1.ReasonApplyFailed, fmt.Sprintf("write Secret: %v", err), backoff}, nil, ""
 	}
 	return outcome{Reason: gitsealv1alpha1.ReasonSucceeded, Message: "Secret written"}, opened.Opens, *desired.ResourceVersion
 }
@@ -353,9 +355,9 @@ func immutable(ss *gitsealv1alpha1.SealedSecret) *bool {
 	return nil
 }
 
-// DesiredSecret is the apply configuration of the Secret the controller
+// desiredSecret is the apply configuration of the Secret the controller
 // writes for a SealedSecret, given its opened data.
-func DesiredSecret(ss *gitsealv1alpha1.SealedSecret, t corev1.SecretType, data map[string][]byte) *corev1ac.SecretApplyConfiguration {
+func desiredSecret(ss *gitsealv1alpha1.SealedSecret, t corev1.SecretType, data map[string][]byte) *corev1ac.SecretApplyConfiguration {
 	s := corev1ac.Secret(ss.Name, ss.Namespace).
 		WithLabels(secretLabels(ss)).
 		WithType(t).

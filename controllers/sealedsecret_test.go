@@ -115,6 +115,7 @@ func TestChangingEncryptedDataUpdatesTheSecret(t *testing.T) {
 }
 
 func TestDriftIsCorrected(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	ss := c.sealed(t, "drift", crypto.Strict, map[string]string{"password": "original"}, r)
@@ -154,6 +155,7 @@ func TestDriftIsCorrected(t *testing.T) {
 // leaves its existing Secret exactly as it was (C1), and does not stop a
 // good object created after it (C4).
 func TestBadInputFailsClosedAndOthersContinue(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	stranger, _ := crypto.GenerateIdentity(crypto.X25519)
@@ -276,6 +278,7 @@ func TestServiceAccountTokensNeedTheFlag(t *testing.T) {
 }
 
 func TestASecretItDoesNotOwnIsRefusedUntilAnnotated(t *testing.T) {
+	env := cluster.Get(t)
 	c := startController(t, setupOpts{})
 	r := c.activeKey(t)
 	foreign := &corev1.Secret{

@@ -166,9 +166,15 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 }
 
 // Setup adds the key loader, key manager, SealedSecret and GitSync
-// reconcilers and the HTTP API, with the push webhook, to mgr, and returns the shared key ring. The manager's cache must be
-// built with CacheOptions.
-func Setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
+// reconcilers and the HTTP API, with the push webhook, to mgr. The
+// manager's cache must be built with CacheOptions.
+func Setup(mgr manager.Manager, opts Options) error {
+	_, err := setup(mgr, opts)
+	return err
+}
+
+// setup is Setup, and returns the key ring the reconcilers share.
+func setup(mgr manager.Manager, opts Options) (*keys.Ring, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}

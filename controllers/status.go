@@ -4,44 +4,102 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
 
-// outcome is what one reconcile came to.
+// retry says what follows a reconcile that did not succeed.
+type retry int
+
+const (
+	// stall: retrying cannot help until something changes (the object, the
+	// keys, a new commit, the cluster), and each such change starts a new
+	// reconcile. The object is Stalled meanwhile.
+	stall retry = iota
+	// backoff: the failure may pass by itself; it is retried with
+	// exponential backoff, and the object is Reconciling meanwhile.
+	backoff
+	// wait: not a failure but a wait for something else, such as a
+	// dependency, to be ready; the object is Reconciling and looks again at
+	// a steady pace, without backoff, and its event is Normal.
+	wait
+)
+
+// outcome is what one reconcile came to, and whether it is retried.
 type outcome struct {
 	// Reason is ReasonSucceeded or the failure's Reason.
 	Reason string
 	// Message explains it; it never contains a secret value.
 	Message string
+	// retry says what follows a failure; a success ignores it.
+	retry retry
 }
 
 func (o outcome) ok() bool { return o.Reason == gitsealv1alpha1.ReasonSucceeded }
 
-// stalled reports whether retrying a SealedSecret cannot help until the
-// object, the keys or the cluster change, each of which triggers a new
-// reconcile.
-func (o outcome) stalled() bool {
-	switch o.Reason {
-	case gitsealv1alpha1.ReasonSucceeded, gitsealv1alpha1.ReasonApplyFailed, gitsealv1alpha1.ReasonKeyUnavailable:
-		return false
+// statusEvent is an Event that reports a reconcile.
+type statusEvent struct {
+	kind, reason, message string
+}
+
+// finishStatus writes what a reconcile came to into the status of an
+// object at generation: observedGeneration and the Ready, Reconciling and
+// Stalled conditions (setConditions). It returns the event that reports
+// the reconcile, or nil. prevReady is the Ready condition before it. A
+// failure that the Ready condition did not show yet (warnNow) is a
+// Warning, or a Normal event for a wait; a success reports succeeded,
+// which the caller passes only when the success is news.
+func finishStatus(conds *[]metav1.Condition, observedGeneration *int64, generation int64, prevReady *metav1.Condition, o outcome, succeeded *statusEvent) *statusEvent {
+	*observedGeneration = generation
+	setConditions(conds, o, generation)
+	switch {
+	case o.ok():
+		return succeeded
+	case !warnNow(prevReady, o):
+		return nil
+	case o.retry == wait:
+		return &statusEvent{corev1.EventTypeNormal, o.Reason, o.Message}
 	}
-	return true
+	return &statusEvent{corev1.EventTypeWarning, o.Reason, o.Message}
+}
+
+// statusSignals are where a reconciler reports what its reconciles came
+// to besides the status (C3): events, and failures counted by reason.
+type statusSignals struct {
+	recorder recorder.EventRecorder
+	// action is the events' action, such as "Sync".
+	action string
+	// failures counts failed reconciles by reason.
+	failures *prometheus.CounterVec
+}
+
+// send records ev about obj, if any, and counts o if it failed.
+func (s statusSignals) send(obj runtime.Object, o outcome, ev *statusEvent) {
+	if !o.ok() && s.failures != nil {
+		s.failures.WithLabelValues(o.Reason).Inc()
+	}
+	if ev != nil && s.recorder != nil {
+		s.recorder.Eventf(obj, nil, ev.kind, ev.reason, s.action, "%s", ev.message)
+	}
 }
 
 // setConditions writes Ready, Reconciling and Stalled the way kstatus reads
 // them: Ready=True alone when done; Ready=False with Reconciling=True while a
-// transient failure is retried; Ready=False with Stalled=True when only a
-// change can help (stalled).
-func setConditions(conds *[]metav1.Condition, o outcome, stalled bool, generation int64) {
+// failure is retried (backoff) or waits for something else (wait);
+// Ready=False with Stalled=True when only a change can help (stall).
+func setConditions(conds *[]metav1.Condition, o outcome, generation int64) {
 	ready := metav1.Condition{Type: gitsealv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: o.Reason, Message: o.Message, ObservedGeneration: generation}
 	switch {
 	case o.ok():
 		meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionStalled)
-	case stalled:
+	case o.retry == stall:
 		ready.Status = metav1.ConditionFalse
 		meta.RemoveStatusCondition(conds, gitsealv1alpha1.ConditionReconciling)
 		meta.SetStatusCondition(conds, metav1.Condition{Type: gitsealv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: o.Reason, Message: o.Message, ObservedGeneration: generation})
@@ -53,20 +111,19 @@ func setConditions(conds *[]metav1.Condition, o outcome, stalled bool, generatio
 	meta.SetStatusCondition(conds, ready)
 }
 
-// warnNow decides whether a failure deserves a Warning event: only when the
+// warnNow decides whether a failure is news worth an event: only when the
 // Ready condition changes to it, so a failure that persists across retries
-// and resyncs is reported once, not on every attempt. A failure that is
-// retried (retried) is new only with a new reason: its message names
-// things that change from one attempt to the next, such as a connection's
-// port.
-func warnNow(prev *metav1.Condition, o outcome, retried bool) bool {
+// and resyncs is reported once, not on every attempt. A failure retried
+// with backoff is new only with a new reason: its message names things
+// that change from one attempt to the next, such as a connection's port.
+func warnNow(prev *metav1.Condition, o outcome) bool {
 	if o.ok() {
 		return false
 	}
 	if prev == nil || prev.Status != metav1.ConditionFalse || prev.Reason != o.Reason {
 		return true
 	}
-	return !retried && prev.Message != o.Message
+	return o.retry != backoff && prev.Message != o.Message
 }
 
 // defaultRetryInterval is a GitSync's spec.retryInterval when it sets none

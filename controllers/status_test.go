@@ -212,27 +212,27 @@ func TestWarnNow(t *testing.T) {
 	failing := func(reason, msg string) *metav1.Condition {
 		return &metav1.Condition{Type: gitsealv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: msg}
 	}
-	fetch := outcome{gitsealv1alpha1.ReasonGitFetchFailed, "read tcp 127.0.0.1:41474: connection reset"}
+	fetch := outcome{gitsealv1alpha1.ReasonGitFetchFailed, "read tcp 127.0.0.1:41474: connection reset", backoff}
 	tests := []struct {
-		name    string
-		prev    *metav1.Condition
-		o       outcome
-		retried bool
-		want    bool
+		name string
+		prev *metav1.Condition
+		o    outcome
+		want bool
 	}{
-		{"a first failure warns", nil, fetch, true, true},
-		{"a failure after success warns", &metav1.Condition{Status: metav1.ConditionTrue, Reason: gitsealv1alpha1.ReasonSucceeded}, fetch, true, true},
-		{"the same retried failure does not warn again", failing(fetch.Reason, fetch.Message), fetch, true, false},
-		{"a retried failure with another port in its message does not warn again", failing(fetch.Reason, "read tcp 127.0.0.1:41448: connection reset"), fetch, true, false},
-		{"a retried failure with a new reason warns", failing(gitsealv1alpha1.ReasonApplyFailed, "x"), fetch, true, true},
-		{"a failure that waits for a change warns when its message changes", failing(gitsealv1alpha1.ReasonBuildFailed, "a"), outcome{gitsealv1alpha1.ReasonBuildFailed, "b"}, false, true},
-		{"the same failure that waits for a change does not warn again", failing(gitsealv1alpha1.ReasonBuildFailed, "a"), outcome{gitsealv1alpha1.ReasonBuildFailed, "a"}, false, false},
-		{"a failure after suspension warns", failing(gitsealv1alpha1.ReasonSuspended, "syncing is suspended"), fetch, true, true},
-		{"a success never warns", nil, outcome{gitsealv1alpha1.ReasonSucceeded, ""}, false, false},
+		{"a first failure warns", nil, fetch, true},
+		{"a failure after success warns", &metav1.Condition{Status: metav1.ConditionTrue, Reason: gitsealv1alpha1.ReasonSucceeded}, fetch, true},
+		{"the same retried failure does not warn again", failing(fetch.Reason, fetch.Message), fetch, false},
+		{"a retried failure with another port in its message does not warn again", failing(fetch.Reason, "read tcp 127.0.0.1:41448: connection reset"), fetch, false},
+		{"a retried failure with a new reason warns", failing(gitsealv1alpha1.ReasonApplyFailed, "x"), fetch, true},
+		{"a failure that waits for a change warns when its message changes", failing(gitsealv1alpha1.ReasonBuildFailed, "a"), outcome{gitsealv1alpha1.ReasonBuildFailed, "b", stall}, true},
+		{"the same failure that waits for a change does not warn again", failing(gitsealv1alpha1.ReasonBuildFailed, "a"), outcome{gitsealv1alpha1.ReasonBuildFailed, "a", stall}, false},
+		{"a wait for another dependency is news", failing(gitsealv1alpha1.ReasonDependencyNotReady, "waiting for a"), outcome{gitsealv1alpha1.ReasonDependencyNotReady, "waiting for b", wait}, true},
+		{"a failure after suspension warns", failing(gitsealv1alpha1.ReasonSuspended, "syncing is suspended"), fetch, true},
+		{"a success never warns", nil, outcome{Reason: gitsealv1alpha1.ReasonSucceeded}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := warnNow(tt.prev, tt.o, tt.retried); got != tt.want {
+			if got := warnNow(tt.prev, tt.o); got != tt.want {
 				t.Errorf("warnNow = %v, want %v", got, tt.want)
 			}
 		})

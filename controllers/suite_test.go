@@ -34,7 +34,9 @@ import (
 	"github.com/gitseal/gitseal/test/testenv"
 )
 
-var env *testenv.Env
+// cluster is the control plane the tests that need one share; the first
+// of them starts it.
+var cluster testenv.Shared
 
 // klogLogs catches what client-go and leader election log through klog
 // rather than through a manager's logger.
@@ -42,7 +44,7 @@ var klogLogs = &logSink{}
 
 func TestMain(m *testing.M) {
 	klog.SetLogger(logging.Safe(klogLogs.logger()))
-	testenv.Main(m, &env)
+	cluster.Main(m)
 }
 
 // logSink collects every log line of a manager, at every verbosity, so that
@@ -91,6 +93,7 @@ type setupOpts struct {
 // namespace.
 func startController(t *testing.T, so setupOpts) *controller {
 	t.Helper()
+	env := cluster.Get(t)
 	if so.ns == "" {
 		so.ns = env.Namespace(t, "gitseal")
 	}
@@ -133,7 +136,7 @@ func startController(t *testing.T, so setupOpts) *controller {
 	if so.opts != nil {
 		so.opts(&opts)
 	}
-	if c.ring, err = controllers.Setup(mgr, opts); err != nil {
+	if c.ring, err = controllers.SetupWithRing(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
 	c.elected = mgr.Elected()
@@ -163,6 +166,7 @@ func (c *controller) stop() error {
 // publishedKeys reads the public-keys ConfigMap.
 func (c *controller) publishedKeys(t *testing.T) ([]keys.PublicKey, *corev1.ConfigMap) {
 	t.Helper()
+	env := cluster.Get(t)
 	var cm corev1.ConfigMap
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: c.ns, Name: keys.PublicKeysConfigMap}, &cm); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -214,6 +218,7 @@ func (c *controller) sealed(t *testing.T, name string, scope crypto.Scope, data 
 
 func create(t *testing.T, obj client.Object) {
 	t.Helper()
+	env := cluster.Get(t)
 	if err := env.Client.Create(t.Context(), obj); err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +228,7 @@ func create(t *testing.T, obj client.Object) {
 // for the current generation, and returns the object.
 func waitReason(t *testing.T, key client.ObjectKey, reason string) *gitsealv1alpha1.SealedSecret {
 	t.Helper()
+	env := cluster.Get(t)
 	var ss gitsealv1alpha1.SealedSecret
 	testenv.Eventually(t, fmt.Sprintf("%s reaches reason %s", key, reason), func() error {
 		if err := env.Client.Get(t.Context(), key, &ss); err != nil {
@@ -241,6 +247,7 @@ func waitReason(t *testing.T, key client.ObjectKey, reason string) *gitsealv1alp
 // controller's status writes.
 func updateSpec(t *testing.T, key client.ObjectKey, mutate func(*gitsealv1alpha1.SealedSecret)) {
 	t.Helper()
+	env := cluster.Get(t)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var ss gitsealv1alpha1.SealedSecret
 		if err := env.Client.Get(t.Context(), key, &ss); err != nil {
@@ -256,6 +263,7 @@ func updateSpec(t *testing.T, key client.ObjectKey, mutate func(*gitsealv1alpha1
 
 func getSecret(t *testing.T, key client.ObjectKey) *corev1.Secret {
 	t.Helper()
+	env := cluster.Get(t)
 	var s corev1.Secret
 	if err := env.Client.Get(t.Context(), key, &s); err != nil {
 		t.Fatal(err)

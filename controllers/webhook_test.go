@@ -62,6 +62,7 @@ func postHook(t *testing.T, c *controller, receiver, key string, body []byte) (i
 
 func requestedAt(t *testing.T, key client.ObjectKey) string {
 	t.Helper()
+	env := cluster.Get(t)
 	var gs gitsealv1alpha1.GitSync
 	if err := env.Client.Get(t.Context(), key, &gs); err != nil {
 		t.Fatal(err)

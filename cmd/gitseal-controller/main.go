@@ -238,7 +238,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
-	if _, err := controllers.Setup(mgr, opts.controllers); err != nil {
+	if err := controllers.Setup(mgr, opts.controllers); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -37,9 +37,11 @@ import (
 	"github.com/gitseal/gitseal/test/testenv"
 )
 
-var env *testenv.Env
+// cluster is the control plane the tests that need one share; the first
+// of them starts it.
+var cluster testenv.Shared
 
-func TestMain(m *testing.M) { testenv.Main(m, &env) }
+func TestMain(m *testing.M) { cluster.Main(m) }
 
 const (
 	nameLabel      = "gitseal.dev/gitsync-name"
@@ -167,6 +169,7 @@ func sameIDs(got, want []apply.ObjectRef) bool {
 
 func mustApply(t *testing.T, objs []*unstructured.Unstructured, previous []apply.ObjectRef, opts apply.Options) *apply.Result {
 	t.Helper()
+	env := cluster.Get(t)
 	res, err := apply.Apply(t.Context(), env.Client, objs, previous, opts)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
@@ -177,6 +180,7 @@ func mustApply(t *testing.T, objs []*unstructured.Unstructured, previous []apply
 // get reads the object ref names; nil when it does not exist.
 func get(t *testing.T, ref apply.ObjectRef) *unstructured.Unstructured {
 	t.Helper()
+	env := cluster.Get(t)
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(ref.Group + "/" + ref.Version)
 	if ref.Group == "" {
@@ -234,6 +238,7 @@ func refusedIDs(e *apply.Error) []string {
 }
 
 func TestFirstApplyCreatesAndReapplyChangesNothing(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	team := ns + "-team"
 	group := ns + ".gitseal.test"
@@ -293,6 +298,7 @@ func maps(a, b map[string]string) bool {
 }
 
 func TestChangedFieldIsConfigured(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a, b := configMap(t, ns, "a", "v1"), configMap(t, ns, "b", "v1")
 	res := mustApply(t, []*unstructured.Unstructured{a, b}, nil, options(ns))
@@ -308,6 +314,7 @@ func TestChangedFieldIsConfigured(t *testing.T) {
 }
 
 func TestHandEditIsRestored(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a := configMap(t, ns, "a", "from-git")
 	res := mustApply(t, []*unstructured.Unstructured{a}, nil, options(ns))
@@ -324,6 +331,7 @@ func TestHandEditIsRestored(t *testing.T) {
 }
 
 func TestObjectThatLeftTheSetIsPruned(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a, b, web := configMap(t, ns, "a", "v"), configMap(t, ns, "b", "v"), deployment(t, ns, "web")
 	res := mustApply(t, []*unstructured.Unstructured{a, b, web}, nil, options(ns))
@@ -346,6 +354,7 @@ func TestObjectThatLeftTheSetIsPruned(t *testing.T) {
 }
 
 func TestPruneOffKeepsObjects(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a, b := configMap(t, ns, "a", "v"), configMap(t, ns, "b", "v")
 	opts := options(ns)
@@ -362,6 +371,7 @@ func TestPruneOffKeepsObjects(t *testing.T) {
 }
 
 func TestPruneSkipsDisownedAndDisabledObjects(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a, disowned := configMap(t, ns, "a", "v"), configMap(t, ns, "disowned", "v")
 	disabled := configMap(t, ns, "disabled", "v")
@@ -394,6 +404,7 @@ func TestPruneSkipsDisownedAndDisabledObjects(t *testing.T) {
 }
 
 func TestPruneDeletesNamespacedObjectsThenNamespacesThenCRDs(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	team := ns + "-team"
 	group := ns + ".gitseal.test"
@@ -419,6 +430,7 @@ func TestPruneDeletesNamespacedObjectsThenNamespacesThenCRDs(t *testing.T) {
 }
 
 func TestStaleNamespaceStillInUseIsKept(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	team := ns + "-team"
 	teamNS, c := namespace(t, team), configMap(t, team, "c", "v")
@@ -435,6 +447,7 @@ func TestStaleNamespaceStillInUseIsKept(t *testing.T) {
 }
 
 func TestInvalidObjectAppliesNothing(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	good := []*unstructured.Unstructured{configMap(t, ns, "a", "v1"), deployment(t, ns, "web")}
 	res := mustApply(t, good, nil, options(ns))
@@ -482,6 +495,7 @@ func TestInvalidObjectAppliesNothing(t *testing.T) {
 }
 
 func TestInvalidCustomResourceAppliesOnlyStage1(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	group := ns + ".gitseal.test"
 	crd, a := widgetCRD(t, group), configMap(t, ns, "a", "v")
@@ -503,6 +517,7 @@ func TestInvalidCustomResourceAppliesOnlyStage1(t *testing.T) {
 }
 
 func TestUnknownKindAppliesNothing(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a := configMap(t, ns, "a", "v")
 	gadget := object(t, `
@@ -520,6 +535,7 @@ metadata: {name: g, namespace: %s}
 }
 
 func TestDuplicatesAndNamelessObjectsAreRefused(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	defaulted := configMap(t, ns, "a", "v")
 	defaulted.SetNamespace("")
@@ -548,6 +564,7 @@ func TestDuplicatesAndNamelessObjectsAreRefused(t *testing.T) {
 }
 
 func TestDefaultNamespace(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a := configMap(t, ns, "a", "v")
 	a.SetNamespace("")
@@ -579,6 +596,7 @@ rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
 }
 
 func TestRefusedSecretDoesNotLeakItsValue(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	const value = "s3cr3t-v4lue"
 	s := object(t, `
@@ -597,6 +615,7 @@ stringData: {"not a valid key!": %s}
 }
 
 func TestCancelledContextIsTransient(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -611,6 +630,7 @@ func TestCancelledContextIsTransient(t *testing.T) {
 }
 
 func TestForbiddenPruneKeepsObjectInInventory(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	// A tenant that may apply ConfigMaps in ns but not delete them.
 	const user = "tenant"

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDriftFindsHandEditsAndDeletionsAndChangesNothing(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "drift")
 	a, b, c := configMap(t, ns, "a", "from-git"), configMap(t, ns, "b", "from-git"), configMap(t, ns, "c", "from-git")
 	set := []*unstructured.Unstructured{a, b, c}
@@ -60,6 +61,7 @@ func TestDriftFindsHandEditsAndDeletionsAndChangesNothing(t *testing.T) {
 // does: an update by another field manager, which takes the field.
 func handEdit(t *testing.T, ns, name, value string) {
 	t.Helper()
+	env := cluster.Get(t)
 	cm := &corev1.ConfigMap{}
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, cm); err != nil {
 		t.Fatal(err)

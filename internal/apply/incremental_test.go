@@ -64,6 +64,7 @@ func (r *requests) total() int {
 // "delete", "apply" and "dry-run apply"; anything else is "other".
 func countingClient(t *testing.T) (client.Client, *requests) {
 	t.Helper()
+	env := cluster.Get(t)
 	r := &requests{counts: map[string]int{}}
 	base, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Client.Scheme(), Mapper: env.Client.RESTMapper()})
 	if err != nil {
@@ -119,6 +120,7 @@ func manyConfigMaps(t *testing.T, ns string, n int, value func(i int) string) []
 // TestUnchangedSetSendsNothing: with the hashes of the last Apply, the same
 // set sends no request at all, and says so in Skipped.
 func TestUnchangedSetSendsNothing(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	objs := manyConfigMaps(t, ns, 20, func(int) string { return "v" })
 	first := mustApply(t, objs, nil, options(ns))
@@ -149,6 +151,7 @@ func TestUnchangedSetSendsNothing(t *testing.T) {
 // a dry run and an apply for each changed one and a read and a delete for
 // each removed one; the rest is not sent, and prune keeps it.
 func TestOnlyChangedObjectsAreSent(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	objs := manyConfigMaps(t, ns, 20, func(int) string { return "v1" })
 	first := mustApply(t, objs, nil, options(ns))
@@ -199,6 +202,7 @@ func TestOnlyChangedObjectsAreSent(t *testing.T) {
 // hashes of the skipped objects only, so that the next Apply sends the
 // others again (C7: nothing is taken as applied that was not).
 func TestRefusedSetKeepsNoHashOfWhatItDidNotApply(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a, b := configMap(t, ns, "a", "v1"), configMap(t, ns, "b", "v1")
 	first := mustApply(t, []*unstructured.Unstructured{a, b}, nil, options(ns))
@@ -220,6 +224,7 @@ func TestRefusedSetKeepsNoHashOfWhatItDidNotApply(t *testing.T) {
 // TestHandEditOfASkippedObjectStaysUntilAFullApply: an object not sent is
 // not corrected; Apply without Applied (a full check) corrects it.
 func TestHandEditOfASkippedObjectStaysUntilAFullApply(t *testing.T) {
+	env := cluster.Get(t)
 	ns := env.Namespace(t, "apply")
 	a := configMap(t, ns, "a", "from-git")
 	first := mustApply(t, []*unstructured.Unstructured{a}, nil, options(ns))

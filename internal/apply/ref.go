@@ -18,7 +18,9 @@ package apply
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -35,6 +37,27 @@ type ObjectRef struct {
 // the core group. Version is left out, so the ID outlives a version change.
 func (r ObjectRef) String() string {
 	return r.Namespace + "_" + r.Name + "_" + r.Group + "_" + r.Kind
+}
+
+// ParseObjectRef reads an inventory ID that String wrote back into a ref,
+// with Version empty. It fails when id does not have String's four parts,
+// or names no object or no kind: String writes no such ID for an object
+// the API server holds.
+func ParseObjectRef(id string) (ObjectRef, error) {
+	parts := strings.Split(id, "_")
+	if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
+		return ObjectRef{}, fmt.Errorf("inventory ID %q is not <namespace>_<name>_<group>_<kind>", id)
+	}
+	return ObjectRef{Namespace: parts[0], Name: parts[1], Group: parts[2], Kind: parts[3]}, nil
+}
+
+// Describe names the object for people: "Kind namespace/name", or "Kind
+// name" when it has no namespace.
+func (r ObjectRef) Describe() string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
 }
 
 func (r ObjectRef) groupKind() schema.GroupKind {

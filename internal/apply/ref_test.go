@@ -67,6 +67,89 @@ func TestObjectRefString(t *testing.T) {
 	}
 }
 
+func TestParseObjectRef(t *testing.T) {
+	tests := []struct {
+		name    string
+		id      string
+		want    ObjectRef
+		wantErr bool
+	}{
+		{"core namespaced object reads back without a group", "app_a__ConfigMap", ObjectRef{Kind: "ConfigMap", Namespace: "app", Name: "a"}, false},
+		{"cluster-scoped object reads back without a namespace", "_reader_rbac.authorization.k8s.io_ClusterRole",
+			ObjectRef{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "reader"}, false},
+		{"dotted name and group read back whole", "app_web.v2_example.com_Widget", ObjectRef{Group: "example.com", Kind: "Widget", Namespace: "app", Name: "web.v2"}, false},
+		{"empty ID is refused", "", ObjectRef{}, true},
+		{"three parts are refused", "app_a_ConfigMap", ObjectRef{}, true},
+		{"five parts are refused", "app_a_b__ConfigMap", ObjectRef{}, true},
+		{"ID without a name is refused", "app___ConfigMap", ObjectRef{}, true},
+		{"ID without a kind is refused", "app_a__", ObjectRef{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseObjectRef(tt.id)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("ParseObjectRef(%q) = %+v, %v; want %+v, error %v", tt.id, got, err, tt.want, tt.wantErr)
+			}
+			if err == nil && got.String() != tt.id {
+				t.Errorf("String() of the parsed ref = %q, want %q", got.String(), tt.id)
+			}
+		})
+	}
+}
+
+func TestParseObjectRefReadsBackEveryRefString(t *testing.T) {
+	for _, ref := range []ObjectRef{cmA, cmB, secret, deploy, sa, binding, role, webhook, nsApp, nsOther, crdWidget, widget} {
+		got, err := ParseObjectRef(ref.String())
+		want := ref
+		want.Version = "" // not part of the ID
+		if err != nil || got != want {
+			t.Errorf("ParseObjectRef(%q) = %+v, %v; want %+v", ref.String(), got, err, want)
+		}
+	}
+}
+
+// FuzzParseObjectRef checks the round trip both ways: an ID that parses is
+// written back as it was, and a ref String writes (names without "_", as
+// the API server's names are) parses back to itself.
+func FuzzParseObjectRef(f *testing.F) {
+	for _, ref := range []ObjectRef{cmA, deploy, role, crdWidget, widget} {
+		f.Add(ref.String())
+	}
+	f.Add("app___ConfigMap")
+	f.Add("a_b_c_d_e")
+	f.Fuzz(func(t *testing.T, id string) {
+		ref, err := ParseObjectRef(id)
+		if err != nil {
+			return
+		}
+		if ref.String() != id {
+			t.Fatalf("ParseObjectRef(%q) = %+v, which String writes as %q", id, ref, ref.String())
+		}
+		again, err := ParseObjectRef(ref.String())
+		if err != nil || again != ref {
+			t.Fatalf("ParseObjectRef(%q) = %+v, %v; want %+v", ref.String(), again, err, ref)
+		}
+	})
+}
+
+func TestObjectRefDescribe(t *testing.T) {
+	tests := []struct {
+		name string
+		ref  ObjectRef
+		want string
+	}{
+		{"namespaced object is Kind namespace/name", deploy, "Deployment app/web"},
+		{"cluster-scoped object is Kind name", role, "ClusterRole reader"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.ref.Describe(); got != tt.want {
+				t.Errorf("Describe() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestApplyOrder(t *testing.T) {
 	tests := []struct {
 		name string

@@ -36,11 +36,13 @@ import (
 	"github.com/gitseal/gitseal/test/testenv"
 )
 
-var env *testenv.Env
+// cluster is the control plane the benchmarks share; the first one to run
+// starts it, so that `go test` without -bench starts none.
+var cluster testenv.Shared
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard()) // the benchmarks' clients have nothing to say
-	testenv.Main(m, &env)
+	cluster.Main(m)
 }
 
 const (
@@ -62,6 +64,7 @@ const (
 // It runs once per kind of key: hybrid values are about 2.4 KB each, X25519
 // ones about 0.44 KB, and the API server's cost grows with object size.
 func BenchmarkController1000x5(b *testing.B) {
+	env := cluster.Get(b)
 	bin := buildController(b)
 	kubeconfig := writeKubeconfig(b)
 	cfg := rest.CopyConfig(env.Config)
@@ -182,6 +185,7 @@ func buildController(b *testing.B) string {
 }
 
 func writeKubeconfig(b *testing.B) string {
+	env := cluster.Get(b)
 	raw, err := env.AdminKubeconfig()
 	if err != nil {
 		b.Fatal(err)
@@ -317,6 +321,7 @@ func sealAll(b *testing.B, ns string, r *crypto.Recipient, n int) []*gitsealv1al
 // controller does, and slow down what is being measured. It fails after 5
 // minutes per 1,000 objects.
 func waitAllReady(b *testing.B, cfg *rest.Config, ns string, n int) {
+	env := cluster.Get(b)
 	c, err := client.NewWithWatch(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		b.Fatal(err)

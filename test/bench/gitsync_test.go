@@ -81,6 +81,7 @@ const editedObject = 500
 // so with -benchtime Nx the line shows the last run's: use -benchtime 1x
 // -count N for several.
 func BenchmarkGitSync1000(b *testing.B) {
+	env := cluster.Get(b)
 	s := newSyncBench(b)
 	run := 0
 	for b.Loop() {
@@ -214,6 +215,7 @@ func (s *syncBench) measureHandEdit(b *testing.B, measure func(string, watch.Int
 //   - rss-MiB: the controller process's peak resident memory (VmHWM);
 //   - rss-now-MiB: its resident memory (VmRSS) at the end.
 func BenchmarkGitSync10x1000(b *testing.B) {
+	env := cluster.Get(b)
 	const syncs = 10
 	s := newSyncBench(b)
 	run := 0
@@ -283,6 +285,7 @@ type syncBench struct {
 }
 
 func newSyncBench(b *testing.B) *syncBench {
+	env := cluster.Get(b)
 	s := &syncBench{bin: buildController(b), kubeconfig: writeKubeconfig(b), root: b.TempDir()}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 1000, 2000

@@ -31,6 +31,7 @@ func scaleTimeout(n int) time.Duration { return 5 * time.Minute * time.Duration(
 // benchClient is a client of the test API server with client-go's limit
 // raised out of the way, as the benchmarks' clients have.
 func benchClient(b *testing.B) (*rest.Config, client.Client) {
+	env := cluster.Get(b)
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
@@ -130,7 +131,7 @@ func BenchmarkControllerFairFloor1000x5(b *testing.B) {
 					must(b, c.Create(context.Background(), controllersSecret(b, ss, i)))
 				})
 				apply, _ := workload(func(ss *gitsealv1alpha1.SealedSecret, i int) {
-					s := controllers.DesiredSecret(ss, corev1.SecretTypeOpaque, data(i))
+					s := secretApply(ss, data(i))
 					must(b, c.Apply(context.Background(), s, client.FieldOwner(controllers.FieldManager)))
 				})
 				b.ReportMetric(create.Seconds(), "fair-floor-s")
@@ -145,7 +146,7 @@ func BenchmarkControllerFairFloor1000x5(b *testing.B) {
 // ss of data(i), as an object to create: its apply configuration through
 // JSON.
 func controllersSecret(b *testing.B, ss *gitsealv1alpha1.SealedSecret, i int) *corev1.Secret {
-	raw, err := json.Marshal(controllers.DesiredSecret(ss, corev1.SecretTypeOpaque, data(i)))
+	raw, err := json.Marshal(secretApply(ss, data(i)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func BenchmarkGitSyncScale(b *testing.B) {
 				firstSHA := repo.Commit(b, packedAppsFiles(n, ""), "ConfigMaps")
 				ctrl := s.startController(b)
 				target := namespace(b, s.c, "apps")
-				env.InstallConfig(b, "platform", ctrl.ns)
+				cluster.Get(b).InstallConfig(b, "platform", ctrl.ns)
 				gs := ctrl.gitSync("apps", repoURL, target)
 				// The default timeout (2m) does not cover building 10,000
 				// objects on a loaded 2-core machine: the sync stalls with

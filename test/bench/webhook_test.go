@@ -33,6 +33,7 @@ import (
 // those 10 ConfigMaps, served over HTTPS on 127.0.0.1, and the controller
 // runs as its own process. push-s is the time per push, from the request.
 func BenchmarkWebhookPush10(b *testing.B) {
+	env := cluster.Get(b)
 	bin := buildController(b)
 	kubeconfig := writeKubeconfig(b)
 	cfg := rest.CopyConfig(env.Config)

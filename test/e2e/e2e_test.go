@@ -97,7 +97,7 @@ func startController(t testing.TB, ns string) *controller {
 	opts.Namespace = ns
 	opts.HTTPListener = ln
 	opts.Workers = 2
-	if _, err := controllers.Setup(mgr, opts); err != nil {
+	if err := controllers.Setup(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

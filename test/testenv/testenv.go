@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package testenv starts a real kube-apiserver and etcd with gitseal's CRDs
-// installed, for integration tests. Share one per test package via Main.
+// installed, for integration tests. Share one per test package: started
+// when the first test needs it with Shared, or before any test with Main.
 package testenv
 
 import (
@@ -140,11 +141,11 @@ func (e *Env) AdminKubeconfig() ([]byte, error) {
 	return kubeconfig, nil
 }
 
-// Main is the body of a TestMain that shares one control plane across a
-// package's tests: it starts the control plane into *env, runs the tests,
-// stops it and exits. When the control plane cannot start it prints why to
-// stderr and exits 1; it never skips the tests. On SIGINT or SIGTERM it stops
-// the control plane and exits 1.
+// Main is the body of a TestMain whose tests all need the control plane:
+// it starts the control plane into *env, runs the tests, stops it and
+// exits. When the control plane cannot start it prints why to stderr and
+// exits 1; it never skips the tests. On SIGINT or SIGTERM it stops the
+// control plane and exits 1.
 func Main(m *testing.M, env **Env) {
 	e, err := Start()
 	if err != nil {
@@ -152,16 +153,19 @@ func Main(m *testing.M, env **Env) {
 		os.Exit(1)
 	}
 	*env = e
-	stopEnv := sync.OnceValue(e.Stop)
+	os.Exit(run(m, sync.OnceValue(e.Stop)))
+}
 
-	// kube-apiserver and etcd outlive a killed test binary, so stop them on
-	// the signals a CI runner or a terminal sends.
+// run runs the tests and then calls stop, and also on SIGINT or SIGTERM,
+// since kube-apiserver and etcd outlive a killed test binary. It returns
+// the exit code: the tests', or 1 when stop fails.
+func run(m *testing.M, stop func() error) int {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-signals
 		fmt.Fprintf(os.Stderr, "testenv: %v received, stopping the test control plane\n", sig)
-		if err := stopEnv(); err != nil {
+		if err := stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
 		}
 		os.Exit(1)
@@ -170,13 +174,73 @@ func Main(m *testing.M, env **Env) {
 	code := m.Run()
 	signal.Stop(signals)
 
-	if err := stopEnv(); err != nil {
+	if err := stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
 		if code == 0 {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
+}
+
+// UnitEnv names the environment variable that `make unit` sets to 1: the
+// tests that need a control plane are then skipped (Shared.Get), so that
+// the others run without one. Nothing else sets it; `make test` clears it.
+const UnitEnv = "GITSEAL_TEST_UNIT"
+
+// Shared is a control plane that a package's tests share, started by the
+// first test that asks for it (Get), so that tests that need none run
+// without it. Its zero value is ready to use; the package's TestMain calls
+// Main, which stops it if it was started.
+type Shared struct {
+	once sync.Once
+	mu   sync.Mutex // held while starting and stopping
+	env  *Env
+	err  error
+	done bool // stopped: never start again
+}
+
+// Get returns the shared control plane, starting it on the first call.
+// When it cannot start, Get fails the test with the reason, in every test
+// that calls it; it never skips, except under `make unit` (UnitEnv=1),
+// which runs only the tests that need no control plane.
+func (s *Shared) Get(t testing.TB) *Env {
+	t.Helper()
+	if os.Getenv(UnitEnv) == "1" {
+		t.Skipf("needs the test control plane; %s=1 (make unit) runs only the tests that need none, make test runs this one", UnitEnv)
+	}
+	s.once.Do(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.done {
+			s.err = errors.New("the tests are over")
+			return
+		}
+		s.env, s.err = Start()
+	})
+	if s.err != nil {
+		t.Fatalf("testenv: cannot start the test control plane: %v", s.err)
+	}
+	return s.env
+}
+
+// stop stops the control plane if Get started it; later calls do nothing.
+func (s *Shared) stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done || s.env == nil {
+		s.done = true
+		return nil
+	}
+	s.done = true
+	return s.env.Stop()
+}
+
+// Main is the body of the TestMain of a package whose tests share s: it
+// runs the tests, then stops the control plane if a test started it, and
+// exits. On SIGINT or SIGTERM it stops the control plane and exits 1.
+func (s *Shared) Main(m *testing.M) {
+	os.Exit(run(m, s.stop))
 }
 
 // crdDirectory returns <repo>/config/crd/bases.
