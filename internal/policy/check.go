@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"sort"
@@ -267,7 +268,7 @@ func (c *checker) checkObject(obj *node, depth int) *objCtx {
 		APIVersion: printable(apiVersion),
 		Kind:       printable(kind),
 		Namespace:  printable(meta.last("namespace", false).str()),
-		Name:       printable(cmpOr(meta.last("name", false).str(), meta.last("generateName", false).str())),
+		Name:       printable(cmp.Or(meta.last("name", false).str(), meta.last("generateName", false).str())),
 	}}
 	isList := hasKindSuffix(kinds, "List")
 	if c.duplicates(obj, oc, nil, isList) == 0 {
@@ -302,13 +303,6 @@ func (c *checker) checkObject(obj *node, depth int) *objCtx {
 	c.checkLastApplied(meta)
 	c.walk(obj, w, walkPlain, "")
 	return oc
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func hasKind(kinds []*node, want ...string) bool {
@@ -614,7 +608,7 @@ func (c *checker) checkGenerators(obj *node, oc *objCtx) {
 			name := g.last("name", false).str()
 			goc := &objCtx{via: oc.via, obj: Object{
 				Kind: "Secret", Name: printable(name),
-				Namespace: printable(cmpOr(g.last("namespace", false).str(), obj.last("namespace", false).str())),
+				Namespace: printable(cmp.Or(g.last("namespace", false).str(), obj.last("namespace", false).str())),
 			}}
 			if oc.allow != "" {
 				goc.allow = oc.allow

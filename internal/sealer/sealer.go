@@ -40,8 +40,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ReasonOf maps a crypto error to the Reason of a status condition.
-func ReasonOf(err error) string {
+// reasonOf maps a crypto error to the Reason of a status condition.
+func reasonOf(err error) string {
 	switch {
 	case errors.Is(err, crypto.ErrNoMatchingKey):
 		return gitsealv1alpha1.ReasonNoMatchingKey
@@ -131,12 +131,12 @@ func openItems(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, need fu
 	for _, item := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		if err := errs[item]; err != nil && need(item) {
 			out.Wipe()
-			return nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
+			return nil, &Error{Reason: reasonOf(err), Item: item, Err: err}
 		}
 		if total += len(out.Data[item]); total > MaxSecretSize {
 			out.Wipe()
 			err := fmt.Errorf("%w: the Secret's data exceeds %d bytes", crypto.ErrTooLarge, MaxSecretSize)
-			return nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
+			return nil, &Error{Reason: reasonOf(err), Item: item, Err: err}
 		}
 	}
 	out.KeyIDs = slices.Sorted(maps.Keys(out.Opens))
@@ -353,7 +353,7 @@ func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients
 		info, err := crypto.InspectDataKey(dk)
 		if err != nil {
 			err = fmt.Errorf("spec.dataKeys[%d]: %w", i, err)
-			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
+			return nil, nil, &Error{Reason: reasonOf(err), Err: err}
 		}
 		kept[i], kinds[i] = keep != nil && keep(2, info), info.Kind
 	}
@@ -364,14 +364,14 @@ func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients
 		if _, ok := obj.Values[item]; ok {
 			i, err := sealedvalue.DataKey(v, obj.DataKeys)
 			if err != nil {
-				return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
+				return nil, nil, &Error{Reason: reasonOf(err), Item: item, Err: err}
 			}
 			index[item] = i
 			continue
 		}
 		info, err := crypto.Inspect(v)
 		if err != nil {
-			return nil, nil, &Error{Reason: ReasonOf(err), Item: item, Err: err}
+			return nil, nil, &Error{Reason: reasonOf(err), Item: item, Err: err}
 		}
 		upgrade[item] = keep == nil || !keep(1, info)
 	}
@@ -410,7 +410,7 @@ func Reseal(ss *gitsealv1alpha1.SealedSecret, ids []*crypto.Identity, recipients
 		one := &crypto.Object{DataKeys: []string{dk}}
 		if err := crypto.Rewrap(one, claim, ids, recipients...); err != nil {
 			err = fmt.Errorf("spec.dataKeys[%d]: %w", i, err)
-			return nil, nil, &Error{Reason: ReasonOf(err), Err: err}
+			return nil, nil, &Error{Reason: reasonOf(err), Err: err}
 		}
 		obj.DataKeys[i] = one.DataKeys[0]
 	}
