@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,4 +100,31 @@ func BenchmarkSealDirectoryProcess(b *testing.B) {
 		cpu += runSeal(b, bin, "seal", "-R", "--recipients-file", pub, dir)
 	}
 	reportCPU(b, cpu)
+}
+
+// BenchmarkSealedSecretSize reports the size of the five-item SealedSecret
+// as the gitseal binary prints it (yaml-bytes), sealed to one hybrid or
+// one X25519 recipient; issue #13's goals are 2,500 and 800 bytes.
+func BenchmarkSealedSecretSize(b *testing.B) {
+	bin := buildGitseal(b)
+	secret := filepath.Join(b.TempDir(), "secret.yaml")
+	if err := os.WriteFile(secret, []byte(fiveItemSecret("db")), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for _, tt := range sizeGoals {
+		b.Run(tt.kind, func(b *testing.B) {
+			recipients, _ := filepath.Abs(tt.recipients)
+			var size int
+			for b.Loop() {
+				var out strings.Builder
+				cmd := exec.Command(bin, "seal", "--recipients-file", recipients, secret)
+				cmd.Stdout, cmd.Stderr = &out, os.Stderr
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("gitseal seal: %v", err)
+				}
+				size = out.Len()
+			}
+			b.ReportMetric(float64(size), "yaml-bytes")
+		})
+	}
 }

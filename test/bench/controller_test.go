@@ -61,8 +61,9 @@ const (
 //     watches, which is what the API server alone needs for objects of
 //     this size.
 //
-// It runs once per kind of key: hybrid values are about 2.4 KB each, X25519
-// ones about 0.44 KB, and the API server's cost grows with object size.
+// It runs once per kind of key: in sealing format 2 a SealedSecret is about
+// 2.3 KB of JSON with a hybrid key and 0.8 KB with X25519 (format 1: 12 KB and
+// 2.3 KB), and the API server's cost grows with object size.
 func BenchmarkController1000x5(b *testing.B) {
 	env := cluster.Get(b)
 	bin := buildController(b)

@@ -1,0 +1,28 @@
+package cli
+
+import "testing"
+
+// sizeGoals are issue #13's goals for the five-item SealedSecret
+// (fiveItemSecret) as `gitseal seal` prints it, sealed to one recipient.
+var sizeGoals = []struct {
+	kind, recipients string
+	goal             int // bytes of YAML, at most
+}{
+	{"hybrid", clusterPub, 2500},
+	{"x25519", "testdata/keys/classic.pub", 800},
+}
+
+// TestSealOutputSizeGoals holds what the CLI prints, not a hand-built
+// YAML, to issue #13's size goals: extra fields or a wasteful layout in
+// the output would miss them. The sizes do not depend on the random bytes.
+func TestSealOutputSizeGoals(t *testing.T) {
+	for _, tt := range sizeGoals {
+		t.Run(tt.kind, func(t *testing.T) {
+			got := len(mustRun(t, fiveItemSecret("db"), "seal", "--recipients-file", tt.recipients))
+			t.Logf("%s, one recipient: %d bytes of YAML", tt.kind, got)
+			if got > tt.goal {
+				t.Errorf("%d bytes, the goal is at most %d", got, tt.goal)
+			}
+		})
+	}
+}
