@@ -153,6 +153,7 @@ verify: generate manifests ## Regenerate, then fail if generated code, manifests
 	@if ! go -C hack/plots run . -check -data $(CURDIR)/docs/bench -out $(CURDIR)/docs/img; then \
 		echo "verify: docs/img is not what docs/bench draws; run 'make plots'" >&2; exit 1; \
 	fi
+	@hack/headers.sh
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then \
 		echo "verify: files need gofmt; run 'make fmt':" >&2; \
