@@ -30,41 +30,29 @@ type checker struct {
 	text string // "" for CheckObject
 	// kustom: the file name says it is a kustomization.
 	kustom bool
-	// mask: the token rules whose keywords occur in the text. maskAll when
-	// the text has escapes (or there is no text), so each scalar is masked
-	// on its own.
-	mask    keywordMask
-	maskAll bool
-	// allows maps a line to the reason of the gitseal:allow comment
-	// covering it.
-	allows map[int]string
-	// commentLines are the lines with a trailing YAML comment.
-	commentLines map[int]bool
-	lineStarts   []int
-	// ranges are the line ranges of the documents that are objects, whose
-	// scalars the object walk checks.
-	ranges []objRange
-	// via and embedDepth describe an embedded document being checked (a
-	// kustomize patch, a last-applied-configuration annotation).
-	via        string
-	embedDepth int
 
-	// scanned and dupChecked remember the nodes already checked: an alias
-	// shares its node, and one finding per node is enough.
-	scanned    map[scanKey]bool
-	dupChecked map[*node]bool
+	masks textMask  // which token rules can match, to skip the rest
+	lines lineIndex // the raw text's lines, comments and object ranges
+	embed embedding // the embedded document being checked, if any
+	seen  visited   // the nodes already checked
+	rec   recorder  // the findings so far
+}
 
-	findings []Finding
-	capped   bool
+// textMask says which token rules can match: mask holds the rules whose
+// keywords occur in the text. all is set when the text has escapes (or
+// there is no text), so each scalar is masked on its own.
+type textMask struct {
+	mask keywordMask
+	all  bool
 }
 
 func (p *Policy) newChecker(file, text string) *checker {
-	c := &checker{p: p, file: file, text: text, kustom: IsKustomization(file), maskAll: true,
-		scanned: map[scanKey]bool{}, dupChecked: map[*node]bool{}}
+	c := &checker{p: p, file: file, text: text, kustom: IsKustomization(file),
+		masks: textMask{all: true}, seen: newVisited()}
 	if text != "" {
-		c.allows = allowComments(text)
+		c.rec.allows = allowComments(text)
 		if strings.IndexByte(text, '\\') < 0 {
-			c.mask, c.maskAll = maskOf(text), false
+			c.masks.mask, c.masks.all = maskOf(text), false
 		}
 	}
 	return c
@@ -119,20 +107,21 @@ func (c *checker) checkText() {
 // the text is not YAML, it returns the error having recorded nothing, so
 // that the caller can fall back to reading it line by line.
 func (c *checker) checkDocuments(text string) error {
-	c.commentLines = map[int]bool{}
-	c.ranges = nil
-	saved := len(c.findings)
-	err := parseDocuments(text, 0, c.commentLines, func(d document) {
-		if n := len(c.ranges); n > 0 && c.ranges[n-1].end == 0 && d.root != nil {
-			c.ranges[n-1].end = d.root.line - 1
+	c.lines.comments = map[int]bool{}
+	c.lines.ranges = nil
+	saved := len(c.rec.findings)
+	err := parseDocuments(text, 0, c.lines.comments, func(d document) {
+		if n := len(c.lines.ranges); n > 0 && c.lines.ranges[n-1].end == 0 && d.root != nil {
+			c.lines.ranges[n-1].end = d.root.line - 1
 		}
 		if oc, handled := c.checkDocument(d); handled && d.root != nil {
-			c.ranges = append(c.ranges, objRange{start: d.root.line, oc: oc})
+			c.lines.ranges = append(c.lines.ranges, objRange{start: d.root.line, oc: oc})
 		}
 	})
 	if err != nil {
-		c.findings, c.ranges, c.commentLines = c.findings[:saved], nil, nil
-		c.scanned, c.dupChecked, c.capped = map[scanKey]bool{}, map[*node]bool{}, false
+		c.rec.findings, c.rec.capped = c.rec.findings[:saved], false
+		c.lines.ranges, c.lines.comments = nil, nil
+		c.seen = newVisited()
 	}
 	return err
 }
@@ -191,7 +180,7 @@ func (c *checker) checkObject(obj *node, depth int) *objCtx {
 	apiVersion := obj.last("apiVersion", true).str()
 	meta := obj.last("metadata", true)
 	isK8s := apiVersion != "" || len(kinds) > 0
-	isKust := c.kustom && depth == 0 && c.embedDepth == 0 ||
+	isKust := c.kustom && depth == 0 && c.embed.depth == 0 ||
 		len(obj.lookup("secretGenerator", false)) > 0 || hasKind(kinds, "Kustomization", "Component")
 	if !isK8s && !isKust {
 		return nil
@@ -202,7 +191,7 @@ func (c *checker) checkObject(obj *node, depth int) *objCtx {
 	} else if isKust {
 		kind = "Kustomization"
 	}
-	oc := &objCtx{via: c.via, obj: Object{
+	oc := &objCtx{via: c.embed.via, obj: Object{
 		APIVersion: printable(apiVersion),
 		Kind:       printable(kind),
 		Namespace:  printable(meta.last("namespace", false).str()),
@@ -285,10 +274,10 @@ func allowAnnotation(meta *node) string {
 func (c *checker) duplicates(n *node, oc *objCtx, at []string, isList bool) int {
 	count := 0
 	if n.kind == mapNode || n.kind == seqNode {
-		if c.dupChecked[n] {
+		if c.seen.dupChecked[n] {
 			return 0
 		}
-		c.dupChecked[n] = true
+		c.seen.dupChecked[n] = true
 	}
 	switch n.kind {
 	case mapNode:

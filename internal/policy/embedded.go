@@ -16,6 +16,14 @@ limitations under the License.
 
 package policy
 
+// embedding describes an embedded document being checked (a kustomize
+// patch, a last-applied-configuration annotation): the path that leads to
+// it, and how deeply it is nested.
+type embedding struct {
+	via   string
+	depth int
+}
+
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // checkLastApplied checks the copy of an object kubectl keeps in an
@@ -34,7 +42,7 @@ func (c *checker) checkEmbedded(text *node, via string) {
 	if text.kind != scalarNode || text.value == "" {
 		return
 	}
-	if c.embedDepth >= 2 {
+	if c.embed.depth >= 2 {
 		c.scanScalar(text, nil, nil, "", false)
 		return
 	}
@@ -46,9 +54,9 @@ func (c *checker) checkEmbedded(text *node, via string) {
 	err := parseDocuments(text.value, base, nil, func(d document) { docs = append(docs, d) })
 	handled := false
 	if err == nil {
-		savedVia := c.via
-		c.via = joinVia(c.via, via)
-		c.embedDepth++
+		savedVia := c.embed.via
+		c.embed.via = joinVia(c.embed.via, via)
+		c.embed.depth++
 		for _, d := range docs {
 			if _, ok := c.checkDocument(d); ok {
 				handled = true
@@ -57,8 +65,8 @@ func (c *checker) checkEmbedded(text *node, via string) {
 				handled = true
 			}
 		}
-		c.embedDepth--
-		c.via = savedVia
+		c.embed.depth--
+		c.embed.via = savedVia
 	}
 	if !handled {
 		c.scanScalar(text, nil, nil, "", false)

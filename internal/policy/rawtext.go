@@ -21,6 +21,17 @@ import (
 	"strings"
 )
 
+// lineIndex is what the raw text scan knows about the lines of the text.
+type lineIndex struct {
+	// starts are the byte offsets of the lines, computed on first use.
+	starts []int
+	// comments are the lines with a trailing YAML comment.
+	comments map[int]bool
+	// ranges are the line ranges of the documents that are objects, whose
+	// scalars the object walk checks.
+	ranges []objRange
+}
+
 type objRange struct {
 	start, end int // inclusive; end 0 means to the end of the file
 	oc         *objCtx
@@ -30,8 +41,8 @@ type objRange struct {
 // inside objects, whose scalars the object walk has checked; their trailing
 // comments are checked here.
 func (c *checker) scanRaw() {
-	mask := c.mask
-	if c.maskAll {
+	mask := c.masks.mask
+	if c.masks.all {
 		mask = maskOf(c.text)
 	}
 	for _, m := range findTokens(c.text, mask) {
@@ -46,7 +57,7 @@ func (c *checker) scanRaw() {
 }
 
 func (c *checker) objectAt(line int) (*objCtx, bool) {
-	for _, r := range c.ranges {
+	for _, r := range c.lines.ranges {
 		if line >= r.start && (r.end == 0 || line <= r.end) {
 			return r.oc, true
 		}
@@ -56,7 +67,7 @@ func (c *checker) objectAt(line int) (*objCtx, bool) {
 
 // commentLine reports whether a line is a comment or ends in one.
 func (c *checker) commentLine(line int) bool {
-	if c.commentLines[line] {
+	if c.lines.comments[line] {
 		return true
 	}
 	start, end := c.lineBounds(line)
@@ -64,13 +75,13 @@ func (c *checker) commentLine(line int) bool {
 }
 
 func (c *checker) ensureLines() {
-	if c.lineStarts != nil {
+	if c.lines.starts != nil {
 		return
 	}
-	c.lineStarts = append(make([]int, 0, strings.Count(c.text, "\n")+1), 0)
+	c.lines.starts = append(make([]int, 0, strings.Count(c.text, "\n")+1), 0)
 	for i := 0; i < len(c.text); i++ {
 		if c.text[i] == '\n' {
-			c.lineStarts = append(c.lineStarts, i+1)
+			c.lines.starts = append(c.lines.starts, i+1)
 		}
 	}
 }
@@ -78,19 +89,19 @@ func (c *checker) ensureLines() {
 // position turns a byte offset into a 1-based line and column.
 func (c *checker) position(off int) (int, int) {
 	c.ensureLines()
-	i := sort.Search(len(c.lineStarts), func(i int) bool { return c.lineStarts[i] > off }) - 1
-	return i + 1, off - c.lineStarts[i] + 1
+	i := sort.Search(len(c.lines.starts), func(i int) bool { return c.lines.starts[i] > off }) - 1
+	return i + 1, off - c.lines.starts[i] + 1
 }
 
 func (c *checker) lineBounds(line int) (int, int) {
 	c.ensureLines()
-	if line < 1 || line > len(c.lineStarts) {
+	if line < 1 || line > len(c.lines.starts) {
 		return 0, 0
 	}
-	start := c.lineStarts[line-1]
+	start := c.lines.starts[line-1]
 	end := len(c.text)
-	if line < len(c.lineStarts) {
-		end = c.lineStarts[line] - 1
+	if line < len(c.lines.starts) {
+		end = c.lines.starts[line] - 1
 	}
 	return start, end
 }

@@ -21,6 +21,16 @@ import (
 	"strings"
 )
 
+// recorder holds the findings of one check and what decides which count.
+type recorder struct {
+	findings []Finding
+	// capped is set once maxFindings is reached; later findings are dropped.
+	capped bool
+	// allows maps a line to the reason of the gitseal:allow comment
+	// covering it.
+	allows map[int]string
+}
+
 // maxFindings bounds the findings of one file or object, so aliases cannot
 // turn a small file into a huge report.
 const maxFindings = 10_000
@@ -39,11 +49,11 @@ func annotatable(r RuleID) bool {
 // add records a finding. material is what the value-dependent part of the
 // fingerprint is computed from; it is never stored.
 func (c *checker) add(f Finding, material string, oc *objCtx) {
-	if c.capped {
+	if c.rec.capped {
 		return
 	}
-	if len(c.findings) >= maxFindings {
-		c.capped = true
+	if len(c.rec.findings) >= maxFindings {
+		c.rec.capped = true
 		f = Finding{Rule: RuleTooComplex, Line: f.Line,
 			Message: fmt.Sprintf("more than %d findings; the rest were not reported", maxFindings)}
 		material, oc = "", nil
@@ -56,7 +66,7 @@ func (c *checker) add(f Finding, material string, oc *objCtx) {
 		f.Allowed = &Allowance{By: AllowedByAnnotation, Reason: oc.allow}
 	}
 	c.p.fingerprint(&f, material)
-	c.findings = append(c.findings, f)
+	c.rec.findings = append(c.rec.findings, f)
 }
 
 func (c *checker) tooComplex(line int, msg string) {
@@ -66,15 +76,15 @@ func (c *checker) tooComplex(line int, msg string) {
 // done removes repeats (a shared alias reports once), applies the comment
 // and baseline allowlists, and sorts.
 func (c *checker) done() []Finding {
-	seen := make(map[string]bool, len(c.findings))
-	out := c.findings[:0]
-	for _, f := range c.findings {
+	seen := make(map[string]bool, len(c.rec.findings))
+	out := c.rec.findings[:0]
+	for _, f := range c.rec.findings {
 		k := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%s", f.Rule, f.Name, f.Line, f.Column, f.Object.String())
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		if r, ok := c.allows[f.Line]; ok && f.Allowed == nil && f.Line > 0 {
+		if r, ok := c.rec.allows[f.Line]; ok && f.Allowed == nil && f.Line > 0 {
 			f.Allowed = &Allowance{By: AllowedByComment, Reason: r}
 		}
 		c.p.applyBaseline(&f)

@@ -150,12 +150,12 @@ func (c *checker) walk(n *node, w *walker, mode walkMode, hint string) {
 // entropy is set, for high entropy.
 func (c *checker) scanScalar(n *node, oc *objCtx, w *walker, hint string, entropy bool) {
 	v := n.value
-	if len(v) < 9 || c.scanned[scanKey{n, entropy}] {
+	if len(v) < 9 || c.seen.scanned[scanKey{n, entropy}] {
 		return
 	}
-	c.scanned[scanKey{n, entropy}] = true
+	c.seen.scanned[scanKey{n, entropy}] = true
 	var mask keywordMask
-	if c.maskAll || c.mask != 0 {
+	if c.masks.all || c.masks.mask != 0 {
 		mask = maskOf(v)
 	}
 	field, key := "", ""
@@ -180,6 +180,17 @@ func (c *checker) scanScalar(n *node, oc *objCtx, w *walker, hint string, entrop
 				Message: m.message, Preview: m.preview}, m.value, oc)
 		}
 	}
+}
+
+// visited remembers the nodes already checked: an alias shares its node,
+// and one finding per node is enough.
+type visited struct {
+	scanned    map[scanKey]bool
+	dupChecked map[*node]bool
+}
+
+func newVisited() visited {
+	return visited{scanned: map[scanKey]bool{}, dupChecked: map[*node]bool{}}
 }
 
 type scanKey struct {
