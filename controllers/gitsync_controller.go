@@ -373,7 +373,7 @@ func requeueAfter(res syncResult, spec *gitsealv1alpha1.GitSyncSpec, failures in
 func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.GitSync, progress func(rev string)) syncResult {
 	tenant := gs.Namespace != r.Namespace
 	if serviceAccount(gs, r.DefaultServiceAccount) == "" {
-		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%s", noServiceAccount(gs))
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, stall, "", "%s", noServiceAccount(gs))
 	}
 	if res, ok := r.checkServiceAccount(ctx, gs); !ok {
 		return res
@@ -383,7 +383,7 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 	}
 	targetNS := cmp.Or(gs.Spec.TargetNamespace, gs.Namespace)
 	if tenant && targetNS != gs.Namespace {
-		return failed(gitsealv1alpha1.ReasonPolicyDenied, false, "",
+		return failed(gitsealv1alpha1.ReasonPolicyDenied, stall, "",
 			"spec.targetNamespace %s is refused: a GitSync outside %s may only write its own namespace", targetNS, r.Namespace)
 	}
 
@@ -436,22 +436,22 @@ func (r *GitSyncReconciler) sync(ctx context.Context, gs, prev *gitsealv1alpha1.
 		r.builds.put(key, checkout.Commit, gs.Spec.Path, gs.Generation, objs)
 	}
 	if previous := fromInventory(gs.Status.Inventory); apply.RefuseEmpty(objs, previous, gs.Spec.AllowEmpty) {
-		return failed(gitsealv1alpha1.ReasonEmptyRevision, false, rev,
+		return failed(gitsealv1alpha1.ReasonEmptyRevision, stall, rev,
 			"revision %s renders no objects from %s while %d objects are applied: refused, nothing was applied or pruned; set spec.allowEmpty to accept an empty revision",
 			rev, path.Clean(gs.Spec.Path), len(previous))
 	}
 	if msg := plaintextSecrets(r.policy, objs); msg != "" {
-		return failed(gitsealv1alpha1.ReasonPolicyDenied, false, rev, "%s", msg)
+		return failed(gitsealv1alpha1.ReasonPolicyDenied, stall, rev, "%s", msg)
 	}
 	if tenant {
 		if msg := tenancyViolations(objs, gs.Namespace, r.namespaced); msg != "" {
-			return failed(gitsealv1alpha1.ReasonPolicyDenied, false, rev, "%s", msg)
+			return failed(gitsealv1alpha1.ReasonPolicyDenied, stall, rev, "%s", msg)
 		}
 	}
 
 	c, err := r.applyClient(gs)
 	if err != nil {
-		return failed(gitsealv1alpha1.ReasonApplyFailed, true, rev, "%v", err)
+		return failed(gitsealv1alpha1.ReasonApplyFailed, backoff, rev, "%v", err)
 	}
 	// The objects the drift watch saw change since the last sync: a sync
 	// that is not a full check sends, or compares, these as well. With
@@ -595,7 +595,7 @@ func (r *GitSyncReconciler) waitForDependencies(ctx context.Context, gs *gitseal
 		case apierrors.IsNotFound(err):
 			why = "does not exist"
 		case err != nil:
-			return failed(gitsealv1alpha1.ReasonDependencyNotReady, true, "", "read GitSync %s/%s: %v", gs.Namespace, dep.Name, err), true
+			return failed(gitsealv1alpha1.ReasonDependencyNotReady, backoff, "", "read GitSync %s/%s: %v", gs.Namespace, dep.Name, err), true
 		default:
 			ready := meta.FindStatusCondition(d.Status.Conditions, gitsealv1alpha1.ConditionReady)
 			switch {
@@ -608,8 +608,8 @@ func (r *GitSyncReconciler) waitForDependencies(ctx context.Context, gs *gitseal
 			}
 		}
 		if why != "" {
-			res := failed(gitsealv1alpha1.ReasonDependencyNotReady, false, "", "waiting for GitSync %s/%s, which %s", gs.Namespace, dep.Name, why)
-			res.retry, res.waitFor = wait, dependencyPoll
+			res := failed(gitsealv1alpha1.ReasonDependencyNotReady, wait, "", "waiting for GitSync %s/%s, which %s", gs.Namespace, dep.Name, why)
+			res.waitFor = dependencyPoll
 			return res, true
 		}
 	}
@@ -669,13 +669,13 @@ func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha
 		err := r.Reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: ref.Name}, &s)
 		switch {
 		case apierrors.IsNotFound(err):
-			return opts, failed(gitsealv1alpha1.ReasonGitVerificationFailed, true, "", "credentials Secret %s/%s not found", gs.Namespace, ref.Name), false
+			return opts, failed(gitsealv1alpha1.ReasonGitVerificationFailed, backoff, "", "credentials Secret %s/%s not found", gs.Namespace, ref.Name), false
 		case err != nil:
-			return opts, failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "read credentials Secret %s/%s: %v", gs.Namespace, ref.Name, err), false
+			return opts, failed(gitsealv1alpha1.ReasonGitFetchFailed, backoff, "", "read credentials Secret %s/%s: %v", gs.Namespace, ref.Name, err), false
 		}
 		auth, err := gitsource.AuthFromSecret(s.Data)
 		if err != nil {
-			return opts, failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "credentials Secret %s/%s: %v", gs.Namespace, ref.Name, err), false
+			return opts, failed(gitsealv1alpha1.ReasonInvalidSpec, stall, "", "credentials Secret %s/%s: %v", gs.Namespace, ref.Name, err), false
 		}
 		opts.Auth = auth
 	}
@@ -684,13 +684,13 @@ func (r *GitSyncReconciler) fetchOptions(ctx context.Context, gs *gitsealv1alpha
 		err := r.Reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: v.SecretRef.Name}, &s)
 		switch {
 		case apierrors.IsNotFound(err):
-			return opts, failed(gitsealv1alpha1.ReasonGitVerificationFailed, true, "", "signers Secret %s/%s not found", gs.Namespace, v.SecretRef.Name), false
+			return opts, failed(gitsealv1alpha1.ReasonGitVerificationFailed, backoff, "", "signers Secret %s/%s not found", gs.Namespace, v.SecretRef.Name), false
 		case err != nil:
-			return opts, failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "read signers Secret %s/%s: %v", gs.Namespace, v.SecretRef.Name, err), false
+			return opts, failed(gitsealv1alpha1.ReasonGitFetchFailed, backoff, "", "read signers Secret %s/%s: %v", gs.Namespace, v.SecretRef.Name, err), false
 		}
 		keys, err := gitsource.ParseAllowedSigners(s.Data[signersKey])
 		if err != nil {
-			return opts, failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "signers Secret %s/%s, item %s: %v", gs.Namespace, v.SecretRef.Name, signersKey, err), false
+			return opts, failed(gitsealv1alpha1.ReasonInvalidSpec, stall, "", "signers Secret %s/%s, item %s: %v", gs.Namespace, v.SecretRef.Name, signersKey, err), false
 		}
 		opts.AllowedSigners = keys
 	}
@@ -725,9 +725,9 @@ func (r *GitSyncReconciler) build(ctx context.Context, checkout *gitsource.Share
 	})
 	switch {
 	case errors.Is(err, render.ErrNoPath):
-		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v in revision %s", err, rev), false
+		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, stall, rev, "%v in revision %s", err, rev), false
 	case err != nil:
-		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, false, rev, "%v", err), false
+		return nil, failed(gitsealv1alpha1.ReasonBuildFailed, stall, rev, "%v", err), false
 	}
 	return out.([]*unstructured.Unstructured), syncResult{}, true
 }
@@ -775,7 +775,7 @@ func (r *GitSyncReconciler) checkServiceAccount(ctx context.Context, gs *gitseal
 	sa.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ServiceAccount"))
 	name := serviceAccount(gs, r.DefaultServiceAccount)
 	if err := r.Reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: name}, sa); apierrors.IsNotFound(err) {
-		return failed(gitsealv1alpha1.ReasonInvalidSpec, true, "",
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, backoff, "",
 			"ServiceAccount %s/%s not found: create it, or name another in spec.serviceAccountName", gs.Namespace, name), false
 	}
 	return syncResult{}, true
@@ -846,14 +846,11 @@ func gitSyncLabels(gs *gitsealv1alpha1.GitSync) map[string]string {
 	return map[string]string{LabelGitSyncName: gs.Name, LabelGitSyncNamespace: gs.Namespace}
 }
 
-// failed is a failed sync at revision rev (when known): retried with
-// backoff when transient, else stalled until the next interval, a new
-// commit or a new spec.
-func failed(reason string, transient bool, rev, format string, args ...any) syncResult {
-	o := outcome{Reason: reason, Message: fmt.Sprintf(format, args...), retry: stall}
-	if transient {
-		o.retry = backoff
-	}
+// failed is a failed sync at revision rev (when known), followed by r:
+// backoff for a transient failure, stall until the next interval, a new
+// commit or a new spec, or wait for something else.
+func failed(reason string, r retry, rev, format string, args ...any) syncResult {
+	o := outcome{Reason: reason, Message: fmt.Sprintf(format, args...), retry: r}
 	return syncResult{outcome: o, revision: rev}
 }
 
@@ -862,13 +859,13 @@ func failed(reason string, transient bool, rev, format string, args ...any) sync
 func fetchFailed(err error) syncResult {
 	switch {
 	case errors.Is(err, gitsource.ErrAuth), errors.Is(err, gitsource.ErrVerification):
-		return failed(gitsealv1alpha1.ReasonGitVerificationFailed, false, "", "%v", err)
+		return failed(gitsealv1alpha1.ReasonGitVerificationFailed, stall, "", "%v", err)
 	case errors.Is(err, gitsource.ErrInvalid):
-		return failed(gitsealv1alpha1.ReasonInvalidSpec, false, "", "%v", err)
+		return failed(gitsealv1alpha1.ReasonInvalidSpec, stall, "", "%v", err)
 	case errors.Is(err, gitsource.ErrNotFound), errors.Is(err, gitsource.ErrTooLarge), errors.Is(err, gitsource.ErrRefused):
-		return failed(gitsealv1alpha1.ReasonGitFetchFailed, false, "", "%v", err)
+		return failed(gitsealv1alpha1.ReasonGitFetchFailed, stall, "", "%v", err)
 	}
-	return failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "%v", err)
+	return failed(gitsealv1alpha1.ReasonGitFetchFailed, backoff, "", "%v", err)
 }
 
 // applyFailed maps an apply error: objects the API server refuses wait for
@@ -879,7 +876,10 @@ func applyFailed(err error, rev string) syncResult {
 		reason = gitsealv1alpha1.ReasonPruneFailed
 	}
 	var refused *apply.Error
-	return failed(reason, !errors.As(err, &refused), rev, "%v", err)
+	if errors.As(err, &refused) {
+		return failed(reason, stall, rev, "%v", err)
+	}
+	return failed(reason, backoff, rev, "%v", err)
 }
 
 func summary(rev string, r *apply.Result) string {

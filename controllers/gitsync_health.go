@@ -42,7 +42,10 @@ func waitReady(ctx context.Context, c client.Reader, refs []apply.ObjectRef, rev
 // are retried with backoff.
 func healthFailed(err error, rev string) syncResult {
 	if notReady, ok := errors.AsType[*health.NotReadyError](err); ok {
-		return failed(gitsealv1alpha1.ReasonHealthCheckFailed, true, rev, "applied revision %s, but %v", rev, notReady)
+		return failed(gitsealv1alpha1.ReasonHealthCheckFailed, backoff, rev, "applied revision %s, but %v", rev, notReady)
 	}
-	return failed(gitsealv1alpha1.ReasonHealthCheckFailed, !errors.Is(err, health.ErrFailed), rev, "%v", err)
+	if errors.Is(err, health.ErrFailed) {
+		return failed(gitsealv1alpha1.ReasonHealthCheckFailed, stall, rev, "%v", err)
+	}
+	return failed(gitsealv1alpha1.ReasonHealthCheckFailed, backoff, rev, "%v", err)
 }

@@ -65,8 +65,8 @@ func TestRequeueAfter(t *testing.T) {
 		want     time.Duration
 	}{
 		{"a success syncs again after the interval", ok, 0, time.Hour},
-		{"a transient failure is retried with backoff", failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "down"), 3, 8 * time.Second},
-		{"a failure only a new commit fixes waits for the interval", failed(gitsealv1alpha1.ReasonBuildFailed, false, "", "bad"), 0, time.Hour},
+		{"a transient failure is retried with backoff", failed(gitsealv1alpha1.ReasonGitFetchFailed, backoff, "", "down"), 3, 8 * time.Second},
+		{"a failure only a new commit fixes waits for the interval", failed(gitsealv1alpha1.ReasonBuildFailed, stall, "", "bad"), 0, time.Hour},
 		{"a GitSync waiting for a dependency looks again soon", syncResult{outcome: outcome{Reason: gitsealv1alpha1.ReasonDependencyNotReady}, waitFor: 5 * time.Second}, 0, 5 * time.Second},
 	}
 	for _, tt := range tests {
@@ -79,7 +79,7 @@ func TestRequeueAfter(t *testing.T) {
 }
 
 func TestConsecutiveFailures(t *testing.T) {
-	transient := failed(gitsealv1alpha1.ReasonGitFetchFailed, true, "", "down")
+	transient := failed(gitsealv1alpha1.ReasonGitFetchFailed, backoff, "", "down")
 	tests := []struct {
 		name           string
 		res            syncResult
@@ -90,7 +90,7 @@ func TestConsecutiveFailures(t *testing.T) {
 		{"a transient failure counts one more", transient, 2, true, 3},
 		{"a transient failure of a new spec counts from one", transient, 5, false, 1},
 		{"a success resets the count", syncResult{outcome: outcome{Reason: gitsealv1alpha1.ReasonSucceeded}}, 4, true, 0},
-		{"a failure that waits for a new commit resets the count", failed(gitsealv1alpha1.ReasonBuildFailed, false, "", "bad"), 4, true, 0},
+		{"a failure that waits for a new commit resets the count", failed(gitsealv1alpha1.ReasonBuildFailed, stall, "", "bad"), 4, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
