@@ -176,16 +176,14 @@ envtest: ## Build (once per machine) and print the kube-apiserver/etcd/kubectl d
 	@hack/envtest.sh
 
 # make unit leaves out the packages whose every test needs a control plane
-# (and test/bench, which holds only benchmarks),
-# and cli's TestSync, which starts one of its own; in controllers and
-# internal/apply, testenv.Shared skips the tests that need one when
+# (and test/bench, which holds only benchmarks); elsewhere testenv.Shared
+# and testenv.StartFor skip the tests that need one when
 # GITSEAL_TEST_UNIT=1. make test clears the variable: it skips nothing.
 UNIT_EXCLUDE := $(MODULE)/test/integration $(MODULE)/test/e2e $(MODULE)/test/chart $(MODULE)/test/bench
-UNIT_SKIP    := ^TestSync$$
 
 .PHONY: unit
 unit: ## Run every test that needs no control plane (no kube-apiserver, etcd, helm or promtool): seconds on a warm cache
-	env -u KUBEBUILDER_ASSETS GITSEAL_TEST_UNIT=1 go test -skip '$(UNIT_SKIP)' \
+	env -u KUBEBUILDER_ASSETS GITSEAL_TEST_UNIT=1 go test \
 		$$(go list ./... | grep -vxF $(addprefix -e ,$(UNIT_EXCLUDE)))
 
 .PHONY: test

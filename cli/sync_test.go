@@ -101,15 +101,7 @@ func TestSyncOutcome(t *testing.T) {
 // TestSync runs gitseal sync against a real API server. No controller runs:
 // the test plays its part, answering requested syncs in the status.
 func TestSync(t *testing.T) {
-	env, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	env := testenv.StartFor(t)
 	admin, err := env.AdminKubeconfig()
 	if err != nil {
 		t.Fatal(err)

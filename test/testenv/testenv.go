@@ -206,9 +206,7 @@ type Shared struct {
 // which runs only the tests that need no control plane.
 func (s *Shared) Get(t testing.TB) *Env {
 	t.Helper()
-	if os.Getenv(UnitEnv) == "1" {
-		t.Skipf("needs the test control plane; %s=1 (make unit) runs only the tests that need none, make test runs this one", UnitEnv)
-	}
+	skipInUnitMode(t)
 	s.once.Do(func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -222,6 +220,33 @@ func (s *Shared) Get(t testing.TB) *Env {
 		t.Fatalf("testenv: cannot start the test control plane: %v", s.err)
 	}
 	return s.env
+}
+
+// StartFor starts a control plane of t's own, stopped when t ends. Like
+// Shared.Get, it fails t when the control plane cannot start, and skips t
+// only under `make unit` (UnitEnv=1).
+func StartFor(t testing.TB) *Env {
+	t.Helper()
+	skipInUnitMode(t)
+	env, err := Start()
+	if err != nil {
+		t.Fatalf("testenv: cannot start the test control plane: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return env
+}
+
+// skipInUnitMode skips t under `make unit`, which runs only the tests that
+// need no control plane.
+func skipInUnitMode(t testing.TB) {
+	t.Helper()
+	if os.Getenv(UnitEnv) == "1" {
+		t.Skipf("needs the test control plane; %s=1 (make unit) runs only the tests that need none, make test runs this one", UnitEnv)
+	}
 }
 
 // stop stops the control plane if Get started it; later calls do nothing.
