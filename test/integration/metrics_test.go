@@ -21,6 +21,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -103,6 +104,15 @@ func TestMetricsAreServedOnlyToAuthorizedScrapers(t *testing.T) {
 		must(t, err)
 		return resp.StatusCode, string(body)
 	}
+	// The health probe answers before the secure metrics server, which
+	// sets up its authentication first, listens.
+	testenv.WaitFor(t, "the metrics server to listen", 30*time.Second, func() error {
+		conn, err := net.DialTimeout("tcp", metricsAddr, time.Second)
+		if err == nil {
+			_ = conn.Close()
+		}
+		return err
+	})
 	url := "https://" + metricsAddr + "/metrics"
 	if code, _ := scrape(url, ""); code != http.StatusUnauthorized {
 		t.Errorf("a scrape without a token got %d, want 401", code)
