@@ -61,6 +61,7 @@ func get(s *Shared) (*Env, *recordingTB) {
 
 func TestSharedGetUnderMakeUnitSkipsWithoutStarting(t *testing.T) {
 	t.Setenv(UnitEnv, "1")
+	unsetenv(t, "CI")
 	t.Setenv("KUBEBUILDER_ASSETS", t.TempDir()) // holds no binaries: a start would fail
 	var s Shared
 	env, tb := get(&s)
@@ -72,6 +73,20 @@ func TestSharedGetUnderMakeUnitSkipsWithoutStarting(t *testing.T) {
 	}
 	if err := s.stop(); err != nil {
 		t.Errorf("stop after no start: %v", err)
+	}
+}
+
+func TestSharedGetUnderMakeUnitFailsInCIWithoutStarting(t *testing.T) {
+	t.Setenv(UnitEnv, "1")
+	t.Setenv("CI", "true")
+	t.Setenv("KUBEBUILDER_ASSETS", t.TempDir())
+	var s Shared
+	env, tb := get(&s)
+	if env != nil || tb.skipped != "" || !strings.Contains(tb.failed, "CI never skips") {
+		t.Fatalf("Get = %v, skipped %q, failed %q; want a failure, because CI never skips", env, tb.skipped, tb.failed)
+	}
+	if s.env != nil || s.err != nil {
+		t.Errorf("a refused Get started the control plane: env %v, err %v", s.env, s.err)
 	}
 }
 
