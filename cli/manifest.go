@@ -17,7 +17,6 @@ limitations under the License.
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -33,7 +32,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
@@ -58,6 +56,20 @@ type input struct {
 	path   string
 	data   []byte
 	format format
+	// split is data split into documents, once.
+	split *manifestFile
+}
+
+// file returns the input split into its documents.
+func (in *input) file() (*manifestFile, error) {
+	if in.split == nil {
+		mf, err := splitManifestFile(in.name, in.data, in.format)
+		if err != nil {
+			return nil, err
+		}
+		in.split = mf
+	}
+	return in.split, nil
 }
 
 // readInputs reads the files named by args, or standard input when args
@@ -192,12 +204,14 @@ type manifest struct {
 // manifests splits an input into its objects, expanding v1 Lists. Empty
 // documents are skipped.
 func (in *input) manifests() ([]manifest, error) {
-	docs, err := splitDocuments(in)
+	mf, err := in.file()
 	if err != nil {
 		return nil, err
 	}
+	docs := mf.docs
 	var out []manifest
-	for i, raw := range docs {
+	for i, d := range docs {
+		raw := d.raw
 		where := in.name
 		if len(docs) > 1 {
 			where = fmt.Sprintf("%s, document %d", in.name, i+1)
@@ -225,44 +239,6 @@ func (in *input) manifests() ([]manifest, error) {
 		}
 	}
 	return out, nil
-}
-
-// splitDocuments returns each non-empty document of the input as JSON.
-func splitDocuments(in *input) ([]json.RawMessage, error) {
-	var out []json.RawMessage
-	if in.format == formatJSON {
-		dec := json.NewDecoder(bytes.NewReader(in.data))
-		for {
-			var raw json.RawMessage
-			err := dec.Decode(&raw)
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", in.name, safeDecodeError(err))
-			}
-			if !isNull(raw) {
-				out = append(out, raw)
-			}
-		}
-	}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(in.data)))
-	for n := 1; ; n++ {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", in.name, err)
-		}
-		raw, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s, document %d: %w", in.name, n, safeDecodeError(err))
-		}
-		if !isNull(raw) {
-			out = append(out, raw)
-		}
-	}
 }
 
 func isNull(raw []byte) bool {

@@ -17,24 +17,19 @@ limitations under the License.
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
-	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/bitnami"
 	"github.com/gitseal/gitseal/internal/sealer"
@@ -147,16 +142,6 @@ func (o *MigrateBitnamiOptions) Validate() error {
 	return o.complete()
 }
 
-// bitnamiJob is one Bitnami SealedSecret to migrate and, once done, the
-// gitseal SealedSecret and what to report.
-type bitnamiJob struct {
-	m      manifest
-	target *sealTarget
-	out    *gitsealv1alpha1.SealedSecret
-	report string
-	notes  []string
-}
-
 // Run converts.
 func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 	noteTerminalStdin(o.IOStreams, o.Files)
@@ -164,80 +149,40 @@ func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := readInputs(o.Files, o.In, o.Recursive)
+	c := &conversion{
+		IOStreams:  o.IOStreams,
+		files:      o.Files,
+		recursive:  o.Recursive,
+		inPlace:    o.Write,
+		workers:    runtime.GOMAXPROCS(0),
+		format:     formatYAML,
+		resolver:   newTargetResolver(o.cluster, &o.Recipients, o.ErrOut),
+		kind:       bitnami.APIVersion + " SealedSecret",
+		one:        "Bitnami SealedSecret",
+		many:       "SealedSecrets",
+		verb:       "migrated",
+		doing:      "migrating",
+		match:      func(tm metav1.TypeMeta) bool { return bitnami.IsSealedSecret(tm.APIVersion, tm.Kind) },
+		othersHint: "migrate reads Bitnami SealedSecrets; with -R, other objects are skipped, and with -w they stay in their files as they are",
+		convert:    func(j *convertJob) error { return o.migrate(j, keys) },
+	}
+	r, err := c.plan(ctx)
 	if err != nil {
 		return err
 	}
-	resolver := newTargetResolver(o.cluster, &o.Recipients, o.ErrOut)
-	var jobs []*bitnamiJob
-	byInput := map[*input][]*bitnamiJob{}
-	docsOf := map[*input][]rawDoc{}
-	skipped := 0
-	for _, in := range inputs {
-		ms, err := in.manifests()
-		if err != nil {
-			return err
-		}
-		var found, others []manifest
-		for _, m := range ms {
-			if bitnami.IsSealedSecret(m.APIVersion, m.Kind) {
-				found = append(found, m)
-			} else {
-				others = append(others, m)
-			}
-		}
-		// Other objects are skipped with -R, and kept in their files with -w.
-		othersOK := o.Recursive || (o.Write && len(found) > 0)
-		switch {
-		case len(others) > 0 && !othersOK:
-			return withHint(fmt.Errorf("%s: a %s, not a %s SealedSecret", others[0].where, describeKind(others[0].TypeMeta), bitnami.APIVersion),
-				"migrate reads Bitnami SealedSecrets; with -R, other objects are skipped, and with -w they stay in their files as they are")
-		case len(found) == 0 && !o.Recursive:
-			return fmt.Errorf("%s: no %s SealedSecret found", in.name, bitnami.APIVersion)
-		}
-		skipped += len(others)
-		if len(found) == 0 {
-			continue
-		}
-		if o.Write {
-			if docsOf[in], err = rawDocuments(in, found); err != nil {
-				return err
-			}
-		}
-		target, err := resolver.resolve(ctx, in.path)
-		if err != nil {
-			return err
-		}
-		for _, m := range found {
-			j := &bitnamiJob{m: m, target: target}
-			jobs = append(jobs, j)
-			byInput[in] = append(byInput[in], j)
-		}
-	}
-	if len(jobs) == 0 {
+	defer r.clear()
+	if len(r.jobs) == 0 {
 		return withHint(fmt.Errorf("no %s SealedSecret found in the input", bitnami.APIVersion), "migrate reads the SealedSecret files of Bitnami sealed-secrets")
 	}
-
-	var errs []error
-	for _, j := range jobs {
-		if err := o.migrate(j, keys); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	switch {
-	case len(errs) == 1:
-		return errs[0]
-	case len(errs) > 1:
-		for _, err := range errs {
-			fmt.Fprintf(o.ErrOut, "error: %v\n", err)
-		}
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d of %d SealedSecrets could not be migrated; nothing was written", len(errs), len(jobs))}
-	}
-
-	if err := o.write(inputs, jobs, byInput, docsOf); err != nil {
+	c.run(r)
+	if err := c.failure(r); err != nil {
 		return err
 	}
-	for _, j := range jobs {
+	objects, files, err := c.write(r)
+	if err != nil {
+		return err
+	}
+	for _, j := range r.jobs {
 		for _, n := range j.notes {
 			fmt.Fprintln(o.ErrOut, "note: "+n)
 		}
@@ -245,52 +190,13 @@ func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 	}
 	switch {
 	case o.Write:
-		msg := fmt.Sprintf("migrated %d SealedSecret(s) in place in %d file(s)", len(jobs), len(byInput))
-		if skipped > 0 {
-			msg += fmt.Sprintf("; left %d object(s) that are not Bitnami SealedSecrets as they were", skipped)
+		msg := fmt.Sprintf("migrated %d SealedSecret(s) in place in %d file(s)", objects, files)
+		if r.others > 0 {
+			msg += fmt.Sprintf("; left %d object(s) that are not Bitnami SealedSecrets as they were", r.others)
 		}
 		fmt.Fprintln(o.ErrOut, msg)
-	case skipped > 0:
-		fmt.Fprintf(o.ErrOut, "skipped %d object(s) that are not Bitnami SealedSecrets\n", skipped)
-	}
-	return nil
-}
-
-// write prints the gitseal SealedSecrets, or with --write rewrites each
-// file once every new file content is ready.
-func (o *MigrateBitnamiOptions) write(inputs []*input, jobs []*bitnamiJob, byInput map[*input][]*bitnamiJob, docsOf map[*input][]rawDoc) error {
-	if !o.Write {
-		docs := make([][]byte, len(jobs))
-		for i, j := range jobs {
-			doc, err := marshalSealedSecret(j.out, formatYAML)
-			if err != nil {
-				return err
-			}
-			docs[i] = doc
-		}
-		return writeDocuments(o.Out, docs, formatYAML)
-	}
-	contents := map[*input][]byte{}
-	for _, in := range inputs {
-		if len(byInput[in]) == 0 {
-			continue
-		}
-		replace := map[int]*gitsealv1alpha1.SealedSecret{}
-		for _, j := range byInput[in] {
-			replace[j.m.doc] = j.out
-		}
-		data, err := replaceDocuments(in.format, docsOf[in], replace)
-		if err != nil {
-			return fmt.Errorf("%s: %w", in.name, err)
-		}
-		contents[in] = data
-	}
-	for _, in := range inputs {
-		if data, ok := contents[in]; ok {
-			if err := writeFileAtomic(in.path, data, fileMode(in.path, 0o644)); err != nil {
-				return err
-			}
-		}
+	case r.others > 0:
+		fmt.Fprintf(o.ErrOut, "skipped %d object(s) that are not Bitnami SealedSecrets\n", r.others)
 	}
 	return nil
 }
@@ -325,7 +231,7 @@ const annotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // migrate opens one Bitnami SealedSecret and seals its values again to
 // the job's target, with the scope Bitnami sealed them for.
-func (o *MigrateBitnamiOptions) migrate(j *bitnamiJob, keys []*bitnami.Key) error {
+func (o *MigrateBitnamiOptions) migrate(j *convertJob, keys []*bitnami.Key) error {
 	var b bitnami.SealedSecret
 	if err := json.Unmarshal(j.m.raw, &b); err != nil {
 		return fmt.Errorf("%s: %w", j.m.where, safeDecodeError(err))
@@ -430,111 +336,4 @@ func bitnamiHint(err error, b *bitnami.SealedSecret) string {
 		return "the value is damaged or was edited; restore it from Git history"
 	}
 	return ""
-}
-
-// rawDoc is one document of an input as written, for rewriting a file in
-// place. index is its position among the input's non-empty documents
-// (manifest.doc), or -1 for an empty or comment-only document.
-type rawDoc struct {
-	text  []byte
-	index int
-	metav1.TypeMeta
-}
-
-// rawDocuments splits an input into its documents as splitDocuments does,
-// keeping their text. It refuses Bitnami SealedSecrets inside Lists,
-// which cannot be replaced as documents.
-func rawDocuments(in *input, found []manifest) ([]rawDoc, error) {
-	var docs []rawDoc
-	n := 0
-	add := func(text, asJSON []byte) {
-		d := rawDoc{text: text, index: -1}
-		if !isNull(asJSON) {
-			d.index = n
-			n++
-			_ = json.Unmarshal(asJSON, &d.TypeMeta) // manifests has parsed it already
-		}
-		docs = append(docs, d)
-	}
-	if in.format == formatJSON {
-		dec := json.NewDecoder(bytes.NewReader(in.data))
-		for {
-			var raw json.RawMessage
-			err := dec.Decode(&raw)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", in.name, safeDecodeError(err))
-			}
-			add(raw, raw)
-		}
-	} else {
-		reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(in.data)))
-		for {
-			text, err := reader.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", in.name, err)
-			}
-			asJSON, err := yaml.YAMLToJSON(text)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", in.name, safeDecodeError(err))
-			}
-			add(text, asJSON)
-		}
-	}
-	for _, m := range found {
-		i := slices.IndexFunc(docs, func(d rawDoc) bool { return d.index == m.doc })
-		if i < 0 || !bitnami.IsSealedSecret(docs[i].APIVersion, docs[i].Kind) {
-			return nil, withHint(fmt.Errorf("%s: a Bitnami SealedSecret inside a List cannot be replaced in place", m.where),
-				"convert the file to standard output (without -w) and replace it yourself")
-		}
-	}
-	return docs, nil
-}
-
-// replaceDocuments writes docs again, each document whose index replace
-// names as its gitseal SealedSecret and every other one as it was. In
-// YAML, the comment lines that open a replaced document are kept.
-func replaceDocuments(f format, docs []rawDoc, replace map[int]*gitsealv1alpha1.SealedSecret) ([]byte, error) {
-	var b bytes.Buffer
-	for i, d := range docs {
-		text := d.text
-		if ss, ok := replace[d.index]; ok && d.index >= 0 {
-			doc, err := marshalSealedSecret(ss, f)
-			if err != nil {
-				return nil, err
-			}
-			if f == formatYAML {
-				doc = append(leadingComments(d.text), doc...)
-			}
-			text = doc
-		}
-		if f == formatYAML && i > 0 {
-			b.WriteString("---\n")
-		}
-		b.Write(bytes.TrimRight(text, "\n"))
-		b.WriteByte('\n')
-	}
-	return b.Bytes(), nil
-}
-
-// leadingComments returns the comment and blank lines a YAML document
-// starts with.
-func leadingComments(text []byte) []byte {
-	end := 0
-	for end < len(text) {
-		line := text[end:]
-		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
-			line = line[:nl+1]
-		}
-		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
-			break
-		}
-		end += len(line)
-	}
-	return slices.Clone(text[:end])
 }

@@ -148,7 +148,7 @@ func (o *ResealOptions) Run(ctx context.Context) error {
 // parsedFile is one input with its SealedSecret documents, by index.
 type parsedFile struct {
 	in   *input
-	sf   *sealedFile
+	sf   *manifestFile
 	docs map[int]*gitsealv1alpha1.SealedSecret
 }
 

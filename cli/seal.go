@@ -18,6 +18,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,12 +29,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/sealer"
@@ -105,8 +105,9 @@ else the kube context's namespace when sealing to a fetched key (said on
 stderr); offline, it must name one. A Secret that names another namespace
 than --namespace is an error.
 
---write replaces each plaintext file with its sealed form (through a
-temporary file and a rename). The old plaintext may remain on disk and in
+--write replaces each Secret in its file with its SealedSecret, keeping the
+file's other documents and comments (through a temporary file and a
+rename). The old plaintext may remain on disk and in
 Git history: seal before committing, and treat a committed plaintext as
 leaked. --merge-into updates the items of an existing SealedSecret file and
 keeps every other byte of it, untouched ciphertexts included: offline,
@@ -145,9 +146,9 @@ SealedSecret, next to format-2 values.`,
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.SecretFiles, "secret-file", "f", nil, "seal the Secrets in `FILE`, like a FILE argument (kubeseal's spelling); repeatable")
 	f.BoolVarP(&o.Recursive, "recursive", "R", false, "seal every *.yaml, *.yml and *.json file below the directories given")
-	f.BoolVarP(&o.Write, "write", "w", false, "replace each plaintext Secret file with its sealed form")
+	f.BoolVarP(&o.Write, "write", "w", false, "replace each Secret in its file with its SealedSecret")
 	f.StringVar(&o.MergeInto, "merge-into", "", "update the items of the SealedSecret in `FILE`, keeping everything else byte for byte")
-	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default yaml; with --write, the input's)")
+	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default yaml); --write keeps each file's")
 	f.StringVar(&o.Format, "format", "", "the same as --output (kubeseal's spelling)")
 	f.BoolVar(&o.AllowEmptyData, "allow-empty-data", false, "skip a Secret without data, with a note, instead of failing (a SealedSecret needs an item)")
 	f.IntVar(&o.Jobs, "jobs", runtime.GOMAXPROCS(0), "Secrets sealed in parallel")
@@ -187,6 +188,8 @@ func (o *SealOptions) Validate() error {
 		return withHint(errors.New("--raw needs --key"), "name the item key the value is sealed for")
 	case !o.Raw && (o.Name != "" || o.Key != "" || o.FromFile != ""):
 		return errors.New("--name, --key and --from-file go with --raw")
+	case o.Write && o.format != "":
+		return errors.New("--write keeps each file's format; -o/--output and --format do not go with it")
 	case o.Write && o.MergeInto != "":
 		return errors.New("--write and --merge-into do not go together")
 	case o.Write && stdin:
@@ -212,28 +215,6 @@ func (o *SealOptions) Run(ctx context.Context) error {
 	return o.runSeal(ctx, resolver)
 }
 
-// sealJob is one Secret to seal and, once done, its result.
-type sealJob struct {
-	m      manifest
-	target *sealTarget
-	sealResult
-}
-
-// sealResult is what sealing one Secret gives.
-type sealResult struct {
-	doc   []byte
-	items int
-	// defaulted is set when the Secret named no namespace and took the
-	// default one.
-	defaulted bool
-	// skipped is set when the Secret had no data and --allow-empty-data
-	// was given.
-	skipped bool
-	// note is said on stderr, e.g. that a scope annotation was honoured.
-	note string
-	err  error
-}
-
 // sealNamespaces are the namespaces sealOne checks a Secret against.
 type sealNamespaces struct {
 	// flag is --namespace; a Secret that names another is an error.
@@ -243,154 +224,82 @@ type sealNamespaces struct {
 }
 
 func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) error {
-	inputs, err := readInputs(o.Files, o.In, o.Recursive)
+	var namespaces sealNamespaces // known once the targets are
+	defaulted := atomic.Bool{}
+	c := &conversion{
+		IOStreams:  o.IOStreams,
+		files:      o.Files,
+		recursive:  o.Recursive,
+		inPlace:    o.Write,
+		workers:    o.Jobs,
+		format:     cmp.Or(o.format, formatYAML),
+		resolver:   resolver,
+		kind:       "v1 Secret",
+		one:        "Secret",
+		many:       "Secrets",
+		verb:       "sealed",
+		doing:      "sealing",
+		match:      func(tm metav1.TypeMeta) bool { return tm.APIVersion == "v1" && tm.Kind == "Secret" },
+		othersHint: "seal reads Secret manifests; with -R, other objects are skipped, and with -w they stay in their files as they are",
+		convert: func(j *convertJob) error {
+			d, err := sealOne(j, namespaces, o.AllowEmptyData)
+			if d {
+				defaulted.Store(true)
+			}
+			return err
+		},
+	}
+	r, err := c.plan(ctx)
 	if err != nil {
 		if o.Write && errors.Is(err, fs.ErrNotExist) {
 			return withHint(err, "gitseal's -w seals the files it is given in place; for kubeseal's -w FILE, redirect standard output: > FILE")
 		}
 		return err
 	}
-	var jobs []*sealJob
-	byInput := map[*input][]*sealJob{}
-	skipped := 0
-	for _, in := range inputs {
-		ms, err := in.manifests()
-		if err != nil {
-			return err
-		}
-		var secrets, others []manifest
-		for _, m := range ms {
-			if m.APIVersion == "v1" && m.Kind == "Secret" {
-				secrets = append(secrets, m)
-			} else {
-				others = append(others, m)
-			}
-		}
-		switch {
-		case len(others) > 0 && !o.Recursive:
-			return withHint(fmt.Errorf("%s: a %s, not a v1 Secret", others[0].where, describeKind(others[0].TypeMeta)),
-				"seal reads Secret manifests; with -R, files of other objects are skipped")
-		case len(others) > 0 && o.Write && len(secrets) > 0:
-			return withHint(fmt.Errorf("%s mixes Secrets and other objects", in.name), "move the Secrets to a file of their own to seal it in place")
-		}
-		skipped += len(others)
-		if len(secrets) == 0 {
-			continue
-		}
-		target, err := resolver.resolve(ctx, in.path)
-		if err != nil {
-			return err
-		}
-		for _, m := range secrets {
-			j := &sealJob{m: m, target: target}
-			jobs = append(jobs, j)
-			byInput[in] = append(byInput[in], j)
-		}
-	}
-	if len(jobs) == 0 {
+	defer r.clear()
+	if len(r.jobs) == 0 {
 		if o.Recursive && o.Write {
 			fmt.Fprintf(o.ErrOut, "nothing to seal: no Secret found in %s\n", strings.Join(o.Files, ", "))
 			return nil
 		}
 		return withHint(errors.New("no Secret found in the input"), "seal reads v1 Secret manifests, e.g. from kubectl create secret ... --dry-run=client -o yaml")
 	}
-	defaultNS, fromContext, err := o.defaultNamespace(jobs)
+	defaultNS, fromContext, err := o.defaultNamespace(r.jobs)
 	if err != nil {
 		return err
 	}
-	namespaces := sealNamespaces{flag: o.Namespace, fallback: defaultNS}
-
-	outFormat := func(in *input) format {
-		switch {
-		case o.format != "":
-			return o.format
-		case o.Write:
-			return in.format
+	namespaces = sealNamespaces{flag: o.Namespace, fallback: defaultNS}
+	c.run(r)
+	if err := c.failure(r); err != nil {
+		return err
+	}
+	items := 0
+	for _, j := range r.jobs {
+		if j.out != nil {
+			items += len(j.out.Spec.EncryptedData)
 		}
-		return formatYAML
-	}
-	o.sealAll(jobs, namespaces, outFormat)
-	for _, in := range inputs {
-		clear(in.data) // the plaintext
-	}
-	failed := 0
-	var firstErr error
-	for _, j := range jobs {
-		if j.err != nil {
-			if failed == 0 {
-				firstErr = j.err
-			}
-			failed++
+		for _, n := range j.notes {
+			fmt.Fprintln(o.ErrOut, "note: "+n)
 		}
 	}
-	if failed > 0 {
-		if failed > 1 {
-			return fmt.Errorf("%d Secrets could not be sealed, nothing was written; the first: %w", failed, firstErr)
-		}
-		return firstErr
-	}
-
-	items, sealed, defaulted := 0, 0, false
-	for _, j := range jobs {
-		items += j.items
-		defaulted = defaulted || j.defaulted
-		if !j.skipped {
-			sealed++
-		}
-		if j.note != "" {
-			fmt.Fprintln(o.ErrOut, "note: "+j.note)
-		}
-	}
-	if defaulted && fromContext {
+	if defaulted.Load() && fromContext {
 		fmt.Fprintf(o.ErrOut, "using namespace %s from the kube context for Secrets that name none\n", defaultNS)
 	}
-	if !o.Write {
-		var docs [][]byte
-		for _, j := range jobs {
-			if !j.skipped {
-				docs = append(docs, j.doc)
-			}
-		}
-		if len(docs) == 0 {
-			fmt.Fprintln(o.ErrOut, "nothing to seal: every Secret is empty")
-			return nil
-		}
-		return writeDocuments(o.Out, docs, outFormat(nil))
+	sealed, files, err := c.write(r)
+	if err != nil {
+		return err
 	}
-	written := 0
-	for _, in := range inputs {
-		js := byInput[in]
-		var docs [][]byte
-		for _, j := range js {
-			if !j.skipped {
-				docs = append(docs, j.doc)
-			}
-		}
-		if len(docs) == 0 {
-			continue
-		}
-		if len(docs) < len(js) {
-			return withHint(fmt.Errorf("%s mixes empty Secrets with others; nothing was written", in.name),
-				"a SealedSecret needs at least one item: move the empty Secrets to a file of their own")
-		}
-		written++
-		var buf bytes.Buffer
-		if err := writeDocuments(&buf, docs, outFormat(in)); err != nil {
-			return err
-		}
-		if err := writeFileAtomic(in.path, buf.Bytes(), fileMode(in.path, 0o644)); err != nil {
-			return err
-		}
-	}
-	if written == 0 {
+	if sealed == 0 {
 		fmt.Fprintln(o.ErrOut, "nothing to seal: every Secret is empty")
 		return nil
 	}
-	msg := fmt.Sprintf("sealed %d Secret(s), %d item(s), in place in %d file(s)", sealed, items, written)
-	if skipped > 0 {
-		msg += fmt.Sprintf("; skipped %d object(s) that are not Secrets", skipped)
+	if o.Write {
+		msg := fmt.Sprintf("sealed %d Secret(s), %d item(s), in place in %d file(s)", sealed, items, files)
+		if r.others > 0 {
+			msg += fmt.Sprintf("; skipped %d object(s) that are not Secrets", r.others)
+		}
+		fmt.Fprintln(o.ErrOut, msg)
 	}
-	fmt.Fprintln(o.ErrOut, msg)
 	return nil
 }
 
@@ -398,7 +307,7 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 // --namespace, else the kube context's when a job seals to fetched keys,
 // and whether it is the kube context's. Offline, there is none: sealing
 // such a Secret fails.
-func (o *SealOptions) defaultNamespace(jobs []*sealJob) (string, bool, error) {
+func (o *SealOptions) defaultNamespace(jobs []*convertJob) (string, bool, error) {
 	if o.Namespace != "" {
 		return o.Namespace, false, nil
 	}
@@ -411,69 +320,43 @@ func (o *SealOptions) defaultNamespace(jobs []*sealJob) (string, bool, error) {
 	return "", false, nil
 }
 
-// sealAll seals the jobs on a bounded pool of workers, with a progress
-// bar on a terminal.
-func (o *SealOptions) sealAll(jobs []*sealJob, ns sealNamespaces, outFormat func(*input) format) {
-	var done atomic.Int64
-	stop := o.progress(len(jobs), &done)
-	defer stop()
-
-	next := make(chan *sealJob)
-	var wg sync.WaitGroup
-	for range min(o.Jobs, len(jobs)) {
-		wg.Go(func() {
-			for j := range next {
-				j.sealResult = sealOne(j.m, j.target, ns, o.AllowEmptyData, outFormat(j.m.in))
-				done.Add(1)
-			}
-		})
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
-}
-
-// sealOne decodes, seals and encodes one Secret.
-func sealOne(m manifest, t *sealTarget, ns sealNamespaces, allowEmpty bool, f format) sealResult {
+// sealOne decodes and seals one Secret. defaulted says it named no
+// namespace and took the default one.
+func sealOne(j *convertJob, ns sealNamespaces, allowEmpty bool) (defaulted bool, err error) {
+	m, t := j.m, j.target
 	secret, err := decodeSecret(m)
 	if err != nil {
-		return sealResult{err: err}
+		return false, err
 	}
 	defer wipeSecret(secret)
-	var r sealResult
 	switch {
 	case secret.Namespace == "":
-		secret.Namespace, r.defaulted = ns.fallback, true
+		secret.Namespace, defaulted = ns.fallback, true
 	case ns.flag != "" && secret.Namespace != ns.flag:
-		return sealResult{err: withHint(fmt.Errorf("%s: Secret %q is in namespace %q, not %q as --namespace says", m.where, secret.Name, secret.Namespace, ns.flag),
-			"--namespace only fills in Secrets that name none; drop it, or fix metadata.namespace")}
+		return false, withHint(fmt.Errorf("%s: Secret %q is in namespace %q, not %q as --namespace says", m.where, secret.Name, secret.Namespace, ns.flag),
+			"--namespace only fills in Secrets that name none; drop it, or fix metadata.namespace")
 	}
 	scope, note, err := secretScope(t, secret.Annotations)
 	if err != nil {
-		return sealResult{err: withHint(fmt.Errorf("%s: Secret %q: %w", m.where, secret.Name, err),
-			"make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")}
+		return false, withHint(fmt.Errorf("%s: Secret %q: %w", m.where, secret.Name, err),
+			"make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")
 	}
 	if note != "" {
-		r.note = fmt.Sprintf("%s: Secret %q: %s", m.where, secret.Name, note)
+		j.notes = append(j.notes, fmt.Sprintf("%s: Secret %q: %s", m.where, secret.Name, note))
 	}
 	if secret.Namespace == "" && scope != crypto.Cluster {
-		return sealResult{err: withHint(fmt.Errorf("%s: Secret %q has no namespace", m.where, secret.Name),
-			"set metadata.namespace in the manifest or pass --namespace; offline sealing never guesses it from your kube context")}
+		return false, withHint(fmt.Errorf("%s: Secret %q has no namespace", m.where, secret.Name),
+			"set metadata.namespace in the manifest or pass --namespace; offline sealing never guesses it from your kube context")
 	}
 	if allowEmpty && len(secret.Data) == 0 && len(secret.StringData) == 0 {
-		r.skipped = true
-		r.note = fmt.Sprintf("%s: Secret %q has no data; skipped (--allow-empty-data), as a SealedSecret needs at least one item", m.where, secret.Name)
-		return r
+		j.skipped = true
+		j.notes = append(j.notes, fmt.Sprintf("%s: Secret %q has no data; skipped (--allow-empty-data), as a SealedSecret needs at least one item", m.where, secret.Name))
+		return defaulted, nil
 	}
-	ss, err := sealer.Seal(secret, scope, t.recipients)
-	if err != nil {
-		return sealResult{err: fmt.Errorf("%s: %w", m.where, err)}
+	if j.out, err = sealer.Seal(secret, scope, t.recipients); err != nil {
+		return false, fmt.Errorf("%s: %w", m.where, err)
 	}
-	r.doc, err = marshalSealedSecret(ss, f)
-	r.items, r.err = len(ss.Spec.EncryptedData), err
-	return r
+	return defaulted, nil
 }
 
 // secretScope decides the scope of one Secret from its target and its
@@ -496,37 +379,6 @@ func secretScope(t *sealTarget, annotations map[string]string) (crypto.Scope, st
 func wipeSecret(s *corev1.Secret) {
 	for _, v := range s.Data {
 		clear(v)
-	}
-}
-
-// progress draws a progress bar on a terminal for long runs. It returns
-// a function that erases it.
-func (o *SealOptions) progress(total int, done *atomic.Int64) func() {
-	if total < 50 || !isTerminal(o.ErrOut) {
-		return func() {}
-	}
-	quit := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			n := int(done.Load())
-			const width = 30
-			bar := strings.Repeat("=", width*n/total) + strings.Repeat(" ", width-width*n/total)
-			fmt.Fprintf(o.ErrOut, "\rsealing [%s] %d/%d", bar, n, total)
-			select {
-			case <-quit:
-				fmt.Fprint(o.ErrOut, "\r\033[K")
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		close(quit)
-		<-finished
 	}
 }
 

@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -31,24 +30,50 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
 
-// sealedFile is a file of SealedSecrets that can be edited in place. An
-// edit replaces the text of changed values, inserts new items and replaces
-// (or adds) spec.dataKeys one line per data key; every other byte of the
-// file, comments, key order and the ciphertext of untouched items included,
-// stays as it was. So a key rotation, which changes only the data keys,
-// is one small hunk per object in a Git diff. When a document's layout is
-// too unusual to edit by splicing (flow-style YAML, block scalars), that
-// file is re-encoded from its YAML syntax tree instead, which still keeps
-// comments, key order and every untouched value.
-type sealedFile struct {
-	name   string
-	data   []byte
-	format format
-	docs   []*sealedDoc
+// parseSealedFile splits a file into its documents and finds the items
+// and data keys of each SealedSecret, for edit.
+func parseSealedFile(name string, data []byte, f format) (*manifestFile, error) {
+	mf, err := splitManifestFile(name, data, f)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range mf.docs {
+		ss, err := sealedSecretFromJSON(d.raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s, document %d: %w", name, i+1, err)
+		}
+		if ss == nil {
+			continue
+		}
+		d.sealed = &sealedDoc{ss: ss}
+		if f == formatJSON {
+			if err := d.sealed.findJSONSpans(data, d.start); err != nil {
+				return nil, fmt.Errorf("%s, document %d: %w", name, i+1, err)
+			}
+			continue
+		}
+		var node yamlv3.Node
+		if err := yamlv3.Unmarshal(data[d.start:d.end], &node); err != nil {
+			return nil, fmt.Errorf("%s, document %d: %w", name, i+1, safeDecodeError(err))
+		}
+		d.sealed.node = &node
+		d.sealed.findYAMLSpans(data, mf.lines[d.line:], d.end)
+	}
+	return mf, nil
 }
 
-// sealedDoc is one document of a sealedFile. ss is nil for documents that
-// are not SealedSecrets; they are never changed.
+// sealedSecrets returns the file's SealedSecrets by document index.
+func (mf *manifestFile) sealedSecrets() map[int]*gitsealv1alpha1.SealedSecret {
+	out := map[int]*gitsealv1alpha1.SealedSecret{}
+	for i, d := range mf.docs {
+		if d.sealed != nil {
+			out[i] = d.sealed.ss
+		}
+	}
+	return out
+}
+
+// sealedDoc is what editing a SealedSecret document needs.
 type sealedDoc struct {
 	ss *gitsealv1alpha1.SealedSecret
 
@@ -74,46 +99,6 @@ type sealedDoc struct {
 	node *yamlv3.Node
 }
 
-// span is a range of bytes in the file.
-type span struct{ start, end int }
-
-// parseSealedFile parses the data of a file of SealedSecrets, in YAML
-// (multi-document) or JSON (one or more objects).
-func parseSealedFile(name string, data []byte, f format) (*sealedFile, error) {
-	sf := &sealedFile{name: name, data: data, format: f}
-	var err error
-	if f == formatJSON {
-		err = sf.parseJSON()
-	} else {
-		err = sf.parseYAML()
-	}
-	if err != nil {
-		return nil, err
-	}
-	return sf, nil
-}
-
-// sealedSecrets returns the file's SealedSecrets with their document
-// indexes.
-func (sf *sealedFile) sealedSecrets() map[int]*gitsealv1alpha1.SealedSecret {
-	out := map[int]*gitsealv1alpha1.SealedSecret{}
-	for i, d := range sf.docs {
-		if d.ss != nil {
-			out[i] = d.ss
-		}
-	}
-	return out
-}
-
-// docChange is what an edit changes in one SealedSecret document.
-type docChange struct {
-	// items are the values to set, by item key.
-	items map[string]gitsealv1alpha1.SealedValue
-	// dataKeys, when setDataKeys, replaces spec.dataKeys.
-	dataKeys    []string
-	setDataKeys bool
-}
-
 // changeOf returns the change that turns before into after: the values
 // whose text differs, and spec.dataKeys if it differs. ok is false when
 // nothing differs.
@@ -130,101 +115,43 @@ func changeOf(before, after *gitsealv1alpha1.SealedSecret) (docChange, bool) {
 	return c, len(c.items) > 0 || c.setDataKeys
 }
 
-// edit returns the file's new content with the changes made to the
-// documents they are keyed by (document index). Items and data keys not
-// named keep their bytes.
-func (sf *sealedFile) edit(changes map[int]docChange) ([]byte, error) {
-	type splice struct {
-		span
-		text string
+// editSealed returns the splices that make change c to SealedSecret
+// document d: its items and data keys, or the whole document re-encoded
+// when its layout is too unusual to splice.
+func (mf *manifestFile) editSealed(i int, d *document, c docChange) ([]splice, error) {
+	sd := d.sealed
+	if sd.spans == nil || c.setDataKeys && sd.formatDataKeys == nil {
+		s, err := mf.reencode(i, d, c)
+		return []splice{s}, err
 	}
 	var splices []splice
-	spliceable := true
-	for i, c := range changes {
-		if i < 0 || i >= len(sf.docs) || sf.docs[i].ss == nil {
-			return nil, fmt.Errorf("%s: document %d is not a SealedSecret", sf.name, i+1)
-		}
-		d := sf.docs[i]
-		if d.spans == nil || c.setDataKeys && d.formatDataKeys == nil {
-			spliceable = false
-			break
-		}
-		items := c.items
-		sorted := slices.IsSorted(d.keys)
-		var atEnd strings.Builder
-		for _, key := range sortedKeys(items) {
-			if sp, ok := d.spans[key]; ok {
-				splices = append(splices, splice{sp, string(items[key])})
-				continue
-			}
-			next := -1
-			if sorted {
-				next, _ = slices.BinarySearch(d.keys, key)
-			}
-			if next >= 0 && next < len(d.keys) {
-				at := d.before[d.keys[next]]
-				splices = append(splices, splice{span{at, at}, d.newItemBefore(key, items[key])})
-			} else {
-				atEnd.WriteString(d.newItem(key, items[key]))
-			}
-		}
-		if atEnd.Len() > 0 {
-			splices = append(splices, splice{span{d.insert, d.insert}, atEnd.String()})
-		}
-		if c.setDataKeys {
-			// After new items at the same place, so they stay in order.
-			splices = append(splices, splice{d.dataKeys, d.formatDataKeys(c.dataKeys)})
-		}
-	}
-	if !spliceable {
-		return sf.reencode(changes)
-	}
-	// Stable: new items inserted at one place stay in key order.
-	slices.SortStableFunc(splices, func(a, b splice) int { return a.start - b.start })
-	var out bytes.Buffer
-	out.Grow(len(sf.data) + 4096)
-	pos := 0
-	for _, s := range splices {
-		out.Write(sf.data[pos:s.start])
-		out.WriteString(s.text)
-		pos = s.end
-	}
-	out.Write(sf.data[pos:])
-	return out.Bytes(), nil
-}
-
-// parseYAML reads each document's syntax tree and finds its items.
-func (sf *sealedFile) parseYAML() error {
-	lines := lineStarts(sf.data)
-	dec := yamlv3.NewDecoder(bytes.NewReader(sf.data))
-	for n := 1; ; n++ {
-		var doc yamlv3.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s, document %d: %w", sf.name, n, safeDecodeError(err))
-		}
-		d := &sealedDoc{node: &doc}
-		sf.docs = append(sf.docs, d)
-		var generic any
-		if err := doc.Decode(&generic); err != nil {
-			return fmt.Errorf("%s, document %d: %w", sf.name, n, safeDecodeError(err))
-		}
-		raw, err := json.Marshal(generic)
-		if err != nil {
-			return fmt.Errorf("%s, document %d: not a Kubernetes object", sf.name, n)
-		}
-		if d.ss, err = sealedSecretFromJSON(raw); err != nil || d.ss == nil {
-			if err != nil {
-				return fmt.Errorf("%s, document %d: %w", sf.name, n, err)
-			}
+	items := c.items
+	sorted := slices.IsSorted(sd.keys)
+	var atEnd strings.Builder
+	for _, key := range sortedKeys(items) {
+		if sp, ok := sd.spans[key]; ok {
+			splices = append(splices, splice{sp, string(items[key])})
 			continue
 		}
-		d.findYAMLSpans(sf.data, lines)
+		next := -1
+		if sorted {
+			next, _ = slices.BinarySearch(sd.keys, key)
+		}
+		if next >= 0 && next < len(sd.keys) {
+			at := sd.before[sd.keys[next]]
+			splices = append(splices, splice{span{at, at}, sd.newItemBefore(key, items[key])})
+		} else {
+			atEnd.WriteString(sd.newItem(key, items[key]))
+		}
 	}
-	return nil
+	if atEnd.Len() > 0 {
+		splices = append(splices, splice{span{sd.insert, sd.insert}, atEnd.String()})
+	}
+	if c.setDataKeys {
+		// After new items at the same place, so they stay in order.
+		splices = append(splices, splice{sd.dataKeys, sd.formatDataKeys(c.dataKeys)})
+	}
+	return splices, nil
 }
 
 // sealedSecretFromJSON decodes a SealedSecret, or returns nil for any
@@ -243,7 +170,7 @@ func sealedSecretFromJSON(raw []byte) (*gitsealv1alpha1.SealedSecret, error) {
 // findYAMLSpans locates the item values of a block-style encryptedData
 // mapping whose values are plain or quoted single-line scalars. Anything
 // else leaves spans nil, so the file is re-encoded instead.
-func (d *sealedDoc) findYAMLSpans(data []byte, lines []int) {
+func (d *sealedDoc) findYAMLSpans(data []byte, lines []int, docEnd int) {
 	m := encryptedDataNode(d.node)
 	if m == nil || m.Style&yamlv3.FlowStyle != 0 || len(m.Content) == 0 {
 		return
@@ -281,8 +208,8 @@ func (d *sealedDoc) findYAMLSpans(data []byte, lines []int) {
 	}
 	lastKey := m.Content[len(m.Content)-2]
 	indent := strings.Repeat(" ", lastKey.Column-1)
-	insert, prefix := len(data), "\n"
-	if nl := bytes.IndexByte(data[lastEnd:], '\n'); nl >= 0 {
+	insert, prefix := docEnd, "\n"
+	if nl := bytes.IndexByte(data[lastEnd:docEnd], '\n'); nl >= 0 {
 		insert, prefix = lastEnd+nl+1, ""
 	}
 	for _, k := range keys {
@@ -456,42 +383,40 @@ func offsetOf(data []byte, lines []int, line, column int) (int, bool) {
 	return off, true
 }
 
-// reencode applies changes to the YAML syntax trees and writes them again.
-// JSON files always splice: a SealedSecret has at least one item.
-func (sf *sealedFile) reencode(changes map[int]docChange) ([]byte, error) {
-	if sf.format == formatJSON {
-		return nil, fmt.Errorf("%s: cannot edit spec.encryptedData in place; is it an empty object?", sf.name)
+// reencode applies change c to the YAML syntax tree of document d and
+// writes the document again. JSON documents always splice: a SealedSecret
+// has at least one item.
+func (mf *manifestFile) reencode(i int, d *document, c docChange) (splice, error) {
+	if mf.format == formatJSON {
+		return splice{}, fmt.Errorf("%s, document %d: cannot edit spec.encryptedData in place; is it an empty object?", mf.name, i+1)
 	}
-	for i, c := range changes {
-		m := encryptedDataNode(sf.docs[i].node)
-		if m == nil {
-			return nil, fmt.Errorf("%s, document %d: spec.encryptedData is not a mapping", sf.name, i+1)
+	node := d.sealed.node
+	m := encryptedDataNode(node)
+	if m == nil {
+		return splice{}, fmt.Errorf("%s, document %d: spec.encryptedData is not a mapping", mf.name, i+1)
+	}
+	for _, key := range sortedKeys(c.items) {
+		if v := mappingValue(m, key); v != nil {
+			v.Value, v.Style, v.Tag = string(c.items[key]), 0, "!!str"
+			continue
 		}
-		for _, key := range sortedKeys(c.items) {
-			if v := mappingValue(m, key); v != nil {
-				v.Value, v.Style, v.Tag = string(c.items[key]), 0, "!!str"
-				continue
-			}
-			m.Content = append(m.Content,
-				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: key},
-				&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(c.items[key])})
-		}
-		if c.setDataKeys {
-			setYAMLDataKeys(specNode(sf.docs[i].node), c.dataKeys)
-		}
+		m.Content = append(m.Content,
+			&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: key},
+			&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(c.items[key])})
+	}
+	if c.setDataKeys {
+		setYAMLDataKeys(specNode(node), c.dataKeys)
 	}
 	var buf bytes.Buffer
 	enc := yamlv3.NewEncoder(&buf)
 	enc.SetIndent(2)
-	for _, d := range sf.docs {
-		if err := enc.Encode(d.node); err != nil {
-			return nil, fmt.Errorf("%s: %w", sf.name, err)
-		}
+	if err := enc.Encode(node); err != nil {
+		return splice{}, fmt.Errorf("%s, document %d: %w", mf.name, i+1, err)
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("%s: %w", sf.name, err)
+		return splice{}, fmt.Errorf("%s, document %d: %w", mf.name, i+1, err)
 	}
-	return buf.Bytes(), nil
+	return splice{d.span, buf.String()}, nil
 }
 
 // setYAMLDataKeys sets spec.dataKeys in a spec mapping, in the style of
@@ -509,34 +434,6 @@ func setYAMLDataKeys(spec *yamlv3.Node, dataKeys []string) {
 		}
 	}
 	spec.Content = append(spec.Content, &yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: "dataKeys"}, seq)
-}
-
-// parseJSON reads a stream of JSON objects and finds the items of each
-// SealedSecret.
-func (sf *sealedFile) parseJSON() error {
-	dec := json.NewDecoder(bytes.NewReader(sf.data))
-	for n := 1; ; n++ {
-		var raw json.RawMessage
-		start := dec.InputOffset()
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", sf.name, safeDecodeError(err))
-		}
-		d := &sealedDoc{}
-		sf.docs = append(sf.docs, d)
-		if d.ss, err = sealedSecretFromJSON(raw); err != nil {
-			return fmt.Errorf("%s, object %d: %w", sf.name, n, err)
-		}
-		if d.ss == nil {
-			continue
-		}
-		if err := d.findJSONSpans(sf.data, int(start)+bytes.IndexByte(sf.data[start:], '{')); err != nil {
-			return fmt.Errorf("%s, object %d: %w", sf.name, n, err)
-		}
-	}
 }
 
 // jsonMember is one member of a JSON object: where its key starts and its
