@@ -27,6 +27,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
@@ -97,9 +99,9 @@ usage error or a failure to write the output.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", string(formatYAML), "output format: yaml (a stream of documents) or json (a stream of objects)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", string(manifest.YAML), "output format: yaml (a stream of documents) or json (a stream of objects)")
 	cmd.Flags().StringVar(&o.OutputFile, outputFileFlag, "", "write the objects to `FILE` instead of standard output")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{string(formatYAML), string(formatJSON)}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{string(manifest.YAML), string(manifest.JSON)}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -113,7 +115,7 @@ func completeDirectory(_ *cobra.Command, args []string, _ string) ([]string, cob
 
 // Validate checks the options.
 func (o *BuildOptions) Validate() error {
-	return checkFormat(o.Output, string(formatYAML), string(formatJSON))
+	return checkFormat(o.Output, string(manifest.YAML), string(manifest.JSON))
 }
 
 // Run renders Path and writes the objects. A render the controller would
@@ -141,20 +143,20 @@ func (o *BuildOptions) Run(ctx context.Context) error {
 	}
 	docs := make([][]byte, 0, len(objs))
 	for _, obj := range objs {
-		doc, err := encodeObject(maskSealed(obj), format(o.Output))
+		doc, err := encodeObject(maskSealed(obj), manifest.Format(o.Output))
 		if err != nil {
 			return err
 		}
 		docs = append(docs, doc)
 	}
 	if o.OutputFile == "" || o.OutputFile == "-" {
-		return writeDocuments(o.Out, docs, format(o.Output))
+		return manifest.WriteDocuments(o.Out, docs, manifest.Format(o.Output))
 	}
 	var b bytes.Buffer
-	if err := writeDocuments(&b, docs, format(o.Output)); err != nil {
+	if err := manifest.WriteDocuments(&b, docs, manifest.Format(o.Output)); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(o.OutputFile, b.Bytes(), 0o644); err != nil {
+	if err := manifest.WriteFileAtomic(o.OutputFile, b.Bytes(), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d object(s) to %s\n", len(objs), o.OutputFile)
@@ -261,8 +263,8 @@ func looksSealed(s string) bool {
 
 // encodeObject encodes one rendered object as a YAML document or as
 // indented JSON.
-func encodeObject(obj map[string]any, f format) ([]byte, error) {
-	if f == formatJSON {
+func encodeObject(obj map[string]any, f manifest.Format) ([]byte, error) {
+	if f == manifest.JSON {
 		raw, err := json.MarshalIndent(obj, "", "  ")
 		if err != nil {
 			return nil, err

@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
@@ -42,7 +44,7 @@ type conversion struct {
 	workers   int
 	// format is the output format without --write; with it, every file
 	// keeps its own.
-	format   format
+	format   manifest.Format
 	resolver *targetResolver
 
 	// kind names what is converted ("v1 Secret"), one and many name it
@@ -61,7 +63,7 @@ type conversion struct {
 
 // convertJob is one object to convert and, once done, what it came to.
 type convertJob struct {
-	m      manifest
+	m      manifest.Object
 	target *sealTarget
 
 	out *gitsealv1alpha1.SealedSecret
@@ -77,9 +79,9 @@ type convertJob struct {
 
 // conversionRun is what a conversion found in its inputs.
 type conversionRun struct {
-	inputs  []*input
+	inputs  []*manifest.Input
 	jobs    []*convertJob
-	byInput map[*input][]*convertJob
+	byInput map[*manifest.Input][]*convertJob
 	// others counts the objects that did not match, skipped with -R and
 	// kept in their files with --write.
 	others int
@@ -89,17 +91,17 @@ type conversionRun struct {
 // file's target. Objects that do not match are an error unless -R skips
 // them or --write keeps them in a file that has objects to convert.
 func (c *conversion) plan(ctx context.Context) (*conversionRun, error) {
-	inputs, err := readInputs(c.files, c.In, c.recursive)
+	inputs, err := manifest.ReadInputs(c.files, c.In, c.recursive)
 	if err != nil {
 		return nil, err
 	}
-	r := &conversionRun{inputs: inputs, byInput: map[*input][]*convertJob{}}
+	r := &conversionRun{inputs: inputs, byInput: map[*manifest.Input][]*convertJob{}}
 	for _, in := range inputs {
-		ms, err := in.manifests()
+		ms, err := in.Objects()
 		if err != nil {
 			return nil, err
 		}
-		var found, others []manifest
+		var found, others []manifest.Object
 		for _, m := range ms {
 			if c.match(m.TypeMeta) {
 				found = append(found, m)
@@ -108,10 +110,10 @@ func (c *conversion) plan(ctx context.Context) (*conversionRun, error) {
 			}
 		}
 		switch {
-		case len(others) > 0 && !c.recursive && !(c.inPlace && len(found) > 0):
-			return nil, withHint(fmt.Errorf("%s: a %s, not a %s", others[0].where, describeKind(others[0].TypeMeta), c.kind), c.othersHint)
+		case len(others) > 0 && !c.recursive && (!c.inPlace || len(found) == 0):
+			return nil, withHint(fmt.Errorf("%s: a %s, not a %s", others[0].Where, manifest.DescribeKind(others[0].TypeMeta), c.kind), c.othersHint)
 		case len(found) == 0 && !c.recursive:
-			return nil, fmt.Errorf("%s: no %s found", in.name, c.kind)
+			return nil, fmt.Errorf("%s: no %s found", in.Name, c.kind)
 		}
 		r.others += len(others)
 		if len(found) == 0 {
@@ -122,7 +124,7 @@ func (c *conversion) plan(ctx context.Context) (*conversionRun, error) {
 				return nil, err
 			}
 		}
-		target, err := c.resolver.resolve(ctx, in.path)
+		target, err := c.resolver.resolve(ctx, in.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -137,11 +139,11 @@ func (c *conversion) plan(ctx context.Context) (*conversionRun, error) {
 
 // checkLists refuses to write in place a List that holds objects to
 // convert and others: its documents are replaced whole.
-func checkLists(found, others []manifest, one string) error {
+func checkLists(found, others []manifest.Object, one string) error {
 	for _, m := range found {
 		for _, o := range others {
-			if o.doc == m.doc {
-				return withHint(fmt.Errorf("%s: a %s inside a List cannot be replaced in place, as the List holds other objects", m.where, one),
+			if o.Doc == m.Doc {
+				return withHint(fmt.Errorf("%s: a %s inside a List cannot be replaced in place, as the List holds other objects", m.Where, one),
 					"convert the file to standard output (without -w) and replace it yourself")
 			}
 		}
@@ -150,9 +152,9 @@ func checkLists(found, others []manifest, one string) error {
 }
 
 // outputFormat is the format j's SealedSecret is written in.
-func (c *conversion) outputFormat(j *convertJob) format {
+func (c *conversion) outputFormat(j *convertJob) manifest.Format {
 	if c.inPlace {
-		return j.m.in.format
+		return j.m.In.Format
 	}
 	return c.format
 }
@@ -170,7 +172,7 @@ func (c *conversion) run(r *conversionRun) {
 		wg.Go(func() {
 			for j := range next {
 				if j.err = c.convert(j); j.err == nil && !j.skipped {
-					j.doc, j.err = marshalSealedSecret(j.out, c.outputFormat(j))
+					j.doc, j.err = manifest.MarshalSealedSecret(j.out, c.outputFormat(j))
 				}
 				done.Add(1)
 			}
@@ -215,40 +217,40 @@ func (c *conversion) write(r *conversionRun) (objects, files int, err error) {
 				docs = append(docs, j.doc)
 			}
 		}
-		return len(docs), 0, writeDocuments(c.Out, docs, c.format)
+		return len(docs), 0, manifest.WriteDocuments(c.Out, docs, c.format)
 	}
-	contents := map[*input][]byte{}
+	contents := map[*manifest.Input][]byte{}
 	for _, in := range r.inputs {
-		changes := map[int]docChange{}
+		changes := map[int]manifest.Change{}
 		for _, j := range r.byInput[in] {
 			if j.skipped {
 				continue
 			}
 			objects++
-			ch := changes[j.m.doc]
-			ch.replace = append(ch.replace, j.doc)
-			changes[j.m.doc] = ch
+			ch := changes[j.m.Doc]
+			ch.Replace = append(ch.Replace, j.doc)
+			changes[j.m.Doc] = ch
 		}
 		if len(changes) == 0 {
 			continue
 		}
 		for _, j := range r.byInput[in] {
-			if _, ok := changes[j.m.doc]; ok && j.skipped {
-				return 0, 0, withHint(fmt.Errorf("%s: skipped, but the List that holds it is replaced in place by the objects that convert", j.m.where),
+			if _, ok := changes[j.m.Doc]; ok && j.skipped {
+				return 0, 0, withHint(fmt.Errorf("%s: skipped, but the List that holds it is replaced in place by the objects that convert", j.m.Where),
 					"move it to a file of its own; nothing was written")
 			}
 		}
-		mf, err := in.file()
+		mf, err := in.File()
 		if err != nil {
 			return 0, 0, err
 		}
-		if contents[in], err = mf.edit(changes); err != nil {
+		if contents[in], err = mf.Edit(changes); err != nil {
 			return 0, 0, err
 		}
 	}
 	for _, in := range r.inputs {
 		if data, ok := contents[in]; ok {
-			if err := writeFileAtomic(in.path, data, fileMode(in.path, 0o644)); err != nil {
+			if err := manifest.WriteFileAtomic(in.Path, data, manifest.ModeOf(in.Path, 0o644)); err != nil {
 				return objects, files, err
 			}
 			files++
@@ -260,10 +262,10 @@ func (c *conversion) write(r *conversionRun) (objects, files int, err error) {
 // clear wipes what the inputs held, which may be plaintext.
 func (r *conversionRun) clear() {
 	for _, in := range r.inputs {
-		clear(in.data)
+		clear(in.Data)
 	}
 	for _, j := range r.jobs {
-		clear(j.m.raw)
+		clear(j.m.Raw)
 	}
 }
 

@@ -25,6 +25,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
@@ -123,34 +125,34 @@ func (s itemSummary) describe() string {
 // are summarized as their kind and name. ok is false when the file is not
 // YAML or JSON at all.
 func summarize(path string) (sums []sealedSummary, raw []byte, ok bool, err error) {
-	in, err := readInputFile(path)
+	in, err := manifest.ReadFile(path)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	ms, err := in.manifests()
+	ms, err := in.Objects()
 	if err != nil {
-		return nil, in.data, false, nil
+		return nil, in.Data, false, nil
 	}
 	for _, m := range ms {
-		if !isSealedSecret(m.TypeMeta) {
+		if !manifest.IsSealedSecret(m.TypeMeta) {
 			var meta struct {
 				Metadata struct{ Name, Namespace string }
 			}
-			_ = json.Unmarshal(m.raw, &meta)
-			sums = append(sums, sealedSummary{title: describeKind(m.TypeMeta) + " " + objectName(meta.Metadata.Namespace, meta.Metadata.Name)})
+			_ = json.Unmarshal(m.Raw, &meta)
+			sums = append(sums, sealedSummary{title: manifest.DescribeKind(m.TypeMeta) + " " + manifest.ObjectName(meta.Metadata.Namespace, meta.Metadata.Name)})
 			continue
 		}
-		ss, err := decodeSealedSecret(m)
+		ss, err := manifest.DecodeSealedSecret(m)
 		if err != nil {
 			return nil, nil, false, err
 		}
 		sums = append(sums, summarizeSealed(ss))
 	}
-	return sums, in.data, true, nil
+	return sums, in.Data, true, nil
 }
 
 func summarizeSealed(ss *gitsealv1alpha1.SealedSecret) sealedSummary {
-	s := sealedSummary{title: "SealedSecret " + objectName(ss.Namespace, ss.Name), items: map[string]itemSummary{}}
+	s := sealedSummary{title: "SealedSecret " + manifest.ObjectName(ss.Namespace, ss.Name), items: map[string]itemSummary{}}
 	if ss.Spec.Template != nil {
 		t, _ := json.Marshal(ss.Spec.Template)
 		s.template = string(t)
@@ -211,7 +213,7 @@ func (o *DiffOptions) textconv(path string) error {
 		if s.template != "" {
 			fmt.Fprintf(o.Out, "  template: %s\n", s.template)
 		}
-		for _, item := range sortedKeys(s.items) {
+		for _, item := range manifest.SortedKeys(s.items) {
 			it := s.items[item]
 			fmt.Fprintf(o.Out, "  %s: %s (ciphertext %s)\n", item, it.describe(), it.fingerprint)
 		}
@@ -262,7 +264,7 @@ func (o *DiffOptions) compare(oldPath, newPath string) (bool, error) {
 		case !inOld:
 			changed = true
 			fmt.Fprintf(o.Out, "+ %s: added\n", title)
-			for _, item := range sortedKeys(n1.items) {
+			for _, item := range manifest.SortedKeys(n1.items) {
 				fmt.Fprintf(o.Out, "  + %s: %s\n", item, n1.items[item].describe())
 			}
 		default:
@@ -285,7 +287,7 @@ func diffItems(before, after sealedSummary) []string {
 	if before.template != after.template {
 		out = append(out, fmt.Sprintf("~ template: %s → %s", orNone(before.template), orNone(after.template)))
 	}
-	for _, item := range sortedKeys(before.items) {
+	for _, item := range manifest.SortedKeys(before.items) {
 		b := before.items[item]
 		a, ok := after.items[item]
 		switch {
@@ -300,7 +302,7 @@ func diffItems(before, after sealedSummary) []string {
 			out = append(out, fmt.Sprintf("~ %s: changed, %s (was %s)", item, a.describe(), b.describe()))
 		}
 	}
-	for _, item := range sortedKeys(after.items) {
+	for _, item := range manifest.SortedKeys(after.items) {
 		if _, ok := before.items[item]; !ok {
 			out = append(out, fmt.Sprintf("+ %s: added, %s", item, after.items[item].describe()))
 		}

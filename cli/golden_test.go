@@ -33,6 +33,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/cli/internal/backup"
 	"github.com/gitseal/gitseal/crypto"
 	"github.com/gitseal/gitseal/internal/httpapi"
 	"github.com/gitseal/gitseal/internal/keys"
@@ -302,7 +303,7 @@ func TestGoldenBackupAndInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backup, err := parseBackup(data)
+	current, err := backup.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,22 +311,22 @@ func TestGoldenBackupAndInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldBackup, err := parseBackup(old)
+	oldBackup, err := backup.Parse(old)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ks := []*keys.Key{
-		{Identity: backup[0].identity, Created: backup[0].created},
-		{Identity: oldBackup[0].identity, Created: oldBackup[0].created, Retired: true},
+		{Identity: current[0].Identity, Created: current[0].Created},
+		{Identity: oldBackup[0].Identity, Created: oldBackup[0].Created, Retired: true},
 	}
-	written := writeBackup(ks, "prod", "gitseal-system")
-	back, err := parseBackup(written)
+	written := backup.Write(ks, "prod", "gitseal-system")
+	back, err := backup.Parse(written)
 	if err != nil || len(back) != 2 {
-		t.Fatalf("parseBackup(writeBackup(...)) = %d keys, %v", len(back), err)
+		t.Fatalf("backup.Parse(backup.Write(...)) = %d keys, %v", len(back), err)
 	}
 	for i, k := range back {
-		if k.identity.SecretKey() != ks[i].Identity.SecretKey() || !k.created.Equal(ks[i].Created) || k.retired != ks[i].Retired || !k.known {
-			t.Errorf("key %d does not survive a backup: %s created %v retired %v", i, k.identity.ID(), k.created, k.retired)
+		if k.Identity.SecretKey() != ks[i].Identity.SecretKey() || !k.Created.Equal(ks[i].Created) || k.Retired != ks[i].Retired || !k.Known {
+			t.Errorf("key %d does not survive a backup: %s created %v retired %v", i, k.Identity.ID(), k.Created, k.Retired)
 		}
 	}
 	// The golden file shows the format; the keys themselves stay in
@@ -333,7 +334,7 @@ func TestGoldenBackupAndInit(t *testing.T) {
 	redacted := regexp.MustCompile(`AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+`).ReplaceAllString(string(written), "AGE-SECRET-KEY-${1}1…")
 	matchGolden(t, "keys-backup.txt", redacted)
 
-	pk := publishedKey{PublicKey: keys.PublicKey{ID: backup[0].identity.ID(), Recipient: backup[0].identity.Recipient().String(), Created: backup[0].created, State: keys.Active}}
+	pk := publishedKey{PublicKey: keys.PublicKey{ID: current[0].Identity.ID(), Recipient: current[0].Identity.Recipient().String(), Created: current[0].Created, State: keys.Active}}
 	matchGolden(t, "init.gitseal.yaml", initialConfig("prod", pk, crypto.Strict))
 }
 

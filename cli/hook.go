@@ -26,6 +26,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/internal/gitscan"
@@ -162,7 +164,7 @@ func (o *HookOptions) Install(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // G301: git makes its hooks directory 0755 too.
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
-	if err := writeFileAtomic(path, []byte(hookScript(o.Binary)), 0o755); err != nil {
+	if err := manifest.WriteFileAtomic(path, []byte(hookScript(o.Binary)), 0o755); err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	fmt.Fprintf(o.Out, "installed %s: commits now run gitseal scan --staged\n", path)

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/crypto"
@@ -112,7 +114,7 @@ func (o *InitOptions) Run(ctx context.Context) error {
 	if _, err := repoconfig.Parse([]byte(text)); err != nil {
 		return fmt.Errorf("the generated configuration does not parse: %w", err)
 	}
-	if err := writeFileAtomic(o.File, []byte(text), 0o644); err != nil {
+	if err := manifest.WriteFileAtomic(o.File, []byte(text), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %s: cluster %q, key %s, scope %s. Commit it; gitseal seal now works offline.\n", o.File, name, active.ID, o.Scope)
@@ -127,13 +129,13 @@ func initialConfig(cluster string, key publishedKey, scope crypto.Scope) string 
 	b.WriteString("# paths are globs relative to this file, and ** spans directories.\n")
 	b.WriteString("# Refresh a cluster's keys after a rotation: gitseal keys refresh.\n")
 	b.WriteString("clusters:\n")
-	fmt.Fprintf(&b, "  - name: %s\n", yamlKey(cluster))
+	fmt.Fprintf(&b, "  - name: %s\n", manifest.YAMLKey(cluster))
 	b.WriteString("    recipients:\n")
 	fmt.Fprintf(&b, "      # id: %s created: %s\n", key.ID, key.Created.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "      - %s\n", key.Recipient)
 	b.WriteString("rules:\n")
 	b.WriteString("  - path: \"**\"\n")
-	fmt.Fprintf(&b, "    clusters: [%s]\n", yamlKey(cluster))
+	fmt.Fprintf(&b, "    clusters: [%s]\n", manifest.YAMLKey(cluster))
 	fmt.Fprintf(&b, "    scope: %s\n", scope)
 	return b.String()
 }

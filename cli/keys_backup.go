@@ -24,6 +24,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/backup"
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/internal/keys"
@@ -101,7 +104,7 @@ func (o *KeysBackupOptions) Validate() error {
 		if _, err := os.Lstat(o.OutputFile); err == nil {
 			return withHint(fmt.Errorf("%s exists", o.OutputFile), "choose a new file; a backup never replaces one")
 		}
-		return checkSecretFile(o.OutputFile, "private keys", o.Force)
+		return manifest.CheckSecretFile(o.OutputFile, "private keys", o.Force)
 	}
 	return nil
 }
@@ -138,7 +141,7 @@ func (o *KeysBackupOptions) Run(ctx context.Context) error {
 		return strings.Compare(string(a.ID()), string(b.ID()))
 	})
 	cluster, _ := o.cluster.ContextName()
-	data := writeBackup(ks, cluster, ns)
+	data := backup.Write(ks, cluster, ns)
 	defer clear(data)
 
 	fmt.Fprintln(o.ErrOut, "warning: the backup holds the cluster's private keys. Whoever has it can open every value sealed to them: keep it offline and encrypted, and never commit it.")
@@ -146,7 +149,7 @@ func (o *KeysBackupOptions) Run(ctx context.Context) error {
 		_, err := o.Out.Write(data)
 		return err
 	}
-	if err := createSecretFile(o.OutputFile, data); err != nil {
+	if err := manifest.CreateSecretFile(o.OutputFile, data); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d key(s) to %s (mode 0600)\n", len(ks), o.OutputFile)

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/internal/keys"
@@ -128,7 +130,7 @@ func (o *KeysFetchOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := writeFileAtomic(o.OutputFile, []byte(text), 0o644); err != nil {
+	if err := manifest.WriteFileAtomic(o.OutputFile, []byte(text), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d public key(s) to %s\n", len(published), o.OutputFile)

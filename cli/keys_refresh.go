@@ -27,6 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/crypto"
@@ -125,7 +127,7 @@ func (o *KeysRefreshOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "%s is up to date: cluster %q seals to key %s (from %s)\n", file, cl.Name, plan.active, source)
 		return nil
 	}
-	if err := writeFileAtomic(file, out, fileMode(file, 0o644)); err != nil {
+	if err := manifest.WriteFileAtomic(file, out, manifest.ModeOf(file, 0o644)); err != nil {
 		return err
 	}
 	o.report(file, cl.Name, source, plan)

@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/gitseal/gitseal/cli/internal/backup"
 	"github.com/gitseal/gitseal/internal/keys"
 )
 
@@ -72,7 +73,7 @@ func (o *KeysRestoreOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer clear(data)
-	backup, err := parseBackup(data)
+	backed, err := backup.Parse(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.File, err)
 	}
@@ -86,13 +87,13 @@ func (o *KeysRestoreOptions) Run(ctx context.Context) error {
 	}
 	ns := o.cluster.ControllerNamespace
 	created, skipped := 0, 0
-	for _, k := range backup {
-		when, retired := k.created, k.retired
-		if !k.known {
+	for _, k := range backed {
+		when, retired := k.Created, k.Retired
+		if !k.Known {
 			when = now()
-			fmt.Fprintf(o.ErrOut, "note: key %s has no backup comment; restoring it as created now, not retired\n", k.identity.ID())
+			fmt.Fprintf(o.ErrOut, "note: key %s has no backup comment; restoring it as created now, not retired\n", k.Identity.ID())
 		}
-		s := keys.NewSecret(ns, k.identity, when)
+		s := keys.NewSecret(ns, k.Identity, when)
 		if retired {
 			s.Labels[keys.LabelRetired] = "true"
 		}
@@ -101,7 +102,7 @@ func (o *KeysRestoreOptions) Run(ctx context.Context) error {
 		switch {
 		case apierrors.IsAlreadyExists(err):
 			skipped++
-			fmt.Fprintf(o.Out, "key %s: exists, skipped\n", k.identity.ID())
+			fmt.Fprintf(o.Out, "key %s: exists, skipped\n", k.Identity.ID())
 			continue
 		case apierrors.IsNotFound(err):
 			return withHint(fmt.Errorf("namespace %s not found", ns), "install gitseal first, or check --controller-namespace")
@@ -113,7 +114,7 @@ func (o *KeysRestoreOptions) Run(ctx context.Context) error {
 		if retired {
 			state = ", retired"
 		}
-		fmt.Fprintf(o.Out, "key %s: restored as Secret %s/%s (created %s%s)\n", k.identity.ID(), ns, s.Name, when.UTC().Format(time.RFC3339), state)
+		fmt.Fprintf(o.Out, "key %s: restored as Secret %s/%s (created %s%s)\n", k.Identity.ID(), ns, s.Name, when.UTC().Format(time.RFC3339), state)
 	}
 	fmt.Fprintf(o.ErrOut, "%d key(s) restored, %d skipped\n", created, skipped)
 	return nil

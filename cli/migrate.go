@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -155,7 +157,7 @@ func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 		recursive:  o.Recursive,
 		inPlace:    o.Write,
 		workers:    runtime.GOMAXPROCS(0),
-		format:     formatYAML,
+		format:     manifest.YAML,
 		resolver:   newTargetResolver(o.cluster, &o.Recipients, o.ErrOut),
 		kind:       bitnami.APIVersion + " SealedSecret",
 		one:        "Bitnami SealedSecret",
@@ -206,12 +208,12 @@ func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 func readBitnamiKeys(files []string) ([]*bitnami.Key, error) {
 	var keys []*bitnami.Key
 	for _, file := range files {
-		in, err := readInputFile(file)
+		in, err := manifest.ReadFile(file)
 		if err != nil {
 			return nil, err
 		}
-		got, err := bitnami.ParseKeys(in.data)
-		clear(in.data)
+		got, err := bitnami.ParseKeys(in.Data)
+		clear(in.Data)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("%s: %w", file, err),
 				"--bitnami-key takes Bitnami's key backup (kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml) or a PEM file of RSA private keys")
@@ -233,15 +235,15 @@ const annotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // the job's target, with the scope Bitnami sealed them for.
 func (o *MigrateBitnamiOptions) migrate(j *convertJob, keys []*bitnami.Key) error {
 	var b bitnami.SealedSecret
-	if err := json.Unmarshal(j.m.raw, &b); err != nil {
-		return fmt.Errorf("%s: %w", j.m.where, safeDecodeError(err))
+	if err := json.Unmarshal(j.m.Raw, &b); err != nil {
+		return fmt.Errorf("%s: %w", j.m.Where, manifest.SafeDecodeError(err))
 	}
 	if b.Namespace == "" {
 		b.Namespace = o.Namespace
 	}
-	name := objectName(b.Namespace, b.Name)
+	name := manifest.ObjectName(b.Namespace, b.Name)
 	fail := func(err error, hint string) error {
-		return withHint(fmt.Errorf("%s: %s: %w", j.m.where, name, err), hint)
+		return withHint(fmt.Errorf("%s: %s: %w", j.m.Where, name, err), hint)
 	}
 	tm := b.Spec.Template.ObjectMeta
 	if len(tm.Finalizers) > 0 || len(tm.OwnerReferences) > 0 {
@@ -276,8 +278,8 @@ func (o *MigrateBitnamiOptions) migrate(j *convertJob, keys []*bitnami.Key) erro
 
 	// Messages name the file too, unless the object came on standard input.
 	what := name
-	if j.m.in.path != "" {
-		what = j.m.in.name + ": " + name
+	if j.m.In.Path != "" {
+		what = j.m.In.Name + ": " + name
 	}
 	for _, a := range droppedMeta {
 		j.notes = append(j.notes, fmt.Sprintf("%s: dropped annotation %s, a setting of Bitnami's controller", what, a))
@@ -322,7 +324,7 @@ func withoutBitnamiAnnotations(annotations map[string]string) (map[string]string
 
 // bitnamiHint says what to do when a Bitnami SealedSecret does not open.
 func bitnamiHint(err error, b *bitnami.SealedSecret) string {
-	ref := objectName(b.Namespace, b.Name)
+	ref := manifest.ObjectName(b.Namespace, b.Name)
 	if b.Namespace != "" {
 		ref = b.Name + " -n " + b.Namespace
 	}

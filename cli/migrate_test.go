@@ -31,6 +31,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	bitnamicrypto "github.com/bitnami-labs/sealed-secrets/pkg/crypto"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -205,21 +207,21 @@ func writeThreeScopes(t *testing.T, dir string) {
 // stream.
 func decodeSealedSecrets(t *testing.T, text string) map[string]*gitsealv1alpha1.SealedSecret {
 	t.Helper()
-	in := &input{name: "output", data: []byte(text), format: sniffFormat([]byte(text))}
-	ms, err := in.manifests()
+	in := &manifest.Input{Name: "output", Data: []byte(text), Format: manifest.FormatOf("", []byte(text))}
+	ms, err := in.Objects()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]*gitsealv1alpha1.SealedSecret{}
 	for _, m := range ms {
-		if !isSealedSecret(m.TypeMeta) {
+		if !manifest.IsSealedSecret(m.TypeMeta) {
 			continue
 		}
-		ss, err := decodeSealedSecret(m)
+		ss, err := manifest.DecodeSealedSecret(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[objectName(ss.Namespace, ss.Name)] = ss
+		out[manifest.ObjectName(ss.Namespace, ss.Name)] = ss
 	}
 	return out
 }
@@ -234,7 +236,7 @@ func checkMigrated(t *testing.T, id *crypto.Identity, got map[string]*gitsealv1a
 		values map[string]string
 	}{}
 	for _, o := range threeScopes() {
-		want[objectName(o.namespace, o.name)] = struct {
+		want[manifest.ObjectName(o.namespace, o.name)] = struct {
 			scope  crypto.Scope
 			values map[string]string
 		}{o.scope, o.values}

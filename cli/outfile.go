@@ -17,11 +17,7 @@ limitations under the License.
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -39,78 +35,6 @@ func checkFormat(value string, formats ...string) error {
 	}
 	err := fmt.Errorf("unknown output format %q: want %s", value, strings.Join(formats, ", "))
 	return withHint(err, "-o/--output is the output format; to write to a file, use --"+outputFileFlag+" FILE")
-}
-
-// gitWorkTreeOf returns the root of the Git working tree that holds dir,
-// or "" when dir is in none: dir or one of its parents holds .git.
-func gitWorkTreeOf(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
-	for d := abs; ; {
-		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
-			return d, nil
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", nil
-		}
-		d = parent
-	}
-}
-
-// checkSecretFile refuses a path that plaintext or private keys must not
-// be written to: a path inside a Git working tree, unless force, where a
-// `git add .` would commit it. An existing file is refused by
-// createSecretFile.
-func checkSecretFile(path, what string, force bool) error {
-	if force {
-		return nil
-	}
-	root, err := gitWorkTreeOf(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("check %s: %w", path, err)
-	}
-	if root != "" {
-		return withHint(fmt.Errorf("refusing to write %s to %s: it is inside the Git working tree %s", what, path, root),
-			"write it outside the repository, or pass --force if the path is ignored and never committed")
-	}
-	return nil
-}
-
-// createSecretFile writes data to a new file at path with mode 0600. It
-// never replaces a file: an existing path is an error (O_EXCL), and a
-// failed write removes what it created.
-func createSecretFile(path string, data []byte) (err error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // G304: the user names the file.
-	if errors.Is(err, fs.ErrExist) {
-		return withHint(fmt.Errorf("%s exists", path), "choose a new file; gitseal never overwrites one with secret material")
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(path)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // formatFlag merges -o/--output with its kubeseal spelling --format: the

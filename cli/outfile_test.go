@@ -17,8 +17,6 @@ limitations under the License.
 package cli
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -66,65 +64,5 @@ func TestFormatFlag(t *testing.T) {
 				t.Fatalf("formatFlag(%q, %q) = %q, %v", tt.output, tt.alias, got, err)
 			}
 		})
-	}
-}
-
-// TestCheckSecretFile: plaintext and private keys are not written inside
-// a Git working tree without --force, whatever the depth (issue 11,
-// item 1).
-func TestCheckSecretFile(t *testing.T) {
-	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	for _, d := range []string{filepath.Join(repo, ".git"), filepath.Join(repo, "a", "b"), filepath.Join(dir, "outside")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A worktree or submodule has a .git file, not a directory.
-	sub := filepath.Join(dir, "worktree")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(sub, ".git"), []byte("gitdir: /elsewhere\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		path    string
-		force   bool
-		wantErr bool
-	}{
-		{"a file at the root of a working tree is refused", filepath.Join(repo, "x.yaml"), false, true},
-		{"a file deep in a working tree is refused", filepath.Join(repo, "a", "b", "x.yaml"), false, true},
-		{"a file in a linked worktree is refused", filepath.Join(sub, "x.yaml"), false, true},
-		{"--force allows a working tree", filepath.Join(repo, "x.yaml"), true, false},
-		{"a file outside any working tree is allowed", filepath.Join(dir, "outside", "x.yaml"), false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := checkSecretFile(tt.path, "plaintext", tt.force)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("checkSecretFile(%s, force=%v) = %v", tt.path, tt.force, err)
-			}
-		})
-	}
-}
-
-// TestCreateSecretFile: the file is new, 0600, and an existing one is
-// left alone.
-func TestCreateSecretFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "out.yaml")
-	if err := createSecretFile(path, []byte("first")); err != nil {
-		t.Fatal(err)
-	}
-	info, err := os.Stat(path)
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("mode: %v %v", info, err)
-	}
-	if err := createSecretFile(path, []byte("second")); err == nil {
-		t.Fatal("an existing file was replaced")
-	}
-	if data, _ := os.ReadFile(path); string(data) != "first" {
-		t.Errorf("the existing file changed: %q", data)
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -113,20 +115,20 @@ type resealer func(ctx context.Context, ss *gitsealv1alpha1.SealedSecret, target
 // Run re-seals the files.
 func (o *ResealOptions) Run(ctx context.Context) error {
 	noteTerminalStdin(o.IOStreams, o.Files)
-	inputs, err := readInputs(o.Files, o.In, o.Recursive)
+	inputs, err := manifest.ReadInputs(o.Files, o.In, o.Recursive)
 	if err != nil {
 		return err
 	}
 	failed := 0
 	var files []*parsedFile
 	for _, in := range inputs {
-		sf, err := parseSealedFile(in.name, in.data, in.format)
+		sf, err := manifest.ParseSealed(in.Name, in.Data, in.Format)
 		if err != nil {
 			failed++
 			fmt.Fprintf(o.ErrOut, "error: %v\n", err)
 			continue
 		}
-		files = append(files, &parsedFile{in: in, sf: sf, docs: sf.sealedSecrets()})
+		files = append(files, &parsedFile{in: in, sf: sf, docs: sf.SealedSecrets()})
 	}
 	reseal, err := o.resealer(ctx, files)
 	if err != nil {
@@ -147,8 +149,8 @@ func (o *ResealOptions) Run(ctx context.Context) error {
 
 // parsedFile is one input with its SealedSecret documents, by index.
 type parsedFile struct {
-	in   *input
-	sf   *manifestFile
+	in   *manifest.Input
+	sf   *manifest.File
 	docs map[int]*gitsealv1alpha1.SealedSecret
 }
 
@@ -156,33 +158,33 @@ func (o *ResealOptions) resealFile(ctx context.Context, f *parsedFile, reseal re
 	in, sf, docs := f.in, f.sf, f.docs
 	var err error
 	if len(docs) == 0 {
-		if in.path == "" || !o.Recursive {
-			return fmt.Errorf("%s: no SealedSecret found", in.name)
+		if in.Path == "" || !o.Recursive {
+			return fmt.Errorf("%s: no SealedSecret found", in.Name)
 		}
 		return nil
 	}
 	var target *sealTarget
 	if o.Identity != "" {
-		if target, err = resolver.resolve(ctx, in.path); err != nil {
+		if target, err = resolver.resolve(ctx, in.Path); err != nil {
 			return err
 		}
 	}
-	changes := map[int]docChange{}
+	changes := map[int]manifest.Change{}
 	var report []string
 	for _, i := range slices.Sorted(maps.Keys(docs)) {
 		ss := docs[i]
-		name := objectName(ss.Namespace, ss.Name)
+		name := manifest.ObjectName(ss.Namespace, ss.Name)
 		after, err := reseal(ctx, ss, target)
 		if err != nil {
-			return withHint(fmt.Errorf("%s: %s: %w", in.name, name, err), resealHint(err, o.cluster))
+			return withHint(fmt.Errorf("%s: %s: %w", in.Name, name, err), resealHint(err, o.cluster))
 		}
-		var change docChange
+		var change manifest.Change
 		ok := false
 		if after != nil {
-			change, ok = changeOf(ss, after)
+			change, ok = manifest.ChangeOf(ss, after)
 		}
 		if !ok {
-			report = append(report, fmt.Sprintf("%s: %s: unchanged", in.name, name))
+			report = append(report, fmt.Sprintf("%s: %s: unchanged", in.Name, name))
 			continue
 		}
 		changes[i] = change
@@ -190,27 +192,27 @@ func (o *ResealOptions) resealFile(ctx context.Context, f *parsedFile, reseal re
 		if o.DryRun {
 			verb = "would re-seal"
 		}
-		report = append(report, fmt.Sprintf("%s: %s: %s %s", in.name, name, verb, resealReport(ss, after)))
+		report = append(report, fmt.Sprintf("%s: %s: %s %s", in.Name, name, verb, resealReport(ss, after)))
 	}
 	if len(changes) > 0 && !o.DryRun {
-		out, err := sf.edit(changes)
+		out, err := sf.Edit(changes)
 		if err != nil {
 			return err
 		}
-		if in.path == "" {
+		if in.Path == "" {
 			if _, err := o.Out.Write(out); err != nil {
 				return err
 			}
-		} else if err := writeFileAtomic(in.path, out, fileMode(in.path, 0o644)); err != nil {
+		} else if err := manifest.WriteFileAtomic(in.Path, out, manifest.ModeOf(in.Path, 0o644)); err != nil {
 			return err
 		}
-	} else if in.path == "" && !o.DryRun {
-		if _, err := o.Out.Write(in.data); err != nil {
+	} else if in.Path == "" && !o.DryRun {
+		if _, err := o.Out.Write(in.Data); err != nil {
 			return err
 		}
 	}
 	w := o.Out
-	if in.path == "" {
+	if in.Path == "" {
 		w = o.ErrOut // standard output carries the file
 	}
 	for _, l := range report {
@@ -323,7 +325,7 @@ func resealReport(before, after *gitsealv1alpha1.SealedSecret) string {
 	var order []move
 	moved := map[move][]string{}
 	kept := 0
-	for _, item := range sortedKeys(before.Spec.EncryptedData) {
+	for _, item := range manifest.SortedKeys(before.Spec.EncryptedData) {
 		from, to := keyIDsOf(before, item), keyIDsOf(after, item)
 		upgraded := crypto.Version(string(before.Spec.EncryptedData[item])) != crypto.Version(string(after.Spec.EncryptedData[item]))
 		if from == to && !upgraded {

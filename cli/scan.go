@@ -27,6 +27,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+	"github.com/gitseal/gitseal/cli/internal/report"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/crypto"
@@ -247,7 +250,7 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 	if o.WriteBaseline {
 		return o.writeBaseline(s, rep)
 	}
-	report := scanReport{Report: rep, ShowAllowed: o.ShowAllowed, Label: label, BaselineUsed: s.existing != nil}
+	findings := report.Scan{Report: rep, ShowAllowed: o.ShowAllowed, Label: label, BaselineUsed: s.existing != nil}
 	out := o.Out
 	var buf bytes.Buffer
 	if o.OutputFile != "" {
@@ -255,15 +258,15 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 	}
 	switch o.Format {
 	case scanFormatJSON:
-		err = report.writeJSON(out)
+		err = findings.WriteJSON(out)
 	case scanFormatSARIF:
-		err = report.writeSARIF(out)
+		err = findings.WriteSARIF(out)
 	default:
-		err = report.writeText(out, o.OutputFile == "" && o.colorOn())
+		err = findings.WriteText(out, o.OutputFile == "" && o.colorOn())
 	}
 	if err == nil && o.OutputFile != "" {
 		// A report names where findings are, never their values.
-		err = writeFileAtomic(o.OutputFile, buf.Bytes(), fileMode(o.OutputFile, 0o644))
+		err = manifest.WriteFileAtomic(o.OutputFile, buf.Bytes(), manifest.ModeOf(o.OutputFile, 0o644))
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("write report: %w", err)}
@@ -488,7 +491,7 @@ func (o *ScanOptions) writeBaseline(s *scanSetup, rep *scanner.Report) error {
 	if _, err := s.base.WriteTo(&buf); err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
-	if err := writeFileAtomic(s.baseline, buf.Bytes(), fileMode(s.baseline, 0o644)); err != nil {
+	if err := manifest.WriteFileAtomic(s.baseline, buf.Bytes(), manifest.ModeOf(s.baseline, 0o644)); err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d accepted finding%s to %s\n", n, plural(n), displayPath(s.root, s.baseline))

@@ -31,6 +31,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,7 +76,7 @@ type SealOptions struct {
 	FromFile string
 
 	kubeseal kubesealFlags
-	format   format
+	format   manifest.Format
 }
 
 // NewCmdSeal returns `gitseal seal`.
@@ -175,7 +177,7 @@ func (o *SealOptions) Validate() error {
 		if err != nil {
 			return err
 		}
-		o.format = format(f)
+		o.format = manifest.Format(f)
 	}
 	if err := o.complete(); err != nil {
 		return err
@@ -232,7 +234,7 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 		recursive:  o.Recursive,
 		inPlace:    o.Write,
 		workers:    o.Jobs,
-		format:     cmp.Or(o.format, formatYAML),
+		format:     cmp.Or(o.format, manifest.YAML),
 		resolver:   resolver,
 		kind:       "v1 Secret",
 		one:        "Secret",
@@ -324,7 +326,7 @@ func (o *SealOptions) defaultNamespace(jobs []*convertJob) (string, bool, error)
 // namespace and took the default one.
 func sealOne(j *convertJob, ns sealNamespaces, allowEmpty bool) (defaulted bool, err error) {
 	m, t := j.m, j.target
-	secret, err := decodeSecret(m)
+	secret, err := manifest.DecodeSecret(m)
 	if err != nil {
 		return false, err
 	}
@@ -333,28 +335,28 @@ func sealOne(j *convertJob, ns sealNamespaces, allowEmpty bool) (defaulted bool,
 	case secret.Namespace == "":
 		secret.Namespace, defaulted = ns.fallback, true
 	case ns.flag != "" && secret.Namespace != ns.flag:
-		return false, withHint(fmt.Errorf("%s: Secret %q is in namespace %q, not %q as --namespace says", m.where, secret.Name, secret.Namespace, ns.flag),
+		return false, withHint(fmt.Errorf("%s: Secret %q is in namespace %q, not %q as --namespace says", m.Where, secret.Name, secret.Namespace, ns.flag),
 			"--namespace only fills in Secrets that name none; drop it, or fix metadata.namespace")
 	}
 	scope, note, err := secretScope(t, secret.Annotations)
 	if err != nil {
-		return false, withHint(fmt.Errorf("%s: Secret %q: %w", m.where, secret.Name, err),
+		return false, withHint(fmt.Errorf("%s: Secret %q: %w", m.Where, secret.Name, err),
 			"make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")
 	}
 	if note != "" {
-		j.notes = append(j.notes, fmt.Sprintf("%s: Secret %q: %s", m.where, secret.Name, note))
+		j.notes = append(j.notes, fmt.Sprintf("%s: Secret %q: %s", m.Where, secret.Name, note))
 	}
 	if secret.Namespace == "" && scope != crypto.Cluster {
-		return false, withHint(fmt.Errorf("%s: Secret %q has no namespace", m.where, secret.Name),
+		return false, withHint(fmt.Errorf("%s: Secret %q has no namespace", m.Where, secret.Name),
 			"set metadata.namespace in the manifest or pass --namespace; offline sealing never guesses it from your kube context")
 	}
 	if allowEmpty && len(secret.Data) == 0 && len(secret.StringData) == 0 {
 		j.skipped = true
-		j.notes = append(j.notes, fmt.Sprintf("%s: Secret %q has no data; skipped (--allow-empty-data), as a SealedSecret needs at least one item", m.where, secret.Name))
+		j.notes = append(j.notes, fmt.Sprintf("%s: Secret %q has no data; skipped (--allow-empty-data), as a SealedSecret needs at least one item", m.Where, secret.Name))
 		return defaulted, nil
 	}
 	if j.out, err = sealer.Seal(secret, scope, t.recipients); err != nil {
-		return false, fmt.Errorf("%s: %w", m.where, err)
+		return false, fmt.Errorf("%s: %w", m.Where, err)
 	}
 	return defaulted, nil
 }
@@ -426,13 +428,13 @@ func (o *SealOptions) runRaw(ctx context.Context, resolver *targetResolver) erro
 // runMerge seals the items of one Secret into an existing SealedSecret
 // file.
 func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) error {
-	inputs, err := readInputs(o.Files, o.In, false)
+	inputs, err := manifest.ReadInputs(o.Files, o.In, false)
 	if err != nil {
 		return err
 	}
-	var secrets []manifest
+	var secrets []manifest.Object
 	for _, in := range inputs {
-		ms, err := in.manifests()
+		ms, err := in.Objects()
 		if err != nil {
 			return err
 		}
@@ -441,7 +443,7 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 	if len(secrets) != 1 {
 		return withHint(fmt.Errorf("--merge-into takes exactly one Secret; the input has %d objects", len(secrets)), "merge one Secret at a time")
 	}
-	secret, err := decodeSecret(secrets[0])
+	secret, err := manifest.DecodeSecret(secrets[0])
 	if err != nil {
 		return err
 	}
@@ -451,11 +453,11 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 	if err != nil {
 		return err
 	}
-	sf, err := parseSealedFile(o.MergeInto, data, formatOf(o.MergeInto, data))
+	sf, err := manifest.ParseSealed(o.MergeInto, data, manifest.FormatOf(o.MergeInto, data))
 	if err != nil {
 		return err
 	}
-	docs := sf.sealedSecrets()
+	docs := sf.SealedSecrets()
 	if len(docs) != 1 {
 		return fmt.Errorf("%s holds %d SealedSecrets; --merge-into needs exactly one", o.MergeInto, len(docs))
 	}
@@ -475,10 +477,10 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 	}
 	scope, note, err := secretScope(target, secret.Annotations)
 	if err != nil {
-		return withHint(fmt.Errorf("%s: %w", secrets[0].where, err), "make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")
+		return withHint(fmt.Errorf("%s: %w", secrets[0].Where, err), "make the Secret's scope annotations and --scope (or the .gitseal.yaml rule) agree, or remove the annotations")
 	}
 	if note != "" {
-		fmt.Fprintf(o.ErrOut, "note: %s: %s\n", secrets[0].where, note)
+		fmt.Fprintf(o.ErrOut, "note: %s: %s\n", secrets[0].Where, note)
 	}
 	values := map[string][]byte{}
 	for k, v := range secret.Data {
@@ -488,7 +490,7 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 		values[k] = []byte(v)
 	}
 	if len(values) == 0 {
-		return fmt.Errorf("%s: the Secret has no data", secrets[0].where)
+		return fmt.Errorf("%s: the Secret has no data", secrets[0].Where)
 	}
 	defer func() {
 		for _, v := range values {
@@ -502,19 +504,19 @@ func (o *SealOptions) runMerge(ctx context.Context, resolver *targetResolver) er
 		return err
 	}
 	var report []string
-	for _, k := range sortedKeys(values) {
+	for _, k := range manifest.SortedKeys(values) {
 		if _, ok := ss.Spec.EncryptedData[k]; ok {
 			report = append(report, k+" (replaced)")
 		} else {
 			report = append(report, k+" (added)")
 		}
 	}
-	change, _ := changeOf(ss, merged)
-	out, err := sf.edit(map[int]docChange{doc: change})
+	change, _ := manifest.ChangeOf(ss, merged)
+	out, err := sf.Edit(map[int]manifest.Change{doc: change})
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(o.MergeInto, out, fileMode(o.MergeInto, 0o644)); err != nil {
+	if err := manifest.WriteFileAtomic(o.MergeInto, out, manifest.ModeOf(o.MergeInto, 0o644)); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "%s: sealed %s\n", o.MergeInto, strings.Join(report, ", "))

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
@@ -47,7 +49,7 @@ type UnsealOptions struct {
 	Format string
 	Files  []string
 
-	format format
+	format manifest.Format
 }
 
 // NewCmdUnseal returns `gitseal unseal`.
@@ -99,12 +101,12 @@ func (o *UnsealOptions) Validate() error {
 	if err != nil {
 		return err
 	}
-	o.format = format(out)
+	o.format = manifest.Format(out)
 	if o.OutputFile != "" && o.OutputFile != "-" {
 		if _, err := os.Lstat(o.OutputFile); err == nil {
 			return withHint(fmt.Errorf("%s exists", o.OutputFile), "choose a new file; gitseal never overwrites one with secret material")
 		}
-		return checkSecretFile(o.OutputFile, "plaintext Secrets", o.Force)
+		return manifest.CheckSecretFile(o.OutputFile, "plaintext Secrets", o.Force)
 	}
 	return nil
 }
@@ -116,11 +118,11 @@ func (o *UnsealOptions) Run() error {
 		return err
 	}
 	noteTerminalStdin(o.IOStreams, o.Files)
-	inputs, err := readInputs(o.Files, o.In, false)
+	inputs, err := manifest.ReadInputs(o.Files, o.In, false)
 	if err != nil {
 		return err
 	}
-	sealed, err := readSealedSecrets(inputs)
+	sealed, err := manifest.ReadSealedSecrets(inputs)
 	if err != nil {
 		return err
 	}
@@ -133,9 +135,9 @@ func (o *UnsealOptions) Run() error {
 	for _, ss := range sealed {
 		opened, err := sealer.Open(ss, ids)
 		if err != nil {
-			return withHint(fmt.Errorf("%s: %w", objectName(ss.Namespace, ss.Name), err), openHint(err))
+			return withHint(fmt.Errorf("%s: %w", manifest.ObjectName(ss.Namespace, ss.Name), err), openHint(err))
 		}
-		doc, err := marshalOrdered(secretOf(ss, opened.Data), o.format)
+		doc, err := manifest.Marshal(secretOf(ss, opened.Data), o.format)
 		opened.Wipe()
 		if err != nil {
 			return err
@@ -143,14 +145,14 @@ func (o *UnsealOptions) Run() error {
 		docs = append(docs, doc)
 	}
 	if o.OutputFile == "" || o.OutputFile == "-" {
-		return writeDocuments(o.Out, docs, o.format)
+		return manifest.WriteDocuments(o.Out, docs, o.format)
 	}
 	var buf bytes.Buffer
-	if err := writeDocuments(&buf, docs, o.format); err != nil {
+	if err := manifest.WriteDocuments(&buf, docs, o.format); err != nil {
 		return err
 	}
 	defer clear(buf.Bytes())
-	if err := createSecretFile(o.OutputFile, buf.Bytes()); err != nil {
+	if err := manifest.CreateSecretFile(o.OutputFile, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %d Secret(s) to %s (mode 0600)\n", len(docs), o.OutputFile)
@@ -188,7 +190,7 @@ func openHint(err error) string {
 type secretOut struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
-	Metadata   objectMetaOut     `json:"metadata"`
+	Metadata   manifest.Meta     `json:"metadata"`
 	Type       corev1.SecretType `json:"type,omitempty"`
 	Immutable  *bool             `json:"immutable,omitempty"`
 	Data       map[string][]byte `json:"data"`
@@ -199,7 +201,7 @@ func secretOf(ss *gitsealv1alpha1.SealedSecret, data map[string][]byte) secretOu
 	s := secretOut{
 		APIVersion: "v1",
 		Kind:       "Secret",
-		Metadata:   objectMetaOut{Name: ss.Name, Namespace: ss.Namespace},
+		Metadata:   manifest.Meta{Name: ss.Name, Namespace: ss.Namespace},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
 	}

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitseal/gitseal/cli/internal/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitseal/gitseal/internal/httpapi"
@@ -65,14 +67,14 @@ Exit status: 0 when all are valid and on current keys, 1 when one is not,
 // Run validates every SealedSecret in the input.
 func (o *ValidateOptions) Run(ctx context.Context) error {
 	noteTerminalStdin(o.IOStreams, o.Files)
-	inputs, err := readInputs(o.Files, o.In, o.Recursive)
+	inputs, err := manifest.ReadInputs(o.Files, o.In, o.Recursive)
 	if err != nil {
 		return err
 	}
 	if o.Recursive {
 		inputs = onlySealedSecrets(inputs)
 	}
-	sealed, err := readSealedSecrets(inputs)
+	sealed, err := manifest.ReadSealedSecrets(inputs)
 	if err != nil {
 		return err
 	}
@@ -88,7 +90,7 @@ func (o *ValidateOptions) Run(ctx context.Context) error {
 	}
 	invalid := 0
 	for i, ss := range sealed {
-		name := objectName(ss.Namespace, ss.Name)
+		name := manifest.ObjectName(ss.Namespace, ss.Name)
 		resp := answers[i]
 		retired := ""
 		if len(resp.RetiredKeyIDs) > 0 {
@@ -147,18 +149,18 @@ func controllerHint(err error, c *ClusterOptions) string {
 // onlySealedSecrets drops the files that hold no SealedSecret, and keeps
 // the SealedSecret documents of the others, for -R over a whole tree of
 // manifests.
-func onlySealedSecrets(inputs []*input) []*input {
-	var out []*input
+func onlySealedSecrets(inputs []*manifest.Input) []*manifest.Input {
+	var out []*manifest.Input
 	for _, in := range inputs {
-		ms, err := in.manifests()
+		ms, err := in.Objects()
 		if err != nil {
 			out = append(out, in) // reported when read again
 			continue
 		}
 		var docs [][]byte
 		for _, m := range ms {
-			if isSealedSecret(m.TypeMeta) {
-				docs = append(docs, m.raw)
+			if manifest.IsSealedSecret(m.TypeMeta) {
+				docs = append(docs, m.Raw)
 			}
 		}
 		if len(docs) > 0 {
@@ -167,7 +169,7 @@ func onlySealedSecrets(inputs []*input) []*input {
 				b.Write(d)
 				b.WriteByte('\n')
 			}
-			out = append(out, &input{name: in.name, path: in.path, data: []byte(b.String()), format: formatJSON})
+			out = append(out, &manifest.Input{Name: in.Name, Path: in.Path, Data: []byte(b.String()), Format: manifest.JSON})
 		}
 	}
 	return out

@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+// Package manifest reads the CLI's manifest files and standard input,
+// writes SealedSecrets, and edits files in place keeping every byte an
+// edit does not change.
+package manifest
 
 import (
 	"bytes"
@@ -34,36 +37,37 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
+	"github.com/gitseal/gitseal/cli/internal/hint"
 )
 
 // maxInputBytes caps one input file. A Secret holds at most 1 MiB, so this
 // fits dozens of full ones, and refuses a runaway file before parsing it.
 const maxInputBytes = 32 << 20
 
-// format is the syntax of a manifest file.
-type format string
+// Format is the syntax of a manifest file.
+type Format string
 
 const (
-	formatYAML format = "yaml"
-	formatJSON format = "json"
+	YAML Format = "yaml"
+	JSON Format = "json"
 )
 
-// input is one manifest file, or standard input, read whole.
-type input struct {
-	// name is how messages refer to it: the path as given, or "stdin".
-	name string
-	// path is the file's path; empty for standard input.
-	path   string
-	data   []byte
-	format format
+// Input is one manifest file, or standard Input, read whole.
+type Input struct {
+	// Name is how messages refer to it: the path as given, or "stdin".
+	Name string
+	// Path is the file's Path; empty for standard input.
+	Path   string
+	Data   []byte
+	Format Format
 	// split is data split into documents, once.
-	split *manifestFile
+	split *File
 }
 
-// file returns the input split into its documents.
-func (in *input) file() (*manifestFile, error) {
+// File returns the input split into its documents.
+func (in *Input) File() (*File, error) {
 	if in.split == nil {
-		mf, err := splitManifestFile(in.name, in.data, in.format)
+		mf, err := split(in.Name, in.Data, in.Format)
 		if err != nil {
 			return nil, err
 		}
@@ -72,21 +76,21 @@ func (in *input) file() (*manifestFile, error) {
 	return in.split, nil
 }
 
-// readInputs reads the files named by args, or standard input when args
+// ReadInputs reads the files named by args, or standard input when args
 // is empty or "-". A directory needs recursive: then every *.yaml, *.yml
 // and *.json file below it is read, in lexical order.
-func readInputs(args []string, stdin io.Reader, recursive bool) ([]*input, error) {
+func ReadInputs(args []string, stdin io.Reader, recursive bool) ([]*Input, error) {
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
-	var out []*input
+	var out []*Input
 	for _, arg := range args {
 		if arg == "-" {
 			data, err := readCapped(stdin, "stdin")
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, &input{name: "stdin", data: data, format: sniffFormat(data)})
+			out = append(out, &Input{Name: "stdin", Data: data, Format: sniffFormat(data)})
 			continue
 		}
 		paths, err := expandPath(arg, recursive)
@@ -94,7 +98,7 @@ func readInputs(args []string, stdin io.Reader, recursive bool) ([]*input, error
 			return nil, err
 		}
 		for _, p := range paths {
-			in, err := readInputFile(p)
+			in, err := ReadFile(p)
 			if err != nil {
 				return nil, err
 			}
@@ -102,14 +106,6 @@ func readInputs(args []string, stdin io.Reader, recursive bool) ([]*input, error
 		}
 	}
 	return out, nil
-}
-
-// noteTerminalStdin tells the person at a terminal that the command waits
-// for input, when it is about to read standard input from the terminal.
-func noteTerminalStdin(streams IOStreams, args []string) {
-	if (len(args) == 0 || slices.Contains(args, "-")) && isTerminal(streams.In) {
-		fmt.Fprintln(streams.ErrOut, "reading from standard input; end with Ctrl-D (name files as arguments instead)")
-	}
 }
 
 // expandPath returns arg itself if it is a file, or the manifest files
@@ -123,7 +119,7 @@ func expandPath(arg string, recursive bool) ([]string, error) {
 		return []string{arg}, nil
 	}
 	if !recursive {
-		return nil, withHint(fmt.Errorf("%s is a directory", arg), "pass -R to read every *.yaml, *.yml and *.json file below it")
+		return nil, hint.With(fmt.Errorf("%s is a directory", arg), "pass -R to read every *.yaml, *.yml and *.json file below it")
 	}
 	var paths []string
 	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
@@ -147,7 +143,8 @@ func expandPath(arg string, recursive bool) ([]string, error) {
 	return paths, err
 }
 
-func readInputFile(path string) (*input, error) {
+// ReadFile reads one manifest file whole, up to the size cap.
+func ReadFile(path string) (*Input, error) {
 	f, err := os.Open(path) //nolint:gosec // G304: the user names the files to read.
 	if err != nil {
 		return nil, err
@@ -157,9 +154,10 @@ func readInputFile(path string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &input{name: path, path: path, data: data, format: formatOf(path, data)}, nil
+	return &Input{Name: path, Path: path, Data: data, Format: FormatOf(path, data)}, nil
 }
 
+// readCapped reads r whole, refusing more than maxInputBytes.
 func readCapped(r io.Reader, name string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
 	if err != nil {
@@ -171,71 +169,72 @@ func readCapped(r io.Reader, name string) ([]byte, error) {
 	return data, nil
 }
 
-// formatOf tells JSON from YAML by the file's extension, else its content.
-func formatOf(path string, data []byte) format {
+// FormatOf tells JSON from YAML by the file's extension, else its content.
+func FormatOf(path string, data []byte) Format {
 	switch filepath.Ext(path) {
 	case ".json":
-		return formatJSON
+		return JSON
 	case ".yaml", ".yml":
-		return formatYAML
+		return YAML
 	}
 	return sniffFormat(data)
 }
 
-func sniffFormat(data []byte) format {
+// sniffFormat tells JSON from YAML by the content.
+func sniffFormat(data []byte) Format {
 	if utilyaml.IsJSONBuffer(data) {
-		return formatJSON
+		return JSON
 	}
-	return formatYAML
+	return YAML
 }
 
-// manifest is one Kubernetes object from an input: a document of a
+// Object is one Kubernetes object from an input: a document of a
 // multi-document file, or an item of a List.
-type manifest struct {
-	in *input
-	// doc is the 0-based index of the document in its file.
-	doc int
-	// where names the object for messages, e.g. "secrets.yaml, document 2".
-	where string
+type Object struct {
+	In *Input
+	// Doc is the 0-based index of the document in its file.
+	Doc int
+	// Where names the object for messages, e.g. "secrets.yaml, document 2".
+	Where string
 	metav1.TypeMeta
-	raw json.RawMessage
+	Raw json.RawMessage
 }
 
-// manifests splits an input into its objects, expanding v1 Lists. Empty
+// Objects splits an input into its objects, expanding v1 Lists. Empty
 // documents are skipped.
-func (in *input) manifests() ([]manifest, error) {
-	mf, err := in.file()
+func (in *Input) Objects() ([]Object, error) {
+	mf, err := in.File()
 	if err != nil {
 		return nil, err
 	}
 	docs := mf.docs
-	var out []manifest
+	var out []Object
 	for i, d := range docs {
 		raw := d.raw
-		where := in.name
+		where := in.Name
 		if len(docs) > 1 {
-			where = fmt.Sprintf("%s, document %d", in.name, i+1)
+			where = fmt.Sprintf("%s, document %d", in.Name, i+1)
 		}
 		var tm metav1.TypeMeta
 		if err := json.Unmarshal(raw, &tm); err != nil {
-			return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, safeDecodeError(err))
+			return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, SafeDecodeError(err))
 		}
 		if tm.Kind != "List" {
-			out = append(out, manifest{in: in, doc: i, where: where, TypeMeta: tm, raw: raw})
+			out = append(out, Object{In: in, Doc: i, Where: where, TypeMeta: tm, Raw: raw})
 			continue
 		}
 		var list struct {
 			Items []json.RawMessage `json:"items"`
 		}
 		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, fmt.Errorf("%s: a List: %w", where, safeDecodeError(err))
+			return nil, fmt.Errorf("%s: a List: %w", where, SafeDecodeError(err))
 		}
 		for j, item := range list.Items {
 			var itm metav1.TypeMeta
 			if err := json.Unmarshal(item, &itm); err != nil {
-				return nil, fmt.Errorf("%s, item %d: not a Kubernetes object: %w", where, j+1, safeDecodeError(err))
+				return nil, fmt.Errorf("%s, item %d: not a Kubernetes object: %w", where, j+1, SafeDecodeError(err))
 			}
-			out = append(out, manifest{in: in, doc: i, where: fmt.Sprintf("%s, item %d", where, j+1), TypeMeta: itm, raw: item})
+			out = append(out, Object{In: in, Doc: i, Where: fmt.Sprintf("%s, item %d", where, j+1), TypeMeta: itm, Raw: item})
 		}
 	}
 	return out, nil
@@ -246,9 +245,9 @@ func isNull(raw []byte) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// safeDecodeError rewrites a JSON or YAML decoding error so that it names
+// SafeDecodeError rewrites a JSON or YAML decoding error so that it names
 // the position but never quotes the input, which may be a secret value.
-func safeDecodeError(err error) error {
+func SafeDecodeError(err error) error {
 	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
 	}
@@ -287,36 +286,37 @@ func unquoteInput(msg string) string {
 	return b.String()
 }
 
-// decodeSecret decodes a manifest that must be a v1 Secret.
-func decodeSecret(m manifest) (*corev1.Secret, error) {
+// DecodeSecret decodes a manifest that must be a v1 Secret.
+func DecodeSecret(m Object) (*corev1.Secret, error) {
 	if m.APIVersion != "v1" || m.Kind != "Secret" {
-		return nil, fmt.Errorf("%s: a %s, not a v1 Secret", m.where, describeKind(m.TypeMeta))
+		return nil, fmt.Errorf("%s: a %s, not a v1 Secret", m.Where, DescribeKind(m.TypeMeta))
 	}
 	var s corev1.Secret
-	if err := json.Unmarshal(m.raw, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", m.where, safeDecodeError(err))
+	if err := json.Unmarshal(m.Raw, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Where, SafeDecodeError(err))
 	}
 	return &s, nil
 }
 
-// isSealedSecret says whether a manifest is a gitseal SealedSecret.
-func isSealedSecret(tm metav1.TypeMeta) bool {
+// IsSealedSecret says whether a manifest is a gitseal SealedSecret.
+func IsSealedSecret(tm metav1.TypeMeta) bool {
 	return tm.APIVersion == gitsealv1alpha1.GroupVersion.String() && tm.Kind == "SealedSecret"
 }
 
-// decodeSealedSecret decodes a manifest that must be a SealedSecret.
-func decodeSealedSecret(m manifest) (*gitsealv1alpha1.SealedSecret, error) {
-	if !isSealedSecret(m.TypeMeta) {
-		return nil, fmt.Errorf("%s: a %s, not a %s SealedSecret", m.where, describeKind(m.TypeMeta), gitsealv1alpha1.GroupVersion)
+// DecodeSealedSecret decodes a manifest that must be a SealedSecret.
+func DecodeSealedSecret(m Object) (*gitsealv1alpha1.SealedSecret, error) {
+	if !IsSealedSecret(m.TypeMeta) {
+		return nil, fmt.Errorf("%s: a %s, not a %s SealedSecret", m.Where, DescribeKind(m.TypeMeta), gitsealv1alpha1.GroupVersion)
 	}
 	var ss gitsealv1alpha1.SealedSecret
-	if err := json.Unmarshal(m.raw, &ss); err != nil {
-		return nil, fmt.Errorf("%s: %w", m.where, safeDecodeError(err))
+	if err := json.Unmarshal(m.Raw, &ss); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Where, SafeDecodeError(err))
 	}
 	return &ss, nil
 }
 
-func describeKind(tm metav1.TypeMeta) string {
+// DescribeKind names an object's kind for messages.
+func DescribeKind(tm metav1.TypeMeta) string {
 	switch {
 	case tm.Kind == "" && tm.APIVersion == "":
 		return "document without apiVersion and kind"
@@ -326,17 +326,17 @@ func describeKind(tm metav1.TypeMeta) string {
 	return tm.APIVersion + " " + tm.Kind
 }
 
-// readSealedSecrets reads every SealedSecret from the inputs; any other
+// ReadSealedSecrets reads every SealedSecret from the inputs; any other
 // object is an error.
-func readSealedSecrets(inputs []*input) ([]*gitsealv1alpha1.SealedSecret, error) {
+func ReadSealedSecrets(inputs []*Input) ([]*gitsealv1alpha1.SealedSecret, error) {
 	var out []*gitsealv1alpha1.SealedSecret
 	for _, in := range inputs {
-		ms, err := in.manifests()
+		ms, err := in.Objects()
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range ms {
-			ss, err := decodeSealedSecret(m)
+			ss, err := DecodeSealedSecret(m)
 			if err != nil {
 				return nil, err
 			}
@@ -349,16 +349,16 @@ func readSealedSecrets(inputs []*input) ([]*gitsealv1alpha1.SealedSecret, error)
 	return out, nil
 }
 
-// objectName is namespace/name, or just name without a namespace.
-func objectName(namespace, name string) string {
+// ObjectName is namespace/name, or just name without a namespace.
+func ObjectName(namespace, name string) string {
 	if namespace == "" {
 		return name
 	}
 	return namespace + "/" + name
 }
 
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
+// SortedKeys returns a map's keys in order.
+func SortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+// Package backup reads and writes gitseal's offline key backup files: age
+// identity files whose comments say when each key was made and whether it
+// was retired.
+package backup
 
 import (
 	"bufio"
@@ -37,17 +40,17 @@ import (
 // so that crypto.ParseIdentities, age -i and gitseal unseal --identity read
 // it, and gitseal keys restore recreates the key Secrets as they were.
 
-// backupKey is one key of a backup file.
-type backupKey struct {
-	identity *crypto.Identity
-	created  time.Time
-	retired  bool
-	// known says whether the comment gave the creation time and state.
-	known bool
+// Key is one key of a backup file.
+type Key struct {
+	Identity *crypto.Identity
+	Created  time.Time
+	Retired  bool
+	// Known says whether the comment gave the creation time and state.
+	Known bool
 }
 
-// writeBackup formats keys, newest first, as a backup file.
-func writeBackup(ks []*keys.Key, cluster, namespace string) []byte {
+// Write formats keys, newest first, as a backup file.
+func Write(ks []*keys.Key, cluster, namespace string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# gitseal key backup of cluster %q, namespace %s: %d key(s).\n", cluster, namespace, len(ks))
 	b.WriteString("# PRIVATE KEYS: whoever holds this file can open every value sealed to them.\n")
@@ -63,11 +66,11 @@ func writeBackup(ks []*keys.Key, cluster, namespace string) []byte {
 	return b.Bytes()
 }
 
-// parseBackup reads a backup file, or any age identity file. A key line
+// Parse reads a backup file, or any age identity file. A key line
 // takes the creation time and state from the nearest "# id: …" comment
 // above it, if that comment names the key's ID. Errors name lines, never their text.
-func parseBackup(data []byte) ([]backupKey, error) {
-	var out []backupKey
+func Parse(data []byte) ([]Key, error) {
+	var out []Key
 	var meta map[string]string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
@@ -88,12 +91,12 @@ func parseBackup(data []byte) ([]backupKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		k := backupKey{identity: id}
+		k := Key{Identity: id}
 		if meta["id"] == string(id.ID()) {
 			created, cerr := time.Parse(time.RFC3339, meta["created"])
 			retired, rerr := strconv.ParseBool(meta["retired"])
 			if cerr == nil && rerr == nil {
-				k.created, k.retired, k.known = created, retired, true
+				k.Created, k.Retired, k.Known = created, retired, true
 			}
 		}
 		out = append(out, k)

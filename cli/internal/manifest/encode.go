@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+package manifest
 
 import (
 	"bytes"
@@ -28,7 +28,6 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	"golang.org/x/term"
 
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
@@ -38,30 +37,32 @@ import (
 type sealedSecretOut struct {
 	APIVersion string                           `json:"apiVersion"`
 	Kind       string                           `json:"kind"`
-	Metadata   objectMetaOut                    `json:"metadata"`
+	Metadata   Meta                             `json:"metadata"`
 	Spec       gitsealv1alpha1.SealedSecretSpec `json:"spec"`
 }
 
-type objectMetaOut struct {
+// Meta is the metadata the CLI writes: no empty fields, no
+// creationTimestamp.
+type Meta struct {
 	Name        string            `json:"name"`
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// marshalSealedSecret encodes a SealedSecret in f: indented JSON, or YAML
+// MarshalSealedSecret encodes a SealedSecret in f: indented JSON, or YAML
 // with the same field order.
-func marshalSealedSecret(ss *gitsealv1alpha1.SealedSecret, f format) ([]byte, error) {
+func MarshalSealedSecret(ss *gitsealv1alpha1.SealedSecret, f Format) ([]byte, error) {
 	out := sealedSecretOut{
 		APIVersion: gitsealv1alpha1.GroupVersion.String(),
 		Kind:       "SealedSecret",
-		Metadata:   objectMetaOut{Name: ss.Name, Namespace: ss.Namespace, Labels: ss.Labels, Annotations: ss.Annotations},
+		Metadata:   Meta{Name: ss.Name, Namespace: ss.Namespace, Labels: ss.Labels, Annotations: ss.Annotations},
 		Spec:       ss.Spec,
 	}
-	if f == formatYAML {
+	if f == YAML {
 		return sealedSecretYAML(out)
 	}
-	return marshalOrdered(out, f)
+	return Marshal(out, f)
 }
 
 // sealedSecretYAML writes the YAML form directly. Going through a YAML
@@ -77,15 +78,15 @@ func sealedSecretYAML(ss sealedSecretOut) ([]byte, error) {
 	b := bytes.NewBuffer(make([]byte, 0, size))
 	b.WriteString("apiVersion: " + ss.APIVersion + "\nkind: " + ss.Kind + "\n")
 	meta := struct {
-		Metadata objectMetaOut `json:"metadata"`
+		Metadata Meta `json:"metadata"`
 	}{ss.Metadata}
 	if err := writeYAMLOf(b, meta); err != nil {
 		return nil, err
 	}
 	b.WriteString("spec:\n  encryptedData:\n")
-	for _, k := range sortedKeys(ss.Spec.EncryptedData) {
+	for _, k := range SortedKeys(ss.Spec.EncryptedData) {
 		// A sealed value's alphabet never needs quoting in YAML.
-		b.WriteString("    " + yamlKey(k) + ": " + string(ss.Spec.EncryptedData[k]) + "\n")
+		b.WriteString("    " + YAMLKey(k) + ": " + string(ss.Spec.EncryptedData[k]) + "\n")
 	}
 	if len(ss.Spec.DataKeys) > 0 {
 		// One line per data key: a key rotation changes only these lines.
@@ -126,14 +127,14 @@ func writeYAMLOf(b *bytes.Buffer, v any) error {
 	return nil
 }
 
-// marshalOrdered encodes v as indented JSON, or as YAML keeping the JSON
+// Marshal encodes v as indented JSON, or as YAML keeping the JSON
 // field order (sigs.k8s.io/yaml would sort the keys).
-func marshalOrdered(v any, f format) ([]byte, error) {
+func Marshal(v any, f Format) ([]byte, error) {
 	raw, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if f == formatJSON {
+	if f == JSON {
 		return append(raw, '\n'), nil
 	}
 	return jsonToYAML(raw)
@@ -167,11 +168,11 @@ func blockStyle(n *yamlv3.Node) {
 	}
 }
 
-// writeDocuments writes encoded objects to w: YAML documents separated by
+// WriteDocuments writes encoded objects to w: YAML documents separated by
 // "---", or a stream of JSON objects.
-func writeDocuments(w io.Writer, docs [][]byte, f format) error {
+func WriteDocuments(w io.Writer, docs [][]byte, f Format) error {
 	for i, doc := range docs {
-		if f == formatYAML && i > 0 {
+		if f == YAML && i > 0 {
 			if _, err := io.WriteString(w, "---\n"); err != nil {
 				return err
 			}
@@ -183,11 +184,11 @@ func writeDocuments(w io.Writer, docs [][]byte, f format) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data: it writes a temporary file in
+// WriteFileAtomic replaces path with data: it writes a temporary file in
 // the same directory, created with mode 0600 so that no one else can read
 // it even for a moment, syncs it, gives it mode, and renames it over path.
 // On any error the temporary file is removed and path is unchanged.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -229,22 +230,11 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	return nil
 }
 
-// fileMode returns the permission bits of an existing file, or def.
-func fileMode(path string, def os.FileMode) os.FileMode {
+// ModeOf returns the permission bits of an existing file, or def.
+func ModeOf(path string, def os.FileMode) os.FileMode {
 	info, err := os.Stat(path)
 	if err != nil {
 		return def
 	}
 	return info.Mode().Perm()
-}
-
-// isTerminal says whether w is a terminal.
-func isTerminal(w any) bool {
-	f, ok := w.(interface{ Fd() uintptr })
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// errStdoutIsTerminal refuses to print secret material to a terminal.
-func errStdoutIsTerminal(what string) error {
-	return withHint(errors.New("refusing to print "+what+" to a terminal"), "redirect standard output to a file or a pipe, or use --output-file FILE")
 }

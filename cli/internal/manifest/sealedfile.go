@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+package manifest
 
 import (
 	"bytes"
@@ -30,10 +30,10 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
 
-// parseSealedFile splits a file into its documents and finds the items
+// ParseSealed splits a file into its documents and finds the items
 // and data keys of each SealedSecret, for edit.
-func parseSealedFile(name string, data []byte, f format) (*manifestFile, error) {
-	mf, err := splitManifestFile(name, data, f)
+func ParseSealed(name string, data []byte, f Format) (*File, error) {
+	mf, err := split(name, data, f)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func parseSealedFile(name string, data []byte, f format) (*manifestFile, error) 
 			continue
 		}
 		d.sealed = &sealedDoc{ss: ss}
-		if f == formatJSON {
+		if f == JSON {
 			if err := d.sealed.findJSONSpans(data, d.start); err != nil {
 				return nil, fmt.Errorf("%s, document %d: %w", name, i+1, err)
 			}
@@ -54,7 +54,7 @@ func parseSealedFile(name string, data []byte, f format) (*manifestFile, error) 
 		}
 		var node yamlv3.Node
 		if err := yamlv3.Unmarshal(data[d.start:d.end], &node); err != nil {
-			return nil, fmt.Errorf("%s, document %d: %w", name, i+1, safeDecodeError(err))
+			return nil, fmt.Errorf("%s, document %d: %w", name, i+1, SafeDecodeError(err))
 		}
 		d.sealed.node = &node
 		d.sealed.findYAMLSpans(data, mf.lines[d.line:], d.end)
@@ -62,8 +62,8 @@ func parseSealedFile(name string, data []byte, f format) (*manifestFile, error) 
 	return mf, nil
 }
 
-// sealedSecrets returns the file's SealedSecrets by document index.
-func (mf *manifestFile) sealedSecrets() map[int]*gitsealv1alpha1.SealedSecret {
+// SealedSecrets returns the file's SealedSecrets by document index.
+func (mf *File) SealedSecrets() map[int]*gitsealv1alpha1.SealedSecret {
 	out := map[int]*gitsealv1alpha1.SealedSecret{}
 	for i, d := range mf.docs {
 		if d.sealed != nil {
@@ -99,36 +99,36 @@ type sealedDoc struct {
 	node *yamlv3.Node
 }
 
-// changeOf returns the change that turns before into after: the values
+// ChangeOf returns the change that turns before into after: the values
 // whose text differs, and spec.dataKeys if it differs. ok is false when
 // nothing differs.
-func changeOf(before, after *gitsealv1alpha1.SealedSecret) (docChange, bool) {
-	c := docChange{items: map[string]gitsealv1alpha1.SealedValue{}}
+func ChangeOf(before, after *gitsealv1alpha1.SealedSecret) (Change, bool) {
+	c := Change{Items: map[string]gitsealv1alpha1.SealedValue{}}
 	for item, v := range after.Spec.EncryptedData {
 		if before.Spec.EncryptedData[item] != v {
-			c.items[item] = v
+			c.Items[item] = v
 		}
 	}
 	if !slices.Equal(before.Spec.DataKeys, after.Spec.DataKeys) {
-		c.dataKeys, c.setDataKeys = after.Spec.DataKeys, true
+		c.DataKeys, c.SetDataKeys = after.Spec.DataKeys, true
 	}
-	return c, len(c.items) > 0 || c.setDataKeys
+	return c, len(c.Items) > 0 || c.SetDataKeys
 }
 
 // editSealed returns the splices that make change c to SealedSecret
 // document d: its items and data keys, or the whole document re-encoded
 // when its layout is too unusual to splice.
-func (mf *manifestFile) editSealed(i int, d *document, c docChange) ([]splice, error) {
+func (mf *File) editSealed(i int, d *document, c Change) ([]splice, error) {
 	sd := d.sealed
-	if sd.spans == nil || c.setDataKeys && sd.formatDataKeys == nil {
+	if sd.spans == nil || c.SetDataKeys && sd.formatDataKeys == nil {
 		s, err := mf.reencode(i, d, c)
 		return []splice{s}, err
 	}
 	var splices []splice
-	items := c.items
+	items := c.Items
 	sorted := slices.IsSorted(sd.keys)
 	var atEnd strings.Builder
-	for _, key := range sortedKeys(items) {
+	for _, key := range SortedKeys(items) {
 		if sp, ok := sd.spans[key]; ok {
 			splices = append(splices, splice{sp, string(items[key])})
 			continue
@@ -147,9 +147,9 @@ func (mf *manifestFile) editSealed(i int, d *document, c docChange) ([]splice, e
 	if atEnd.Len() > 0 {
 		splices = append(splices, splice{span{sd.insert, sd.insert}, atEnd.String()})
 	}
-	if c.setDataKeys {
+	if c.SetDataKeys {
 		// After new items at the same place, so they stay in order.
-		splices = append(splices, splice{sd.dataKeys, sd.formatDataKeys(c.dataKeys)})
+		splices = append(splices, splice{sd.dataKeys, sd.formatDataKeys(c.DataKeys)})
 	}
 	return splices, nil
 }
@@ -159,9 +159,9 @@ func (mf *manifestFile) editSealed(i int, d *document, c docChange) ([]splice, e
 func sealedSecretFromJSON(raw []byte) (*gitsealv1alpha1.SealedSecret, error) {
 	var ss gitsealv1alpha1.SealedSecret
 	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, safeDecodeError(err)
+		return nil, SafeDecodeError(err)
 	}
-	if !isSealedSecret(ss.TypeMeta) {
+	if !IsSealedSecret(ss.TypeMeta) {
 		return nil, nil
 	}
 	return &ss, nil
@@ -219,12 +219,12 @@ func (d *sealedDoc) findYAMLSpans(data []byte, lines []int, docEnd int) {
 	}
 	d.spans, d.keys, d.before, d.insert = spans, keys, before, insert
 	d.newItem = func(key string, value gitsealv1alpha1.SealedValue) string {
-		line := prefix + indent + yamlKey(key) + ": " + string(value) + "\n"
+		line := prefix + indent + YAMLKey(key) + ": " + string(value) + "\n"
 		prefix = ""
 		return line
 	}
 	d.newItemBefore = func(key string, value gitsealv1alpha1.SealedValue) string {
-		return indent + yamlKey(key) + ": " + string(value) + "\n"
+		return indent + YAMLKey(key) + ": " + string(value) + "\n"
 	}
 	d.findYAMLDataKeys(data, lines, insert, func() string {
 		p := prefix
@@ -345,9 +345,9 @@ func mappingValue(m *yamlv3.Node, key string) *yamlv3.Node {
 	return nil
 }
 
-// yamlKey writes an item key as YAML, quoted if it would otherwise read
+// YAMLKey writes an item key as YAML, quoted if it would otherwise read
 // as a number, boolean or null.
-func yamlKey(key string) string {
+func YAMLKey(key string) string {
 	out, err := yamlv3.Marshal(key)
 	if err != nil {
 		return `"` + key + `"`
@@ -386,8 +386,8 @@ func offsetOf(data []byte, lines []int, line, column int) (int, bool) {
 // reencode applies change c to the YAML syntax tree of document d and
 // writes the document again. JSON documents always splice: a SealedSecret
 // has at least one item.
-func (mf *manifestFile) reencode(i int, d *document, c docChange) (splice, error) {
-	if mf.format == formatJSON {
+func (mf *File) reencode(i int, d *document, c Change) (splice, error) {
+	if mf.format == JSON {
 		return splice{}, fmt.Errorf("%s, document %d: cannot edit spec.encryptedData in place; is it an empty object?", mf.name, i+1)
 	}
 	node := d.sealed.node
@@ -395,17 +395,17 @@ func (mf *manifestFile) reencode(i int, d *document, c docChange) (splice, error
 	if m == nil {
 		return splice{}, fmt.Errorf("%s, document %d: spec.encryptedData is not a mapping", mf.name, i+1)
 	}
-	for _, key := range sortedKeys(c.items) {
+	for _, key := range SortedKeys(c.Items) {
 		if v := mappingValue(m, key); v != nil {
-			v.Value, v.Style, v.Tag = string(c.items[key]), 0, "!!str"
+			v.Value, v.Style, v.Tag = string(c.Items[key]), 0, "!!str"
 			continue
 		}
 		m.Content = append(m.Content,
 			&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: key},
-			&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(c.items[key])})
+			&yamlv3.Node{Kind: yamlv3.ScalarNode, Tag: "!!str", Value: string(c.Items[key])})
 	}
-	if c.setDataKeys {
-		setYAMLDataKeys(specNode(node), c.dataKeys)
+	if c.SetDataKeys {
+		setYAMLDataKeys(specNode(node), c.DataKeys)
 	}
 	var buf bytes.Buffer
 	enc := yamlv3.NewEncoder(&buf)
@@ -462,7 +462,7 @@ func (d *sealedDoc) findJSONSpans(data []byte, start int) error {
 		}
 	})
 	if err != nil {
-		return safeDecodeError(err)
+		return SafeDecodeError(err)
 	}
 	if len(members) == 0 {
 		return nil // edit reports it

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+package manifest
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ import (
 	gitsealv1alpha1 "github.com/gitseal/gitseal/api/v1alpha1"
 )
 
-// manifestFile is a manifest file, YAML (many documents) or JSON (one or
+// File is a manifest file, YAML (many documents) or JSON (one or
 // more values), that the CLI edits in place. It is the one editor behind
 // every command that rewrites files: seal -w and migrate -w replace whole
 // documents, and reseal and seal --merge-into set the items and data keys
@@ -39,10 +39,10 @@ import (
 // every other document, the comments that open a replaced document, key
 // order and the ciphertext of untouched items stay as they were, so a key
 // rotation is one small hunk per object in a Git diff.
-type manifestFile struct {
+type File struct {
 	name   string
 	data   []byte
-	format format
+	format Format
 	// docs are the non-empty documents, in file order; a document's index
 	// here is manifest.doc.
 	docs []*document
@@ -50,7 +50,7 @@ type manifestFile struct {
 	lines []int
 }
 
-// document is one non-empty document of a manifestFile.
+// document is one non-empty document of a File.
 type document struct {
 	// span is its text: a YAML document without the --- line that opens
 	// it, or a JSON value.
@@ -71,18 +71,18 @@ type document struct {
 // span is a range of bytes in the file.
 type span struct{ start, end int }
 
-// splitManifestFile splits the data of a file into its documents. Empty
+// split splits the data of a file into its documents. Empty
 // and comment-only documents are left out, as kubectl does.
-func splitManifestFile(name string, data []byte, f format) (*manifestFile, error) {
-	mf := &manifestFile{name: name, data: data, format: f, lines: lineStarts(data)}
-	if f == formatJSON {
+func split(name string, data []byte, f Format) (*File, error) {
+	mf := &File{name: name, data: data, format: f, lines: lineStarts(data)}
+	if f == JSON {
 		return mf, mf.splitJSON()
 	}
 	return mf, mf.splitYAML()
 }
 
 // splitJSON reads a stream of JSON values.
-func (mf *manifestFile) splitJSON() error {
+func (mf *File) splitJSON() error {
 	dec := json.NewDecoder(bytes.NewReader(mf.data))
 	for {
 		var raw json.RawMessage
@@ -91,7 +91,7 @@ func (mf *manifestFile) splitJSON() error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", mf.name, safeDecodeError(err))
+			return fmt.Errorf("%s: %w", mf.name, SafeDecodeError(err))
 		}
 		if isNull(raw) {
 			continue
@@ -104,13 +104,13 @@ func (mf *manifestFile) splitJSON() error {
 
 // splitYAML splits at the lines that start a document: "---", alone or
 // followed by a comment, as Kubernetes' YAML reader splits.
-func (mf *manifestFile) splitYAML() error {
+func (mf *File) splitYAML() error {
 	start, n := 0, 1
 	add := func(end int) error {
 		text := mf.data[start:end]
 		raw, err := yaml.YAMLToJSON(text)
 		if err != nil {
-			return fmt.Errorf("%s, document %d: %w", mf.name, n, safeDecodeError(err))
+			return fmt.Errorf("%s, document %d: %w", mf.name, n, SafeDecodeError(err))
 		}
 		if !isNull(raw) {
 			body := start + len(leadingComments(text))
@@ -150,7 +150,7 @@ func isDocumentStart(line []byte) bool {
 }
 
 // lineEnd returns the offset of line i's newline, or the file's end.
-func (mf *manifestFile) lineEnd(i int) int {
+func (mf *File) lineEnd(i int) int {
 	if i+1 < len(mf.lines) {
 		return mf.lines[i+1] - 1
 	}
@@ -158,7 +158,7 @@ func (mf *manifestFile) lineEnd(i int) int {
 }
 
 // lineOf returns the 0-based line that offset is on.
-func (mf *manifestFile) lineOf(offset int) int {
+func (mf *File) lineOf(offset int) int {
 	i, found := slices.BinarySearch(mf.lines, offset)
 	if !found {
 		i--
@@ -183,18 +183,18 @@ func leadingComments(text []byte) []byte {
 	return text[:end]
 }
 
-// docChange is what an edit changes in one document: either it is
+// Change is what an edit changes in one document: either it is
 // replaced, or, for a SealedSecret, items and data keys are set.
-type docChange struct {
-	// replace, when set, are the documents, encoded in the file's
+type Change struct {
+	// Replace, when set, are the documents, encoded in the file's
 	// format, that take the document's place.
-	replace [][]byte
+	Replace [][]byte
 
-	// items are the values to set, by item key.
-	items map[string]gitsealv1alpha1.SealedValue
-	// dataKeys, when setDataKeys, replaces spec.dataKeys.
-	dataKeys    []string
-	setDataKeys bool
+	// Items are the values to set, by item key.
+	Items map[string]gitsealv1alpha1.SealedValue
+	// DataKeys, when setDataKeys, replaces spec.DataKeys.
+	DataKeys    []string
+	SetDataKeys bool
 }
 
 // splice replaces the bytes of span with text.
@@ -203,12 +203,12 @@ type splice struct {
 	text string
 }
 
-// edit returns the file's new content with the changes made to the
+// Edit returns the file's new content with the changes made to the
 // documents they are keyed by. Everything not named keeps its bytes. A
-// SealedSecret document too unusual to edit by splicing (flow-style YAML,
+// SealedSecret document too unusual to Edit by splicing (flow-style YAML,
 // block scalars) is re-encoded from its YAML syntax tree instead, which
 // still keeps its comments, key order and every untouched value.
-func (mf *manifestFile) edit(changes map[int]docChange) ([]byte, error) {
+func (mf *File) Edit(changes map[int]Change) ([]byte, error) {
 	var splices []splice
 	for _, i := range slices.Sorted(maps.Keys(changes)) {
 		c := changes[i]
@@ -216,8 +216,8 @@ func (mf *manifestFile) edit(changes map[int]docChange) ([]byte, error) {
 			return nil, fmt.Errorf("%s: no document %d", mf.name, i+1)
 		}
 		d := mf.docs[i]
-		if c.replace != nil {
-			splices = append(splices, splice{span{d.body, d.end}, mf.joinDocuments(c.replace)})
+		if c.Replace != nil {
+			splices = append(splices, splice{span{d.body, d.end}, mf.joinDocuments(c.Replace)})
 			continue
 		}
 		if d.sealed == nil {
@@ -245,10 +245,10 @@ func (mf *manifestFile) edit(changes map[int]docChange) ([]byte, error) {
 
 // joinDocuments writes documents in the file's format: YAML separated by
 // ---, each ending in a newline; JSON one value after another.
-func (mf *manifestFile) joinDocuments(docs [][]byte) string {
+func (mf *File) joinDocuments(docs [][]byte) string {
 	var b strings.Builder
 	for i, doc := range docs {
-		if mf.format == formatJSON {
+		if mf.format == JSON {
 			if i > 0 {
 				b.WriteByte('\n')
 			}

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+package manifest
 
 import (
 	"testing"
@@ -27,55 +27,55 @@ func TestManifestFileReplaceKeepsEveryOtherDocument(t *testing.T) {
 	const sealed = "kind: SealedSecret\n"
 	tests := []struct {
 		name    string
-		format  format
+		format  Format
 		in      string
 		replace map[int][]string
 		want    string
 	}{
-		{"a document between others is replaced, its opening comments kept", formatYAML,
+		{"a document between others is replaced, its opening comments kept", YAML,
 			"kind: A # a\n---\n# about b\n\nkind: B\n--- # c\nkind: C\n",
 			map[int][]string{1: {sealed}},
 			"kind: A # a\n---\n# about b\n\n" + sealed + "--- # c\nkind: C\n"},
-		{"empty and comment-only documents do not count", formatYAML,
+		{"empty and comment-only documents do not count", YAML,
 			"---\n# nothing here\n---\nkind: A\n---\n---\nkind: B\n",
 			map[int][]string{1: {sealed}},
 			"---\n# nothing here\n---\nkind: A\n---\n---\n" + sealed},
-		{"a List is replaced by as many documents", formatYAML,
+		{"a List is replaced by as many documents", YAML,
 			"kind: List\nitems: []\n---\nkind: B\n",
 			map[int][]string{0: {sealed, sealed}},
 			sealed + "---\n" + sealed + "---\nkind: B\n"},
-		{"a last document without a newline gets one", formatYAML,
+		{"a last document without a newline gets one", YAML,
 			"kind: A\n---\nkind: B",
 			map[int][]string{1: {sealed}},
 			"kind: A\n---\n" + sealed},
-		{"a JSON value is replaced, the space between values kept", formatJSON,
+		{"a JSON value is replaced, the space between values kept", JSON,
 			"{\"kind\": \"A\"}\n\n  {\"kind\": \"B\"}\n",
 			map[int][]string{0: {"{\n  \"kind\": \"SealedSecret\"\n}\n"}},
 			"{\n  \"kind\": \"SealedSecret\"\n}\n\n  {\"kind\": \"B\"}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mf, err := splitManifestFile("f", []byte(tt.in), tt.format)
+			mf, err := split("f", []byte(tt.in), tt.format)
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := &input{name: "f", data: []byte(tt.in), format: tt.format}
-			ms, err := in.manifests()
+			in := &Input{Name: "f", Data: []byte(tt.in), Format: tt.format}
+			ms, err := in.Objects()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := ms[len(ms)-1].doc + 1; n != len(mf.docs) {
+			if n := ms[len(ms)-1].Doc + 1; n != len(mf.docs) {
 				t.Fatalf("manifests counts %d documents, the editor %d", n, len(mf.docs))
 			}
-			changes := map[int]docChange{}
+			changes := map[int]Change{}
 			for i, docs := range tt.replace {
-				var c docChange
+				var c Change
 				for _, d := range docs {
-					c.replace = append(c.replace, []byte(d))
+					c.Replace = append(c.Replace, []byte(d))
 				}
 				changes[i] = c
 			}
-			got, err := mf.edit(changes)
+			got, err := mf.Edit(changes)
 			if err != nil {
 				t.Fatal(err)
 			}

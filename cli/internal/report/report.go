@@ -14,7 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package cli
+// Package report writes the findings of gitseal scan as text, JSON or
+// SARIF. None of its formats holds a secret value.
+package report
 
 import (
 	"crypto/sha256"
@@ -30,9 +32,9 @@ import (
 	"github.com/gitseal/gitseal/internal/version"
 )
 
-// scanReport writes a scan's findings. None of its formats holds a secret
+// Scan writes a scan's findings. None of its formats holds a secret
 // value: findings carry only redacted previews.
-type scanReport struct {
+type Scan struct {
 	*scanner.Report
 	// ShowAllowed reports allowed findings too (SARIF always has them, as
 	// suppressed results).
@@ -43,14 +45,14 @@ type scanReport struct {
 	BaselineUsed bool
 }
 
-func (r *scanReport) shown() []policy.Finding {
+func (r *Scan) shown() []policy.Finding {
 	if r.ShowAllowed {
 		return r.Findings
 	}
 	return r.Failing()
 }
 
-func (r *scanReport) allowed() int { return len(r.Findings) - len(r.Failing()) }
+func (r *Scan) allowed() int { return len(r.Findings) - len(r.Failing()) }
 
 // ANSI styles of the text report.
 const (
@@ -62,11 +64,11 @@ const (
 	ansiCyan   = "\x1b[36m"
 )
 
-// writeText writes one block per finding and a summary line:
+// WriteText writes one block per finding and a summary line:
 //
 //	apps/db.yaml:5:3: GS002 secret-stringdata: Secret prod/db stringData[password]
 //	    Secret has a plaintext value under stringData (...); value: 19 chars
-func (r *scanReport) writeText(w io.Writer, color bool) error {
+func (r *Scan) WriteText(w io.Writer, color bool) error {
 	paint := func(style, s string) string {
 		if !color || s == "" {
 			return s
@@ -169,7 +171,7 @@ type jsonSummary struct {
 	Allowed  int `json:"allowed"`
 }
 
-func (r *scanReport) writeJSON(w io.Writer) error {
+func (r *Scan) WriteJSON(w io.Writer) error {
 	doc := jsonReport{
 		Version: 1, Tool: jsonTool{Name: "gitseal", Version: version.Version}, Target: r.Label,
 		Findings: r.shown(),
@@ -271,7 +273,7 @@ type sarifSuppression struct {
 	Justification string `json:"justification,omitempty"`
 }
 
-func (r *scanReport) writeSARIF(w io.Writer) error {
+func (r *Scan) WriteSARIF(w io.Writer) error {
 	rules := policy.Rules()
 	index := map[policy.RuleID]int{}
 	driver := sarifDriver{Name: "gitseal", Version: version.Version, InformationURI: "https://github.com/gitseal/gitseal"}
@@ -355,4 +357,11 @@ func locationFingerprint(f policy.Finding) string {
 		fmt.Fprintf(h, "%d:%s", len(s), s)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
