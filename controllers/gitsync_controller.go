@@ -944,11 +944,13 @@ func limitList(items []string, n int) string {
 // toInventory writes the inventory of the status: the refs, each with its
 // hash from hashes when it has one.
 func toInventory(refs []apply.ObjectRef, hashes map[string]string) *gitsealv1alpha1.Inventory {
-	inv := &gitsealv1alpha1.Inventory{Entries: make([]gitsealv1alpha1.InventoryEntry, 0, len(refs))}
+	entries := make([]gitsealv1alpha1.InventoryEntry, 0, len(refs))
 	for _, ref := range refs {
 		id := ref.String()
-		inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: ref.Version, Hash: hashes[id]})
+		entries = append(entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: ref.Version, Hash: hashes[id]})
 	}
+	inv := &gitsealv1alpha1.Inventory{}
+	inv.Set(entries)
 	return inv
 }
 
@@ -958,8 +960,9 @@ func inventoryHashes(inv *gitsealv1alpha1.Inventory) map[string]string {
 	if inv == nil {
 		return nil
 	}
-	hashes := make(map[string]string, len(inv.Entries))
-	for _, e := range inv.Entries {
+	entries := inv.List()
+	hashes := make(map[string]string, len(entries))
+	for _, e := range entries {
 		if e.Hash != "" {
 			hashes[e.ID] = e.Hash
 		}
@@ -973,8 +976,9 @@ func fromInventory(inv *gitsealv1alpha1.Inventory) []apply.ObjectRef {
 	if inv == nil {
 		return nil
 	}
-	refs := make([]apply.ObjectRef, 0, len(inv.Entries))
-	for _, e := range inv.Entries {
+	entries := inv.List()
+	refs := make([]apply.ObjectRef, 0, len(entries))
+	for _, e := range entries {
 		ref, err := apply.ParseObjectRef(e.ID)
 		if err != nil {
 			continue

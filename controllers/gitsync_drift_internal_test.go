@@ -57,12 +57,12 @@ func TestDriftWatchTrack(t *testing.T) {
 		return nil
 	}
 	gs := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "apps"}}
-	gs.Status.Inventory = &gitsealv1alpha1.Inventory{Entries: []gitsealv1alpha1.InventoryEntry{
-		{ID: "team_a__ConfigMap", Version: "v1"},
-		{ID: "team_b__ConfigMap", Version: "v1"},
-		{ID: "team_web_apps_Deployment", Version: "v1"},
-		{ID: "team_reader_rbac.authorization.k8s.io_Role", Version: "v1"},
-	}}
+	gs.Status.Inventory = inventoryOf(
+		gitsealv1alpha1.InventoryEntry{ID: "team_a__ConfigMap", Version: "v1"},
+		gitsealv1alpha1.InventoryEntry{ID: "team_b__ConfigMap", Version: "v1"},
+		gitsealv1alpha1.InventoryEntry{ID: "team_web_apps_Deployment", Version: "v1"},
+		gitsealv1alpha1.InventoryEntry{ID: "team_reader_rbac.authorization.k8s.io_Role", Version: "v1"},
+	)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	d.now = func() time.Time { return now }
 	d.track(t.Context(), gs)
@@ -120,11 +120,11 @@ func TestDriftWatchCoversAGitSyncOnlyWhenEveryKindIsWatched(t *testing.T) {
 	d.allowed = func(_ context.Context, gvk schema.GroupVersionKind) (bool, error) { return allowed[gvk.Kind], nil }
 	d.watch = func(context.Context, schema.GroupVersionKind) error { return nil }
 	inventory := func(ids ...string) *gitsealv1alpha1.Inventory {
-		inv := &gitsealv1alpha1.Inventory{}
+		var entries []gitsealv1alpha1.InventoryEntry
 		for _, id := range ids {
-			inv.Entries = append(inv.Entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: "v1"})
+			entries = append(entries, gitsealv1alpha1.InventoryEntry{ID: id, Version: "v1"})
 		}
-		return inv
+		return inventoryOf(entries...)
 	}
 	configOnly := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "config"}}
 	configOnly.Status.Inventory = inventory("team_a__ConfigMap")
@@ -157,9 +157,10 @@ func TestDriftWatchIgnoresTheSyncsOwnPrune(t *testing.T) {
 	d.allowed = func(context.Context, schema.GroupVersionKind) (bool, error) { return true, nil }
 	d.watch = func(context.Context, schema.GroupVersionKind) error { return nil }
 	gs := &gitsealv1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "apps"}}
-	gs.Status.Inventory = &gitsealv1alpha1.Inventory{Entries: []gitsealv1alpha1.InventoryEntry{
-		{ID: "team_a__ConfigMap", Version: "v1"}, {ID: "team_b__ConfigMap", Version: "v1"},
-	}}
+	gs.Status.Inventory = inventoryOf(
+		gitsealv1alpha1.InventoryEntry{ID: "team_a__ConfigMap", Version: "v1"},
+		gitsealv1alpha1.InventoryEntry{ID: "team_b__ConfigMap", Version: "v1"},
+	)
 	d.track(t.Context(), gs)
 	key := client.ObjectKeyFromObject(gs)
 	cm := schema.GroupKind{Kind: "ConfigMap"}
@@ -175,7 +176,7 @@ func TestDriftWatchIgnoresTheSyncsOwnPrune(t *testing.T) {
 	if _, drift := d.changed(cm, obj("b"), nil); !drift {
 		t.Error("deleting b, which the sync keeps, is not drift")
 	}
-	gs.Status.Inventory.Entries = gs.Status.Inventory.Entries[:1]
+	gs.Status.Inventory = inventoryOf(gs.Status.Inventory.List()[:1]...)
 	d.track(t.Context(), gs) // the next sync's inventory clears what was pruned
 	if _, drift := d.changed(cm, obj("a"), nil); !drift {
 		t.Error("a deletion of a after the prune was settled is not drift")

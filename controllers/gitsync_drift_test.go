@@ -136,7 +136,7 @@ func TestGitSyncWatchUndoesDriftAtOnce(t *testing.T) {
 	if last := got.Status.LastFullCheckTime; !last.Equal(checked) {
 		t.Errorf("last full check %v, want still %v: drift by watch is no full check", last, checked)
 	}
-	if n := len(got.Status.Inventory.Entries); n != 50 {
+	if n := got.Status.Inventory.Len(); n != 50 {
 		t.Errorf("inventory of %d entries, want 50", n)
 	}
 }

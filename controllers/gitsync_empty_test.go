@@ -136,7 +136,7 @@ func TestGitSyncNeverPrunesEverythingForARevisionThatRendersNothing(t *testing.T
 					t.Errorf("%s was pruned: %v", name, err)
 				}
 			}
-			if got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 2 {
+			if got.Status.Inventory == nil || got.Status.Inventory.Len() != 2 {
 				t.Errorf("inventory %+v, want the two objects", got.Status.Inventory)
 			}
 			if tt.reason == gitsealv1alpha1.ReasonSucceeded {
@@ -201,7 +201,7 @@ func TestGitSyncAllowEmptyAcceptsAnEmptyRevision(t *testing.T) {
 			t.Errorf("%s was not pruned: %v", name, err)
 		}
 	}
-	if got.Status.LastAppliedRevision != "main@sha1:"+emptied || got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 0 {
+	if got.Status.LastAppliedRevision != "main@sha1:"+emptied || got.Status.Inventory == nil || got.Status.Inventory.Len() != 0 {
 		t.Errorf("status after an accepted empty revision: %+v", got.Status)
 	}
 }

@@ -138,7 +138,7 @@ func TestGitSyncSendsOnlyWhatChanged(t *testing.T) {
 	create(t, gs)
 	key := client.ObjectKeyFromObject(gs)
 	got := waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
-	if got.Status.LastFullCheckTime == nil || len(got.Status.Inventory.Entries) != 50 || got.Status.Inventory.Entries[0].Hash == "" {
+	if got.Status.LastFullCheckTime == nil || got.Status.Inventory.Len() != 50 || got.Status.Inventory.List()[0].Hash == "" {
 		t.Fatalf("after the first sync: last full check %v, inventory %+v", got.Status.LastFullCheckTime, got.Status.Inventory)
 	}
 	if n := sent.reset(); n["PATCH"] != 50 || n["PATCH (dry run)"] != 50 {
@@ -175,8 +175,8 @@ func TestGitSyncSendsOnlyWhatChanged(t *testing.T) {
 	if !strings.Contains(msg, "10 configured, 0 unchanged, 10 pruned, 30 not sent") {
 		t.Errorf("Ready message %q", msg)
 	}
-	if len(got.Status.Inventory.Entries) != 40 {
-		t.Errorf("inventory of %d entries, want 40", len(got.Status.Inventory.Entries))
+	if got.Status.Inventory.Len() != 40 {
+		t.Errorf("inventory of %d entries, want 40", got.Status.Inventory.Len())
 	}
 	for i, want := range map[int]string{0: "2", 9: "2", 10: "1", 39: "1"} {
 		if cm, err := getConfigMap(t, watch, fmt.Sprintf("cm-%02d", i)); err != nil || cm.Data["value"] != want {

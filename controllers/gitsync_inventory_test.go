@@ -39,13 +39,13 @@ func TestFromInventory(t *testing.T) {
 		{"no inventory reads as none", nil, nil},
 		{"empty inventory reads as empty", &gitsealv1alpha1.Inventory{}, []apply.ObjectRef{}},
 		{"entries read back with their versions, in order",
-			&gitsealv1alpha1.Inventory{Entries: []gitsealv1alpha1.InventoryEntry{entry("app_web_apps_Deployment", "v1"), entry("_reader_rbac.authorization.k8s.io_ClusterRole", "v1")}},
+			inventoryOf(entry("app_web_apps_Deployment", "v1"), entry("_reader_rbac.authorization.k8s.io_ClusterRole", "v1")),
 			[]apply.ObjectRef{
 				{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "app", Name: "web"},
 				{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole", Name: "reader"},
 			}},
 		{"entry this controller did not write is dropped",
-			&gitsealv1alpha1.Inventory{Entries: []gitsealv1alpha1.InventoryEntry{entry("garbage", "v1"), entry("app_a__ConfigMap", "v1")}},
+			inventoryOf(entry("garbage", "v1"), entry("app_a__ConfigMap", "v1")),
 			[]apply.ObjectRef{{Version: "v1", Kind: "ConfigMap", Namespace: "app", Name: "a"}}},
 	}
 	for _, tt := range tests {
@@ -54,6 +54,26 @@ func TestFromInventory(t *testing.T) {
 				t.Errorf("fromInventory = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// inventoryOf is an inventory of entries, as the controller writes it.
+func inventoryOf(entries ...gitsealv1alpha1.InventoryEntry) *gitsealv1alpha1.Inventory {
+	inv := &gitsealv1alpha1.Inventory{}
+	inv.Set(entries)
+	return inv
+}
+
+// TestInventoryListSkipsLinesItDidNotWrite: a status edited by hand keeps
+// the lines that parse; an ID, a version and an optional hash each.
+func TestInventoryListSkipsLinesItDidNotWrite(t *testing.T) {
+	inv := &gitsealv1alpha1.Inventory{Objects: "app_a__ConfigMap v1 abc\njunk\n\napp_b__ConfigMap v1\napp_c__ConfigMap v1 h extra"}
+	want := []gitsealv1alpha1.InventoryEntry{{ID: "app_a__ConfigMap", Version: "v1", Hash: "abc"}, {ID: "app_b__ConfigMap", Version: "v1"}}
+	if got := inv.List(); !reflect.DeepEqual(got, want) {
+		t.Errorf("List = %+v, want %+v", got, want)
+	}
+	if n := (*gitsealv1alpha1.Inventory)(nil).Len(); n != 0 {
+		t.Errorf("a nil inventory lists %d objects", n)
 	}
 }
 

@@ -49,7 +49,7 @@ func TestGitSyncRollbackIsGitRevert(t *testing.T) {
 	create(t, gs)
 	key := client.ObjectKeyFromObject(gs)
 	synced := waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
-	before, inventoryBefore := appliedState(t, apps, gs.Name), synced.Status.Inventory.Entries
+	before, inventoryBefore := appliedState(t, apps, gs.Name), synced.Status.Inventory.List()
 
 	change := repo.Commit(t, map[string]string{
 		"apps/keep.yaml":   configMap(apps, "keep", "1"),
@@ -67,7 +67,7 @@ func TestGitSyncRollbackIsGitRevert(t *testing.T) {
 	if got := appliedState(t, apps, gs.Name); !maps.Equal(got, before) {
 		t.Errorf("after git revert the cluster holds %v, want the state before the change %v", got, before)
 	}
-	if got := reverted.Status.Inventory.Entries; len(got) != len(inventoryBefore) {
+	if got := reverted.Status.Inventory.List(); len(got) != len(inventoryBefore) {
 		t.Errorf("inventory after the revert %v, before the change %v", got, inventoryBefore)
 	} else {
 		for i := range got {

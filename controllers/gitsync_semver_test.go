@@ -91,7 +91,7 @@ func TestGitSyncFollowsASemVerRange(t *testing.T) {
 		if !meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionStalled) {
 			t.Errorf("range %q: not Stalled: %+v", tt.rng, got.Status.Conditions)
 		}
-		if got.Status.LastAppliedRevision != "v1.11.0@sha1:"+commits["v1.11.0"] || got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 1 {
+		if got.Status.LastAppliedRevision != "v1.11.0@sha1:"+commits["v1.11.0"] || got.Status.Inventory == nil || got.Status.Inventory.Len() != 1 {
 			t.Errorf("range %q: status lost the last good revision: %+v", tt.rng, got.Status)
 		}
 		if cm, err := getConfigMap(t, c.watch, "version"); err != nil || cm.Data["value"] != "v1.11.0" {

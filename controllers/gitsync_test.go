@@ -213,7 +213,7 @@ func TestGitSyncAppliesPrunesAndCorrectsDrift(t *testing.T) {
 	key := client.ObjectKeyFromObject(gs)
 
 	got := waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+first)
-	if got.Status.LastAppliedRevision != "main@sha1:"+first || got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 3 {
+	if got.Status.LastAppliedRevision != "main@sha1:"+first || got.Status.Inventory == nil || got.Status.Inventory.Len() != 3 {
 		t.Fatalf("status after the first sync: %+v", got.Status)
 	}
 	a, err := getConfigMap(t, apps, "a")
@@ -261,7 +261,7 @@ func TestGitSyncAppliesPrunesAndCorrectsDrift(t *testing.T) {
 	}, "second")
 	requestSync(t, key)
 	got = waitSync(t, key, gitsealv1alpha1.ReasonSucceeded, "main@sha1:"+second)
-	if len(got.Status.Inventory.Entries) != 2 {
+	if got.Status.Inventory.Len() != 2 {
 		t.Errorf("inventory %+v", got.Status.Inventory)
 	}
 	if _, err := getConfigMap(t, apps, "b"); !apierrors.IsNotFound(err) {
@@ -303,7 +303,7 @@ func TestGitSyncAppliesPrunesAndCorrectsDrift(t *testing.T) {
 	}, "fourth")
 	requestSync(t, key)
 	got = waitSync(t, key, gitsealv1alpha1.ReasonBuildFailed, "main@sha1:"+fourth)
-	if got.Status.LastAppliedRevision != "main@sha1:"+second || len(got.Status.Inventory.Entries) != 2 {
+	if got.Status.LastAppliedRevision != "main@sha1:"+second || got.Status.Inventory.Len() != 2 {
 		t.Errorf("a failed build changed the status: %+v", got.Status)
 	}
 	if meta.IsStatusConditionTrue(got.Status.Conditions, gitsealv1alpha1.ConditionStalled) == false {
@@ -493,7 +493,7 @@ func TestGitSyncFailuresKeepTheLastGoodRevision(t *testing.T) {
 	}
 	kept := func(got *gitsealv1alpha1.GitSync, stalled bool) {
 		t.Helper()
-		if got.Status.LastAppliedRevision != "release@sha1:"+good || got.Status.Inventory == nil || len(got.Status.Inventory.Entries) != 1 {
+		if got.Status.LastAppliedRevision != "release@sha1:"+good || got.Status.Inventory == nil || got.Status.Inventory.Len() != 1 {
 			t.Errorf("status lost the last good revision: %+v", got.Status)
 		}
 		if cm, err := getConfigMap(t, c.watch, "kept"); err != nil || cm.Data["value"] != "1" {
