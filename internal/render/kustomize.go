@@ -302,6 +302,17 @@ func (g *guardFS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return g.readResolved(real)
+}
+
+// readResolved is ReadFile of a path allow or sandbox.resolve returned.
+func (g *guardFS) readResolved(real string) ([]byte, error) {
+	if err := g.ctx.Err(); err != nil {
+		return nil, g.refuse(fmt.Errorf("deadline: %w", err))
+	}
+	if v := g.violation(); v != nil {
+		return nil, v
+	}
 	if data, ok := g.s.virtual[real]; ok {
 		g.mu.Lock()
 		g.files++

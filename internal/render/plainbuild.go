@@ -54,9 +54,10 @@ var errNeedsKustomize = errors.New("the objects need kustomize's name references
 // kustomize also rewrites references by name (nameReference) for a
 // Deployment, a RoleBinding and the other kinds in nameReferrers, and
 // honours its build annotations (a content hash appended to a name, for
-// one): a set holding either returns errNeedsKustomize, once every file
-// is read and no error found. Errors wrap ErrRefused or ErrBuildFailed,
-// and name files and objects, never values.
+// one): a set holding either returns errNeedsKustomize, as soon as a
+// file holds one and no error was found before it, which kustomize finds
+// first too. Errors wrap ErrRefused or ErrBuildFailed, and name files and
+// objects, never values.
 func buildPlain(ctx context.Context, s *sandbox, dir string, files []string) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -69,16 +70,29 @@ func buildPlain(ctx context.Context, s *sandbox, dir string, files []string) (re
 	if err := openapi.SetSchema(nil, nil, true); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBuildFailed, err)
 	}
+	// What checkKustomization checks of the generated kustomization:
+	// each name it lists is local, and resolves under the root.
+	kustomization := filepath.Join(dir, generatedKustomization)
+	paths := make([]string, len(files))
+	for i, rel := range files {
+		if err := checkLocal(strings.TrimSpace(rel), s.show(kustomization)); err != nil {
+			return nil, err
+		}
+		p, err := s.resolve(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, err
+		}
+		paths[i] = p
+	}
 	fsys := &guardFS{s: s, disk: filesys.MakeFsOnDisk(), ctx: ctx}
-	if _, err := fsys.ReadFile(filepath.Join(dir, generatedKustomization)); err != nil {
+	if _, err := fsys.ReadFile(kustomization); err != nil {
 		return nil, plainReadError(ctx, fsys, err)
 	}
 	rf := provider.NewDepProvider().GetResourceFactory()
 	var resources []*resource.Resource
 	defined := map[objectKey]string{} // the file that defines each object
-	for _, rel := range files {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		data, err := fsys.ReadFile(p)
+	for _, p := range paths {
+		data, err := fsys.readResolved(p)
 		if err != nil {
 			return nil, plainReadError(ctx, fsys, err)
 		}
@@ -104,9 +118,8 @@ func buildPlain(ctx context.Context, s *sandbox, dir string, files []string) (re
 			defined[k] = p
 			resources = append(resources, rs[i])
 		}
-	}
-	for _, r := range resources {
-		if needsKustomize(r) {
+		// Whatever kustomize finds further on, it finds it too.
+		if slices.ContainsFunc(rs, needsKustomize) {
 			return nil, errNeedsKustomize
 		}
 	}

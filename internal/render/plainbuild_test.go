@@ -349,6 +349,26 @@ func TestBuildPlainRendersWhatKustomizeRenders(t *testing.T) {
 			want:  []string{"ConfigMap//a"},
 		},
 		{
+			name:  "file names with spaces and odd characters build",
+			files: map[string]string{"apps/ a.yaml": cmYAML("space"), "apps/a.yaml": cmYAML("plain"), "apps/b .yaml": cmYAML("b"), "apps/ü#%?.yaml": cmYAML("odd")},
+		},
+		{
+			name:  "a file holding a Kustomization that is not named as one is read as an object",
+			files: map[string]string{"apps/a.yaml": cmYAML("a"), "apps/k.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n"},
+			err:   ErrBuildFailed,
+		},
+		{
+			name:     "an error after a Deployment is kustomize's",
+			files:    map[string]string{"apps/a.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n", "apps/b.yaml": cmYAML("b") + "---\n" + cmYAML("b")},
+			err:      ErrBuildFailed,
+			fellBack: true,
+		},
+		{
+			name:  "an error before a Deployment is found without kustomize",
+			files: map[string]string{"apps/a.yaml": cmYAML("a") + "---\n" + cmYAML("a"), "apps/b.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"},
+			err:   ErrBuildFailed,
+		},
+		{
 			name:  "a file named like a remote reference is refused",
 			files: map[string]string{"apps/github.com.yaml": cmYAML("a")},
 			err:   ErrRefused,
@@ -626,12 +646,14 @@ func FuzzBuildPlain(f *testing.F) {
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {config.kubernetes.io/local-config: \"true\"}\n",
 		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: &l {x: y}}\ndata: *l\n",
 		"kind: ConfigMap\nmetadata: {name: a}\n---\n...\n",
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      serviceAccountName: bot\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {config.kubernetes.io/origin: x, b: \"1\", a: '2'}\n",
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, content string) {
 		if !strings.Contains(content, "apiVersion") || !strings.Contains(content, "kind") {
-			return // not listed: nothing to compare
+			content = "# apiVersion, kind: listed\n" + content
 		}
 		root := t.TempDir()
 		dir := filepath.Join(root, "apps")

@@ -176,12 +176,15 @@ func BuildPath(ctx context.Context, root, relPath string, opts Options) (*Result
 			return res, err
 		}
 	}
+	if err := s.checkKustomization(absDir, 0); err != nil {
+		return nil, err
+	}
 	return build(ctx, s, absDir)
 }
 
 // preparePath is BuildPath up to the build: the sandbox, dir resolved,
-// and the generated kustomization checked, when dir has none. plain
-// lists the manifests when dir holds plain manifests only (no
+// and the kustomization generated when dir has none, not yet checked.
+// plain lists the manifests when dir holds plain manifests only (no
 // kustomization in it or under it; empty, not nil, when there are none),
 // and is nil otherwise.
 func preparePath(root, dir string, opts Options) (s *sandbox, absDir string, plain []string, err error) {
@@ -205,9 +208,6 @@ func preparePath(root, dir string, opts Options) (s *sandbox, absDir string, pla
 				plain = []string{}
 			}
 		}
-	}
-	if err := s.checkKustomization(absDir, 0); err != nil {
-		return nil, "", nil, err
 	}
 	return s, absDir, plain, nil
 }
@@ -446,13 +446,21 @@ func (s *sandbox) checkKustomization(dir string, depth int) error {
 // fetch) and paths that leave the root.
 func (s *sandbox) local(dir, ref, where string) (string, error) {
 	ref = strings.TrimSpace(ref)
-	if isRemote(ref) {
-		return "", refused("%s: remote reference %q: only files under the root can be loaded", where, redactURL(ref))
-	}
-	if filepath.IsAbs(ref) {
-		return "", refused("%s: absolute path %q", where, ref)
+	if err := checkLocal(ref, where); err != nil {
+		return "", err
 	}
 	return s.resolve(filepath.Join(dir, filepath.FromSlash(ref)))
+}
+
+// checkLocal refuses a reference, trimmed, that is remote or absolute.
+func checkLocal(ref, where string) error {
+	if isRemote(ref) {
+		return refused("%s: remote reference %q: only files under the root can be loaded", where, redactURL(ref))
+	}
+	if filepath.IsAbs(ref) {
+		return refused("%s: absolute path %q", where, ref)
+	}
+	return nil
 }
 
 // isRemote reports whether kustomize would fetch a reference over the
