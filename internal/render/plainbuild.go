@@ -71,11 +71,16 @@ func buildPlain(ctx context.Context, s *sandbox, dir string, files []string) (re
 		return nil, fmt.Errorf("%w: %v", ErrBuildFailed, err)
 	}
 	// What checkKustomization checks of the generated kustomization:
-	// each name it lists is local, and resolves under the root.
+	// each name it lists, trimmed, is local and resolves under the root.
+	// The file read is the name untrimmed, as kustomize reads it.
 	kustomization := filepath.Join(dir, generatedKustomization)
 	paths := make([]string, len(files))
 	for i, rel := range files {
-		if err := checkLocal(strings.TrimSpace(rel), s.show(kustomization)); err != nil {
+		if strings.TrimSpace(rel) != rel {
+			if _, err := s.local(dir, rel, s.show(kustomization)); err != nil {
+				return nil, err
+			}
+		} else if err := checkLocal(rel, s.show(kustomization)); err != nil {
 			return nil, err
 		}
 		p, err := s.resolve(filepath.Join(dir, filepath.FromSlash(rel)))

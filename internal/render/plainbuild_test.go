@@ -369,6 +369,11 @@ func TestBuildPlainRendersWhatKustomizeRenders(t *testing.T) {
 			err:   ErrBuildFailed,
 		},
 		{
+			name:  "a name that, trimmed, is a hidden link out of the root is refused, as checkKustomization trims it",
+			files: map[string]string{"apps/ .x.yaml": cmYAML("a"), "apps/.x.yaml": "->/etc/hostname"},
+			err:   ErrRefused,
+		},
+		{
 			name:  "a file named like a remote reference is refused",
 			files: map[string]string{"apps/github.com.yaml": cmYAML("a")},
 			err:   ErrRefused,
