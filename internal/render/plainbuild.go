@@ -35,7 +35,7 @@ import (
 
 // errNeedsKustomize: buildPlain read objects whose rendering only the
 // whole kustomize pipeline reproduces; BuildPath runs it instead.
-var errNeedsKustomize = errors.New("the objects need kustomize's name references")
+var errNeedsKustomize = errors.New("the objects need the whole kustomize pipeline")
 
 // buildPlain renders a directory of plain manifests (no kustomization in
 // it or under it) to what kustomize renders from the kustomization
@@ -51,10 +51,10 @@ var errNeedsKustomize = errors.New("the objects need kustomize's name references
 // objects annotated config.kubernetes.io/local-config are left out and
 // the annotations a build leaves are removed.
 //
-// kustomize also rewrites references by name (nameReference) for a
-// Deployment, a RoleBinding and the other kinds in nameReferrers, and
-// honours its build annotations (a content hash appended to a name, for
-// one): a set holding either returns errNeedsKustomize, as soon as a
+// kustomize also walks the fields by which a Deployment, a RoleBinding
+// and the other kinds in nameReferrers name other objects, and honours
+// its build annotations (a content hash appended to a name, for one): a
+// set holding either returns errNeedsKustomize, as soon as a
 // file holds one and no error was found before it, which kustomize finds
 // first too. Errors wrap ErrRefused or ErrBuildFailed, and name files and
 // objects, never values.
@@ -204,10 +204,12 @@ func parseError(err error) string {
 // nameReferrers selects the kinds whose references to other objects by
 // name kustomize's default nameReference configuration (kustomize/api
 // v0.21.2, internal/konfig/builtinpluginconsts/namereference.go) lists:
-// the referrers in its fieldSpecs. Even with no name changed, kustomize
-// may write a namespace into such a reference (a RoleBinding's subject)
-// or fail on one (a subject without a name, two candidates), so a set
-// holding one is rendered by kustomize. TestNameReferrersMatchKustomize
+// the referrers in its fieldSpecs. kustomize walks those fields to carry
+// renamed objects' new names into them. A plain directory renames
+// nothing, so no field changes, but the walk fails on a field of the
+// wrong shape (a RoleBinding's subject without a name, a Deployment's
+// template that is a string) that a ConfigMap may hold: a set holding a
+// referrer is rendered by kustomize. TestNameReferrersMatchKustomize
 // compares this list with the kustomize in go.mod.
 var nameReferrers = []resid.Gvk{
 	{Kind: "ClusterRole"},

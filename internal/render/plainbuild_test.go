@@ -379,19 +379,36 @@ func TestBuildPlainRendersWhatKustomizeRenders(t *testing.T) {
 			err:   ErrRefused,
 		},
 		{
-			name:     "a Deployment is rendered by kustomize, which may rewrite its references",
+			name:     "a Deployment is rendered by kustomize, which changes none of its references",
 			files:    map[string]string{"apps/cm.yaml": cmYAML("config"), "apps/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      volumes:\n      - name: c\n        configMap: {name: config}\n"},
 			want:     []string{"ConfigMap//config", "Deployment//web"},
 			fellBack: true,
 		},
 		{
-			name: "a RoleBinding's subject gets the namespace kustomize writes into it",
+			name: "a RoleBinding is rendered by kustomize, which changes none of its references",
 			files: map[string]string{
 				"apps/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bot, namespace: team}\n",
 				"apps/rb.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb, namespace: team}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- kind: ServiceAccount\n  name: bot\n",
 			},
 			want:     []string{"RoleBinding/team/rb", "ServiceAccount/team/bot"},
 			fellBack: true,
+		},
+		{
+			name:     "a RoleBinding whose subject has no name fails, as kustomize's walk of its references fails",
+			files:    map[string]string{"apps/rb.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb, namespace: team}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- kind: ServiceAccount\n"},
+			err:      ErrBuildFailed,
+			fellBack: true,
+		},
+		{
+			name:     "a Deployment whose template is a string fails, as kustomize's walk of its references fails",
+			files:    map[string]string{"apps/d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template: x\n"},
+			err:      ErrBuildFailed,
+			fellBack: true,
+		},
+		{
+			name:  "a ConfigMap of the same shape builds: kustomize walks no references in it",
+			files: map[string]string{"apps/c.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\nspec:\n  template: x\n"},
+			want:  []string{"ConfigMap//web"},
 		},
 		{
 			name:     "an object that asks for a hash suffix is rendered by kustomize",
