@@ -43,7 +43,8 @@ PROMTOOL               := $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
 FUZZ_TARGETS := crypto:FuzzOpen crypto:FuzzParseEnvelope internal/policy:FuzzCheckFile \
                 internal/gitsource:FuzzValidateURL internal/gitsource:FuzzParseKnownHosts \
                 internal/gitsource:FuzzVerifySSHSignature internal/gitsource:FuzzUnpack \
-                internal/bitnami:FuzzOpen internal/bitnami:FuzzParseKeys
+                internal/bitnami:FuzzOpen internal/bitnami:FuzzParseKeys \
+                internal/render:FuzzBuildPlain
 FUZZTIME     ?= 2m
 # Passed to -benchtime when set, e.g. BENCHTIME=5x.
 BENCHTIME    ?=

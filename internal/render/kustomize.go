@@ -31,6 +31,7 @@ import (
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -73,12 +74,18 @@ func build(ctx context.Context, s *sandbox, dir string) (*Result, error) {
 	if out.err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(out.err.Error()))
 	}
-	if n := out.m.Size(); n > s.opts.MaxResources {
+	return result(s, out.m.Resources(), out.m.AsYaml)
+}
+
+// result makes the Result of the resources a build rendered, within the
+// resource and output caps; asYAML writes them unless Options.NoYAML.
+func result(s *sandbox, resources []*resource.Resource, asYAML func() ([]byte, error)) (*Result, error) {
+	if n := len(resources); n > s.opts.MaxResources {
 		return nil, refused("%d resources, over the limit of %d", n, s.opts.MaxResources)
 	}
 	res := &Result{}
 	var size int64
-	for _, r := range out.m.Resources() {
+	for _, r := range resources {
 		obj, err := r.Map()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
@@ -89,7 +96,7 @@ func build(ctx context.Context, s *sandbox, dir string) (*Result, error) {
 		res.objects = append(res.objects, obj)
 	}
 	if !s.opts.NoYAML {
-		data, err := out.m.AsYaml()
+		data, err := asYAML()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(err.Error()))
 		}
@@ -294,6 +301,17 @@ func (g *guardFS) ReadFile(p string) ([]byte, error) {
 	real, err := g.allow(p)
 	if err != nil {
 		return nil, err
+	}
+	return g.readResolved(real)
+}
+
+// readResolved is ReadFile of a path allow or sandbox.resolve returned.
+func (g *guardFS) readResolved(real string) ([]byte, error) {
+	if err := g.ctx.Err(); err != nil {
+		return nil, g.refuse(fmt.Errorf("deadline: %w", err))
+	}
+	if v := g.violation(); v != nil {
+		return nil, v
 	}
 	if data, ok := g.s.virtual[real]; ok {
 		g.mu.Lock()

@@ -73,7 +73,28 @@ func (s *sandbox) generateKustomization(dir string) ([]byte, error) {
 	if hasKustomization(dir) {
 		return nil, nil
 	}
-	var resources []string
+	l, err := s.listManifests(dir)
+	if err != nil {
+		return nil, err
+	}
+	return l.kustomization()
+}
+
+// listing is what a kustomization generated for a directory lists.
+type listing struct {
+	// resources are the manifests under the directory and the
+	// subdirectories with a kustomization of their own, relative to it,
+	// slash-separated, in the order of a walk (lexical, depth first).
+	resources []string
+	// nested is set when a subdirectory with a kustomization is listed:
+	// the directory is not plain manifests only.
+	nested bool
+}
+
+// listManifests walks dir (resolved, under the root, without a
+// kustomization) for the resources its generated kustomization lists.
+func (s *sandbox) listManifests(dir string) (listing, error) {
+	var l listing
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("%w: list manifests: %v", ErrBuildFailed, err)
@@ -96,21 +117,24 @@ func (s *sandbox) generateKustomization(dir string) ([]byte, error) {
 			return refused("%s is a symbolic link: a directory without a kustomization may not hold links (a kustomization may name them)", s.show(p))
 		case d.IsDir():
 			if hasKustomization(p) {
-				resources = append(resources, filepath.ToSlash(rel))
+				l.resources = append(l.resources, filepath.ToSlash(rel))
+				l.nested = true
 				return filepath.SkipDir
 			}
 		case d.Type().IsRegular() && isManifest(p):
-			resources = append(resources, filepath.ToSlash(rel))
+			l.resources = append(l.resources, filepath.ToSlash(rel))
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
+	return l, err
+}
+
+// kustomization is the kustomization.yaml that lists l.
+func (l listing) kustomization() ([]byte, error) {
 	out, err := yaml.Marshal(map[string]any{
 		"apiVersion": "kustomize.config.k8s.io/v1beta1",
 		"kind":       "Kustomization",
-		"resources":  resources,
+		"resources":  l.resources,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBuildFailed, err)
