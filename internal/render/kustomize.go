@@ -72,7 +72,10 @@ func build(ctx context.Context, s *sandbox, dir string) (*Result, error) {
 		return nil, fmt.Errorf("%w: %v", ErrRefused, v)
 	}
 	if out.err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(out.err.Error()))
+		// Paths are shown relative to the checkout, which is the
+		// controller's own business.
+		msg := strings.ReplaceAll(out.err.Error(), s.root+string(filepath.Separator), "")
+		return nil, fmt.Errorf("%w: %s", ErrBuildFailed, sanitize(msg))
 	}
 	return result(s, out.m.Resources(), out.m.AsYaml)
 }
@@ -140,8 +143,20 @@ func outputSize(v any) int64 {
 // value never reaches a message.
 var quoted = regexp.MustCompile("`[^`]*`|\"[^\"\n]{24,}\"")
 
+// objectDumps are where kustomize's messages print a whole object: as
+// YAML after "for the following resource:", or with %v (" in object
+// {{...}}", any Go map), labels, annotations and values included.
+var objectDumps = []string{" for the following resource", " in object {", "map[", "\napiVersion:", "\nkind:"}
+
 // sanitize keeps kustomize's message but drops quoted values and bounds it.
+// From where the message prints a whole object, the rest is cut: a value
+// may hold anything, brackets and quotes too.
 func sanitize(msg string) string {
+	for _, dump := range objectDumps {
+		if i := strings.Index(msg, dump); i >= 0 {
+			msg = msg[:i] + " (object not shown)"
+		}
+	}
 	msg = quoted.ReplaceAllString(msg, "`…`")
 	if len(msg) > 2000 {
 		msg = msg[:2000] + "…"
