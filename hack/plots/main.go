@@ -138,7 +138,7 @@ func charts() []chart {
 			categories: []string{"first sync", "no-change sync", "push of 10 objects"},
 			series: []series{
 				{"Flux 2 (1.9)", []ref{"fig:flux.first-sync", "fig:flux.no-change", "fig:flux.push"}},
-				{"gitseal", []ref{"fig:gitseal.gitsync.first-sync", "fig:gitseal.gitsync.no-change", "fig:gitseal.gitsync.push"}},
+				{"gitseal", []ref{"bench:BenchmarkGitSync1000:first-sync-s", "bench:BenchmarkGitSync1000:nochange-s", "bench:BenchmarkGitSync1000:push10-s"}},
 			},
 		},
 		barChart{
