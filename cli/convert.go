@@ -53,6 +53,10 @@ type conversion struct {
 	kind, one, many, verb, doing string
 	// match picks the objects to convert.
 	match func(metav1.TypeMeta) bool
+	// dropComments replaces, with each object written in place, the
+	// comment lines above it: above a plaintext Secret they may hold a
+	// value.
+	dropComments bool
 	// othersHint is said when a file holds objects that do not match,
 	// without -R or --write.
 	othersHint string
@@ -228,7 +232,7 @@ func (c *conversion) write(r *conversionRun) (objects, files int, err error) {
 			}
 			objects++
 			ch := changes[j.m.Doc]
-			ch.Replace = append(ch.Replace, j.doc)
+			ch.Replace, ch.DropComments = append(ch.Replace, j.doc), c.dropComments
 			changes[j.m.Doc] = ch
 		}
 		if len(changes) == 0 {

@@ -108,8 +108,8 @@ stderr); offline, it must name one. A Secret that names another namespace
 than --namespace is an error.
 
 --write replaces each Secret in its file with its SealedSecret, keeping the
-file's other documents and comments (through a temporary file and a
-rename). The old plaintext may remain on disk and in
+file's other documents (through a temporary file and a rename); comment
+lines above a Secret go with it. The old plaintext may remain on disk and in
 Git history: seal before committing, and treat a committed plaintext as
 leaked. --merge-into updates the items of an existing SealedSecret file and
 keeps every other byte of it, untouched ciphertexts included: offline,
@@ -229,20 +229,21 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 	var namespaces sealNamespaces // known once the targets are
 	defaulted := atomic.Bool{}
 	c := &conversion{
-		IOStreams:  o.IOStreams,
-		files:      o.Files,
-		recursive:  o.Recursive,
-		inPlace:    o.Write,
-		workers:    o.Jobs,
-		format:     cmp.Or(o.format, manifest.YAML),
-		resolver:   resolver,
-		kind:       "v1 Secret",
-		one:        "Secret",
-		many:       "Secrets",
-		verb:       "sealed",
-		doing:      "sealing",
-		match:      func(tm metav1.TypeMeta) bool { return tm.APIVersion == "v1" && tm.Kind == "Secret" },
-		othersHint: "seal reads Secret manifests; with -R, other objects are skipped, and with -w they stay in their files as they are",
+		IOStreams:    o.IOStreams,
+		files:        o.Files,
+		recursive:    o.Recursive,
+		inPlace:      o.Write,
+		dropComments: true,
+		workers:      o.Jobs,
+		format:       cmp.Or(o.format, manifest.YAML),
+		resolver:     resolver,
+		kind:         "v1 Secret",
+		one:          "Secret",
+		many:         "Secrets",
+		verb:         "sealed",
+		doing:        "sealing",
+		match:        func(tm metav1.TypeMeta) bool { return tm.APIVersion == "v1" && tm.Kind == "Secret" },
+		othersHint:   "seal reads Secret manifests; with -R, other objects are skipped, and with -w they stay in their files as they are",
 		convert: func(j *convertJob) error {
 			d, err := sealOne(j, namespaces, o.AllowEmptyData)
 			if d {

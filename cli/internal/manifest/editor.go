@@ -189,6 +189,9 @@ type Change struct {
 	// Replace, when set, are the documents, encoded in the file's
 	// format, that take the document's place.
 	Replace [][]byte
+	// DropComments, with Replace, replaces the comment lines that open
+	// the document too: they may be about a plaintext value.
+	DropComments bool
 
 	// Items are the values to set, by item key.
 	Items map[string]gitsealv1alpha1.SealedValue
@@ -217,7 +220,11 @@ func (mf *File) Edit(changes map[int]Change) ([]byte, error) {
 		}
 		d := mf.docs[i]
 		if c.Replace != nil {
-			splices = append(splices, splice{span{d.body, d.end}, mf.joinDocuments(c.Replace)})
+			start := d.body
+			if c.DropComments {
+				start = d.start
+			}
+			splices = append(splices, splice{span{start, d.end}, mf.joinDocuments(c.Replace)})
 			continue
 		}
 		if d.sealed == nil {

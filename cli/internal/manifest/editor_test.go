@@ -30,27 +30,32 @@ func TestManifestFileReplaceKeepsEveryOtherDocument(t *testing.T) {
 		format  Format
 		in      string
 		replace map[int][]string
+		drop    bool
 		want    string
 	}{
 		{"a document between others is replaced, its opening comments kept", YAML,
 			"kind: A # a\n---\n# about b\n\nkind: B\n--- # c\nkind: C\n",
-			map[int][]string{1: {sealed}},
+			map[int][]string{1: {sealed}}, false,
 			"kind: A # a\n---\n# about b\n\n" + sealed + "--- # c\nkind: C\n"},
+		{"a document replaced with the comments that open it (seal: they may be about its values)", YAML,
+			"kind: A\n---\n# the password is hunter2\nkind: Secret\n",
+			map[int][]string{1: {sealed}}, true,
+			"kind: A\n---\n" + sealed},
 		{"empty and comment-only documents do not count", YAML,
 			"---\n# nothing here\n---\nkind: A\n---\n---\nkind: B\n",
-			map[int][]string{1: {sealed}},
+			map[int][]string{1: {sealed}}, false,
 			"---\n# nothing here\n---\nkind: A\n---\n---\n" + sealed},
 		{"a List is replaced by as many documents", YAML,
 			"kind: List\nitems: []\n---\nkind: B\n",
-			map[int][]string{0: {sealed, sealed}},
+			map[int][]string{0: {sealed, sealed}}, false,
 			sealed + "---\n" + sealed + "---\nkind: B\n"},
 		{"a last document without a newline gets one", YAML,
 			"kind: A\n---\nkind: B",
-			map[int][]string{1: {sealed}},
+			map[int][]string{1: {sealed}}, false,
 			"kind: A\n---\n" + sealed},
 		{"a JSON value is replaced, the space between values kept", JSON,
 			"{\"kind\": \"A\"}\n\n  {\"kind\": \"B\"}\n",
-			map[int][]string{0: {"{\n  \"kind\": \"SealedSecret\"\n}\n"}},
+			map[int][]string{0: {"{\n  \"kind\": \"SealedSecret\"\n}\n"}}, false,
 			"{\n  \"kind\": \"SealedSecret\"\n}\n\n  {\"kind\": \"B\"}\n"},
 	}
 	for _, tt := range tests {
@@ -69,7 +74,7 @@ func TestManifestFileReplaceKeepsEveryOtherDocument(t *testing.T) {
 			}
 			changes := map[int]Change{}
 			for i, docs := range tt.replace {
-				var c Change
+				c := Change{DropComments: tt.drop}
 				for _, d := range docs {
 					c.Replace = append(c.Replace, []byte(d))
 				}
