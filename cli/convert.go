@@ -58,8 +58,8 @@ type conversion struct {
 	// value.
 	dropComments bool
 	// othersHint is said when a file holds objects that do not match,
-	// without -R or --write.
-	othersHint string
+	// without -R or --write; noneHint when a file holds none that does.
+	othersHint, noneHint string
 	// convert converts one object: it sets j.out, or j.skipped, and the
 	// notes and report to print.
 	convert func(j *convertJob) error
@@ -117,7 +117,7 @@ func (c *conversion) plan(ctx context.Context) (*conversionRun, error) {
 		case len(others) > 0 && !c.recursive && (!c.inPlace || len(found) == 0):
 			return nil, withHint(fmt.Errorf("%s: a %s, not a %s", others[0].Where, manifest.DescribeKind(others[0].TypeMeta), c.kind), c.othersHint)
 		case len(found) == 0 && !c.recursive:
-			return nil, fmt.Errorf("%s: no %s found", in.Name, c.kind)
+			return nil, withHint(fmt.Errorf("%s: no %s found", in.Name, c.kind), c.noneHint)
 		}
 		r.others += len(others)
 		if len(found) == 0 {

@@ -165,6 +165,7 @@ func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 		verb:       "migrated",
 		doing:      "migrating",
 		match:      func(tm metav1.TypeMeta) bool { return bitnami.IsSealedSecret(tm.APIVersion, tm.Kind) },
+		noneHint:   migrateNoneHint,
 		othersHint: "migrate reads Bitnami SealedSecrets; with -R, other objects are skipped, and with -w they stay in their files as they are",
 		convert:    func(j *convertJob) error { return o.migrate(j, keys) },
 	}
@@ -174,7 +175,7 @@ func (o *MigrateBitnamiOptions) Run(ctx context.Context) error {
 	}
 	defer r.clear()
 	if len(r.jobs) == 0 {
-		return withHint(fmt.Errorf("no %s SealedSecret found in the input", bitnami.APIVersion), "migrate reads the SealedSecret files of Bitnami sealed-secrets")
+		return withHint(fmt.Errorf("no %s SealedSecret found in the input", bitnami.APIVersion), migrateNoneHint)
 	}
 	c.run(r)
 	if err := c.failure(r); err != nil {
@@ -226,6 +227,9 @@ func readBitnamiKeys(files []string) ([]*bitnami.Key, error) {
 	}
 	return keys, nil
 }
+
+// migrateNoneHint is said when the input holds no Bitnami SealedSecret.
+const migrateNoneHint = "migrate reads the SealedSecret files of Bitnami sealed-secrets"
 
 // annotationLastApplied is kubectl's copy of the object as last applied:
 // of the Bitnami object, so it does not describe the new one.

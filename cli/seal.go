@@ -217,6 +217,9 @@ func (o *SealOptions) Run(ctx context.Context) error {
 	return o.runSeal(ctx, resolver)
 }
 
+// sealNoneHint is said when the input holds no Secret.
+const sealNoneHint = "seal reads v1 Secret manifests, e.g. from kubectl create secret ... --dry-run=client -o yaml"
+
 // sealNamespaces are the namespaces sealOne checks a Secret against.
 type sealNamespaces struct {
 	// flag is --namespace; a Secret that names another is an error.
@@ -265,7 +268,7 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 			fmt.Fprintf(o.ErrOut, "nothing to seal: no Secret found in %s\n", strings.Join(o.Files, ", "))
 			return nil
 		}
-		return withHint(errors.New("no Secret found in the input"), "seal reads v1 Secret manifests, e.g. from kubectl create secret ... --dry-run=client -o yaml")
+		return withHint(errors.New("no Secret found in the input"), sealNoneHint)
 	}
 	defaultNS, fromContext, err := o.defaultNamespace(r.jobs)
 	if err != nil {
