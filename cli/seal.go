@@ -246,6 +246,7 @@ func (o *SealOptions) runSeal(ctx context.Context, resolver *targetResolver) err
 		verb:         "sealed",
 		doing:        "sealing",
 		match:        func(tm metav1.TypeMeta) bool { return tm.APIVersion == "v1" && tm.Kind == "Secret" },
+		noneHint:     sealNoneHint,
 		othersHint:   "seal reads Secret manifests; with -R, other objects are skipped, and with -w they stay in their files as they are",
 		convert: func(j *convertJob) error {
 			d, err := sealOne(j, namespaces, o.AllowEmptyData)
