@@ -17,6 +17,7 @@ limitations under the License.
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -371,9 +372,13 @@ func (g *guardFS) count(real string) error {
 }
 
 // checkYAMLBudget checks every document of a YAML stream against the node
-// budget. Text without an alias is linear in its size and is not parsed.
+// budget and the nesting limit. Text without an alias, and with too few
+// brackets to nest maxDepth deep in flow style, is linear in its size and
+// is not parsed: deeper block-style nesting costs more indentation than a
+// file may hold.
 func checkYAMLBudget(data []byte) error {
-	if !strings.Contains(string(data), "*") {
+	flow := bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{"))
+	if flow < maxDepth && !bytes.Contains(data, []byte("*")) {
 		return nil
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))

@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -29,6 +30,17 @@ import (
 )
 
 const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n"
+
+// deepAliases is a chain of n anchors, each a list holding the one before:
+// aliases expanded, the last nests n deep, in n nodes.
+func deepAliases(n int) string {
+	var b strings.Builder
+	b.WriteString("a0: &a0 1\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d]\n", i, i, i-1)
+	}
+	return b.String()
+}
 
 func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 	laughs := "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
@@ -43,6 +55,7 @@ func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 		dir   string
 		want  error
 		never string // must not be in the error
+		says  string // must be in the error
 	}{
 		{name: "remote base on GitHub is refused", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n- github.com/example/repo//base?ref=v1\n"}, dir: "app", want: ErrRefused},
@@ -71,6 +84,11 @@ func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 				"    config.kubernetes.io/function: |\n      exec: {path: /bin/sh}\n"}, dir: "app", want: ErrRefused},
 		{name: "alias bomb in a kustomization is refused", files: map[string]string{
 			"app/kustomization.yaml": laughs + "resources: [cm.yaml]\n", "app/cm.yaml": configMap}, dir: "app", want: ErrRefused},
+		{name: "values nested 5,000 deep are refused before kustomize parses them for seconds", files: map[string]string{
+			"app/kustomization.yaml": "resources: [cm.yaml]\n",
+			"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nx: " + strings.Repeat("{a: ", 5000) + "1" + strings.Repeat("}", 5000) + "\n"}, dir: "app", want: ErrRefused, says: "nest more than"},
+		{name: "values nested deep through aliases are refused", files: map[string]string{
+			"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" + deepAliases(300)}, dir: "app", want: ErrRefused, says: "nest more than"},
 		{name: "oversized kustomization is refused", files: map[string]string{
 			"app/kustomization.yaml": "resources: [cm.yaml]\n#" + strings.Repeat("x", DefaultMaxFileSize) + "\n"}, dir: "app", want: ErrRefused},
 		{name: "directory outside the root is refused", files: map[string]string{"kustomization.yaml": "resources: []\n"}, dir: "..", want: ErrRefused},
@@ -85,6 +103,9 @@ func TestBuildRefusesWhatTheSandboxForbids(t *testing.T) {
 			}
 			if tc.never != "" && strings.Contains(err.Error(), tc.never) {
 				t.Errorf("error shows %q: %v", tc.never, err)
+			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("error does not say %q: %v", tc.says, err)
 			}
 		})
 	}
